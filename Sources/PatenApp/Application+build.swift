@@ -1,0 +1,54 @@
+import Foundation
+import Hummingbird
+import Logging
+import PatenCore
+import PatenHTTP
+import PatenStorage
+import ServiceLifecycle
+
+/// Wires the routes: operations at the root, the API under `/v1` behind bearer authentication, and one error
+/// middleware in front of everything.
+public func buildRouter(_ runtime: PatenRuntime) -> Router<PatenRequestContext> {
+    let router = Router(context: PatenRequestContext.self)
+    router.add(middleware: PatenErrorMiddleware())
+    OperationsController(readiness: { try await runtime.store.isReady() }).addRoutes(to: router)
+    let api = router.group("v1").add(middleware: BearerAuthenticator(directory: runtime.directory))
+    QuestionController(desk: runtime.desk).addRoutes(to: api)
+    HelperController(directory: runtime.directory).addRoutes(to: api)
+    return router
+}
+
+/// The HTTP service with its background services, ready to run.
+///
+/// `onListening` receives the bound port once the server accepts connections (useful with port 0).
+public func buildApplication(
+    _ runtime: PatenRuntime, logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    let configuration = runtime.configuration
+    return Application(
+        router: buildRouter(runtime),
+        configuration: ApplicationConfiguration(
+            address: .hostname(configuration.host, port: configuration.port), serverName: "paten"
+        ),
+        services: [
+            ClaimLeaseExpiry(desk: runtime.desk, interval: configuration.leaseSweepInterval, logger: logger)
+        ],
+        onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
+        logger: logger
+    )
+}
+
+/// `paten serve`: opens the runtime, creates the first admin on an empty database, and serves until SIGTERM or
+/// SIGINT.
+public func runServer(_ configuration: PatenConfiguration) async throws {
+    var logger = Logger(label: "paten")
+    logger.logLevel = configuration.logLevel
+    let runtime = try await PatenRuntime.open(configuration)
+    if let token = try await runtime.directory.bootstrapAdminIfEmpty() {
+        FileHandle.standardError.write(Data("admin token: \(token.secret)\n".utf8))
+    }
+    let app = buildApplication(runtime, logger: logger) { port in
+        FileHandle.standardError.write(Data("paten listening on http://\(configuration.host):\(port)\n".utf8))
+    }
+    try await app.runService()
+}

@@ -1,0 +1,40 @@
+import Logging
+import PatenCore
+import ServiceLifecycle
+
+/// Frees questions whose claim lease ran out, every `interval`, so they return to the queue even when nobody
+/// touches them. Stops at graceful shutdown.
+public struct ClaimLeaseExpiry: Service {
+    let desk: SupportDesk
+    let interval: Duration
+    let logger: Logger
+
+    /// Creates the service.
+    public init(desk: SupportDesk, interval: Duration, logger: Logger) {
+        self.desk = desk
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: interval)
+                await tick()
+            }
+        }
+    }
+
+    /// One pass: ends every lease that is due, in batches.
+    public func tick() async {
+        do {
+            var ended = 0
+            repeat {
+                ended = try await desk.expireLeases(limit: 500)
+                if ended > 0 { logger.info("claim leases expired", metadata: ["count": "\(ended)"]) }
+            } while ended == 500
+        } catch {
+            logger.error("claim lease expiry failed", metadata: ["error": "\(error)"])
+        }
+    }
+}

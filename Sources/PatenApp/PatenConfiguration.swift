@@ -1,0 +1,116 @@
+import Configuration
+import Foundation
+import Logging
+import PatenCore
+import SystemPackage
+
+/// The service settings, read once at start from flags, then environment (`PATEN_*`), then the config file
+/// (`Config/paten.json`), then built-in defaults.
+public struct PatenConfiguration: Sendable, Equatable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// Where the embedded database and other local state live.
+    public var dataDirectory = "./data"
+    /// The routing policy file.
+    public var policyPath = "Config/policy.json"
+    public var logLevel = Logger.Level.info
+    /// How often the claim-lease expiry service looks for leases that ran out.
+    public var leaseSweepInterval: Duration = .seconds(15)
+
+    /// Creates the defaults.
+    public init() {}
+
+    /// The SQLite database file.
+    public var databasePath: String { (dataDirectory as NSString).appendingPathComponent("paten.sqlite") }
+
+    /// Values given on the command line; nil means "not given".
+    public struct Overrides: Sendable {
+        public var host: String?
+        public var port: Int?
+        public var dataDirectory: String?
+        public var policyPath: String?
+        public var logLevel: String?
+        /// Another config file than Config/paten.json.
+        public var configFile: String?
+
+        /// Creates overrides.
+        public init(
+            host: String? = nil, port: Int? = nil, dataDirectory: String? = nil, policyPath: String? = nil,
+            logLevel: String? = nil, configFile: String? = nil
+        ) {
+            self.host = host
+            self.port = port
+            self.dataDirectory = dataDirectory
+            self.policyPath = policyPath
+            self.logLevel = logLevel
+            self.configFile = configFile
+        }
+    }
+
+    /// The default config file, read when it exists.
+    public static let defaultConfigFile = "Config/paten.json"
+
+    /// Reads the settings from every source in order of precedence, validating each.
+    public static func load(
+        _ overrides: Overrides = Overrides(), environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async throws -> PatenConfiguration {
+        let explicitFile = overrides.configFile ?? environment["PATEN_CONFIG"]
+        let file = explicitFile ?? defaultConfigFile
+        var flags: [AbsoluteConfigKey: ConfigValue] = [:]
+        func flag(_ key: String, _ value: ConfigContent?) {
+            if let value { flags[AbsoluteConfigKey(["paten", key])] = ConfigValue(value, isSecret: false) }
+        }
+        flag("host", overrides.host.map(ConfigContent.string))
+        flag("port", overrides.port.map(ConfigContent.int))
+        flag("data_dir", overrides.dataDirectory.map(ConfigContent.string))
+        flag("policy", overrides.policyPath.map(ConfigContent.string))
+        flag("log_level", overrides.logLevel.map(ConfigContent.string))
+        let fileProvider: FileProvider<JSONSnapshot>
+        do {
+            fileProvider = try await FileProvider<JSONSnapshot>(
+                filePath: FilePath(file), allowMissing: explicitFile == nil
+            )
+        } catch {
+            throw PatenError.configuration("\(file): cannot read the config file (\(error)).")
+        }
+        let reader = ConfigReader(providers: [
+            InMemoryProvider(name: "flags", values: flags),
+            EnvironmentVariablesProvider(environmentVariables: environment),
+            fileProvider.prefixKeys(with: "paten"),
+        ]).scoped(to: "paten")
+
+        var settings = PatenConfiguration()
+        settings.host = reader.string(forKey: "host") ?? settings.host
+        if let port = try integer(reader, "port") {
+            guard (0...65535).contains(port) else {
+                throw PatenError.configuration("port: \(port) is not a TCP port; use 0 to 65535.")
+            }
+            settings.port = port
+        }
+        settings.dataDirectory = reader.string(forKey: "data_dir") ?? settings.dataDirectory
+        settings.policyPath = reader.string(forKey: "policy") ?? settings.policyPath
+        if let level = reader.string(forKey: "log_level") {
+            guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
+                throw PatenError.configuration(
+                    "log_level: '\(level)' is not a level; use trace, debug, info, notice, warning, error or critical."
+                )
+            }
+            settings.logLevel = parsed
+        }
+        if let seconds = try integer(reader, "lease_sweep_interval") {
+            guard seconds >= 1 else {
+                throw PatenError.configuration("lease_sweep_interval: must be at least 1 second.")
+            }
+            settings.leaseSweepInterval = .seconds(seconds)
+        }
+        return settings
+    }
+
+    private static func integer(_ reader: ConfigReader, _ key: String) throws -> Int? {
+        if let value = reader.int(forKey: ConfigKey(key)) { return value }
+        if let text = reader.string(forKey: ConfigKey(key)) {
+            throw PatenError.configuration("\(key): '\(text)' is not a whole number.")
+        }
+        return nil
+    }
+}

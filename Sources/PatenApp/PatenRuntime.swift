@@ -1,0 +1,41 @@
+import Foundation
+import PatenCore
+import PatenStorage
+
+/// Everything a Paten process needs, opened once: configuration, policy, the database and the services over it.
+public struct PatenRuntime: Sendable {
+    public let configuration: PatenConfiguration
+    public let policy: Policy
+    public let store: SQLiteStore
+    public let desk: SupportDesk
+    public let directory: HelperDirectory
+    public let clock: any Clock
+
+    /// Opens the data directory's database (creating it, applying pending migrations) and loads the policy.
+    public static func open(
+        _ configuration: PatenConfiguration, clock: any Clock = SystemClock(),
+        ids: any IdentifierGenerator = RandomIdentifierGenerator()
+    ) async throws -> PatenRuntime {
+        let policy = try PolicyLoader.load(path: configuration.policyPath)
+        do {
+            try FileManager.default.createDirectory(
+                atPath: configuration.dataDirectory, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700]
+            )
+        } catch {
+            throw PatenError.configuration(
+                "data_dir: cannot create \(configuration.dataDirectory) (\(error.localizedDescription))."
+            )
+        }
+        let store = try SQLiteStore(path: configuration.databasePath)
+        try await store.migrate()
+        return PatenRuntime(
+            configuration: configuration, policy: policy, store: store,
+            desk: SupportDesk(policy: policy, questions: store, clock: clock, ids: ids),
+            directory: HelperDirectory(
+                policy: policy, helpers: store, tokens: store, hasher: SHA256SecretHasher(), clock: clock, ids: ids
+            ),
+            clock: clock
+        )
+    }
+}

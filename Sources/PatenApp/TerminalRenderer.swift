@@ -1,0 +1,108 @@
+import Foundation
+import PatenCore
+import PatenHTTP
+
+/// Human-readable output for the CLI: aligned tables and a question's conversation.
+public enum TerminalRenderer {
+    /// A table with a header row; columns are padded to their widest cell.
+    public static func table(_ header: [String], _ rows: [[String]]) -> String {
+        let all = [header] + rows
+        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        return all.map { row in
+            row.enumerated().map { index, cell in
+                index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+
+    /// Questions as a table, or a line saying there are none.
+    public static func questions(_ questions: [QuestionResource], empty: String) -> String {
+        guard !questions.isEmpty else { return empty }
+        return table(
+            ["ID", "PRIORITY", "TIER", "STATE", "TOPIC", "LANG", "WAITING", "SUBJECT"],
+            questions.map { question in
+                [
+                    question.id, question.priority.rawValue, question.tier.rawValue, question.state.rawValue,
+                    question.topic, question.language, age(since: question.createdAt), clip(question.subject, 50),
+                ]
+            }
+        )
+    }
+
+    /// One question: its facts, then the conversation.
+    public static func detail(_ detail: QuestionDetailResource) -> String {
+        let question = detail.question
+        var lines = [
+            "\(question.id)  \(question.subject)",
+            "state: \(question.state.rawValue)  tier: \(question.tier.rawValue)  priority: \(question.priority.rawValue)  "
+                + "topic: \(question.topic)  language: \(question.language)",
+            "customer: \(question.customer.name) (\(question.customer.id))",
+        ]
+        if let holder = question.holderHandle ?? question.holderId {
+            let until = question.leaseExpiresAt.map { " until \(APICoding.format($0))" } ?? ""
+            lines.append("held by: \(holder)\(until)")
+        }
+        lines.append("")
+        for message in detail.messages {
+            let author = message.authorKind == .customer ? "customer" : (message.authorHandle ?? "helper")
+            lines.append("[\(APICoding.format(message.createdAt))] \(author):")
+            lines.append(contentsOf: message.body.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 })
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// One line describing a question after an action.
+    public static func summary(_ question: QuestionResource, _ verb: String) -> String {
+        var line = "\(verb) \(question.id) (\(question.state.rawValue), \(question.tier.rawValue) tier)"
+        if let expiry = question.leaseExpiresAt { line += "; lease until \(APICoding.format(expiry))" }
+        return line
+    }
+
+    /// Helpers as a table.
+    public static func helpers(_ helpers: [Helper]) -> String {
+        table(
+            ["ID", "HANDLE", "ROLE", "CAPACITY", "PRESENCE", "ACTIVE", "SKILLS", "LANGUAGES"],
+            helpers.map { helper in
+                [
+                    helper.id, helper.handle, helper.role.rawValue, String(helper.capacity), helper.presence.rawValue,
+                    helper.active ? "yes" : "no", helper.skills.joined(separator: ","),
+                    helper.languages.joined(separator: ","),
+                ]
+            }
+        )
+    }
+
+    /// Tokens as a table.
+    public static func tokens(_ tokens: [AccessToken]) -> String {
+        table(
+            ["ID", "HELPER", "LABEL", "PREFIX", "CREATED", "LAST USED", "REVOKED"],
+            tokens.map { token in
+                [
+                    token.id, token.helperId, token.label, token.prefix + "…", APICoding.format(token.createdAt),
+                    token.lastUsedAt.map(APICoding.format) ?? "-", token.revokedAt.map(APICoding.format) ?? "-",
+                ]
+            }
+        )
+    }
+
+    /// Any resource as pretty JSON, for `--json`.
+    public static func json(_ value: some Encodable) throws -> String {
+        let encoder = APICoding.encoder
+        encoder.outputFormatting.insert(.prettyPrinted)
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func age(since date: Date, now: Date = Date()) -> String {
+        let seconds = max(0, Int(now.timeIntervalSince(date)))
+        switch seconds {
+        case ..<60: return "\(seconds)s"
+        case ..<3600: return "\(seconds / 60)m"
+        case ..<86400: return "\(seconds / 3600)h\((seconds % 3600) / 60)m"
+        default: return "\(seconds / 86400)d"
+        }
+    }
+
+    static func clip(_ text: String, _ length: Int) -> String {
+        text.count <= length ? text : String(text.prefix(length - 1)) + "…"
+    }
+}

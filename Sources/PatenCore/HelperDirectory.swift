@@ -1,0 +1,180 @@
+import Foundation
+
+/// Hashes bearer secrets for storage and lookup; the hash function lives outside Core.
+public protocol SecretHasher: Sendable {
+    /// A hex digest of the secret.
+    func hash(_ secret: String) -> String
+}
+
+/// Helper accounts and their tokens: creation, changes, presence, issuing, listing, revoking and authenticating.
+public struct HelperDirectory: Sendable {
+    /// The handle of the admin account created on an empty database.
+    public static let bootstrapHandle = "admin"
+
+    public let policy: Policy
+    private let helpers: any HelperRepository
+    private let tokens: any TokenRepository
+    private let hasher: any SecretHasher
+    private let clock: any Clock
+    private let ids: any IdentifierGenerator
+
+    /// Creates the directory over its repositories.
+    public init(
+        policy: Policy, helpers: any HelperRepository, tokens: any TokenRepository, hasher: any SecretHasher,
+        clock: any Clock, ids: any IdentifierGenerator
+    ) {
+        self.policy = policy
+        self.helpers = helpers
+        self.tokens = tokens
+        self.hasher = hasher
+        self.clock = clock
+        self.ids = ids
+    }
+
+    /// Makes a helper account after validating every field.
+    public func create(_ draft: NewHelper) async throws -> Helper {
+        let handle = draft.handle.lowercased()
+        try SupportDesk.require(
+            handle.range(of: #"^[a-z0-9][a-z0-9_.\-]{1,31}$"#, options: .regularExpression) != nil, "invalid_handle",
+            "Handle '\(draft.handle)' is not valid: use 2 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit."
+        )
+        try validate(skills: draft.skills, languages: draft.languages)
+        let capacity = draft.capacity ?? policy.capacity(for: draft.role)
+        try validate(capacity: capacity, role: draft.role)
+        let displayName = draft.displayName?.trimmingCharacters(in: .whitespaces) ?? handle
+        try SupportDesk.require(
+            !displayName.isEmpty && displayName.count <= 100, "invalid_display_name",
+            "display_name must be 1 to 100 characters."
+        )
+        let now = clock.now()
+        let helper = Helper(
+            id: ids.make(draft.role == .integration ? "int" : "h"), handle: handle, displayName: displayName,
+            role: draft.role, skills: draft.skills, languages: draft.languages, capacity: capacity,
+            presence: draft.role == .integration ? .offline : .available, active: true, createdAt: now, updatedAt: now
+        )
+        try await helpers.insertHelper(helper)
+        return helper
+    }
+
+    /// The helper with the id or handle.
+    public func helper(_ idOrHandle: String) async throws -> Helper {
+        if let helper = try await helpers.helper(id: idOrHandle) { return helper }
+        if let helper = try await helpers.helper(handle: idOrHandle.lowercased()) { return helper }
+        throw PatenError.notFound("helper", id: idOrHandle)
+    }
+
+    /// Every helper, optionally of one role.
+    public func list(role: Role? = nil) async throws -> [Helper] {
+        try await helpers.helpers(role: role)
+    }
+
+    /// Changes a helper's fields after validating them.
+    public func update(_ idOrHandle: String, _ change: HelperChange) async throws -> Helper {
+        let current = try await helper(idOrHandle)
+        try SupportDesk.require(!change.isEmpty, "empty_change", "Name at least one field to change.", kind: .malformed)
+        try validate(skills: change.skills ?? [], languages: change.languages ?? [])
+        try validate(capacity: change.capacity ?? current.capacity, role: change.role ?? current.role)
+        if let name = change.displayName {
+            try SupportDesk.require(
+                !name.trimmingCharacters(in: .whitespaces).isEmpty && name.count <= 100, "invalid_display_name",
+                "display_name must be 1 to 100 characters."
+            )
+        }
+        return try await helpers.updateHelper(id: current.id, change: change, at: clock.now())
+    }
+
+    /// Sets a helper's own presence.
+    public func setPresence(_ presence: Presence, for helper: Helper) async throws -> Helper {
+        try await helpers.updateHelper(id: helper.id, change: HelperChange(presence: presence), at: clock.now())
+    }
+
+    /// Issues a new token for the helper; the secret is in the result and nowhere else.
+    public func issueToken(for idOrHandle: String, label: String? = nil) async throws -> IssuedToken {
+        let owner = try await helper(idOrHandle)
+        let name = (label ?? "").trimmingCharacters(in: .whitespaces)
+        try SupportDesk.require(name.count <= 100, "invalid_label", "The token label must be at most 100 characters.")
+        let secret = Self.makeSecret()
+        let record = AccessToken(
+            id: ids.make("tok"), helperId: owner.id, label: name.isEmpty ? "default" : name,
+            prefix: String(secret.prefix(12)), createdAt: clock.now(), lastUsedAt: nil, revokedAt: nil
+        )
+        try await tokens.insertToken(record, secretHash: hasher.hash(secret))
+        return IssuedToken(record: record, secret: secret)
+    }
+
+    /// Tokens the viewer may see: every token for admins, their own for everyone else.
+    public func tokens(visibleTo viewer: Helper, helperId: String? = nil) async throws -> [AccessToken] {
+        if viewer.role == .admin { return try await allTokens(helperId: helperId) }
+        if let helperId, helperId != viewer.id {
+            throw PatenError.forbidden("admin_only", "Only admins can list other helpers' tokens.")
+        }
+        return try await tokens.tokens(helperId: viewer.id)
+    }
+
+    /// Every token, or one helper's, as the server's operator (the CLI on the data directory) sees them.
+    public func allTokens(helperId: String? = nil) async throws -> [AccessToken] {
+        try await tokens.tokens(helperId: helperId)
+    }
+
+    /// Revokes a token: admins any, everyone else their own.
+    public func revokeToken(_ id: String, by actor: Helper) async throws -> AccessToken {
+        guard let token = try await tokens.token(id: id), actor.role == .admin || token.helperId == actor.id else {
+            throw PatenError.notFound("token", id: id)
+        }
+        if token.revokedAt != nil {
+            throw PatenError.conflict("token_revoked", "Token \(id) is already revoked.")
+        }
+        return try await tokens.revokeToken(id: id, at: clock.now())
+    }
+
+    /// Revokes a token as the server's operator (the CLI on the data directory).
+    public func revokeToken(_ id: String) async throws -> AccessToken {
+        guard try await tokens.token(id: id) != nil else { throw PatenError.notFound("token", id: id) }
+        return try await tokens.revokeToken(id: id, at: clock.now())
+    }
+
+    /// The account a bearer secret belongs to; nil for an unknown, revoked or deactivated one.
+    public func authenticate(secret: String) async throws -> Helper? {
+        guard secret.hasPrefix("pat_"), secret.count < 200 else { return nil }
+        return try await tokens.authenticate(secretHash: hasher.hash(secret), at: clock.now())?.helper
+    }
+
+    /// On an empty database, creates the `admin` account and returns its first token; otherwise nil.
+    public func bootstrapAdminIfEmpty() async throws -> IssuedToken? {
+        guard try await helpers.helperCount() == 0 else { return nil }
+        _ = try await create(NewHelper(handle: Self.bootstrapHandle, displayName: "Administrator", role: .admin))
+        return try await issueToken(for: Self.bootstrapHandle, label: "bootstrap")
+    }
+
+    private func validate(skills: [String], languages: [String]) throws {
+        for skill in skills where !policy.hasTopic(skill) {
+            throw PatenError.unprocessable(
+                "unknown_topic",
+                "Skill '\(skill)' is not a topic in the policy; use one of: \(policy.topics.map(\.name).joined(separator: ", "))."
+            )
+        }
+        for language in languages where !policy.languages.contains(language) {
+            throw PatenError.unprocessable(
+                "unknown_language",
+                "Language '\(language)' is not supported; use one of: \(policy.languages.joined(separator: ", "))."
+            )
+        }
+    }
+
+    private func validate(capacity: Int, role: Role) throws {
+        try SupportDesk.require(
+            role == .integration || (1...1000).contains(capacity),
+            "invalid_capacity", "capacity must be a whole number from 1 to 1000."
+        )
+    }
+
+    /// `pat_` and 32 random bytes in URL-safe base64: 256 bits from the system's secure generator.
+    static func makeSecret() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        let text = Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+        return "pat_" + text
+    }
+}

@@ -1,0 +1,172 @@
+import Foundation
+
+/// Reads a policy document (JSON) and validates every key, naming the file and key of any problem.
+public enum PolicyLoader {
+    /// Reads and validates the policy file at the path.
+    public static func load(path: String) throws -> Policy {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw PatenError.configuration("\(path): cannot read the policy file; check the path given with --policy.")
+        }
+        return try parse(data, source: path)
+    }
+
+    /// Validates a policy document's bytes; `source` names it in errors.
+    public static func parse(_ data: Data, source: String) throws -> Policy {
+        let root: Any
+        do {
+            root = try JSONSerialization.jsonObject(with: data)
+        } catch {
+            throw PatenError.configuration("\(source): not valid JSON (\(error.localizedDescription)).")
+        }
+        var document = PolicyDocument(source: source)
+        return try document.policy(from: root)
+    }
+}
+
+/// A walk over the parsed JSON that knows where it is, for error messages.
+private struct PolicyDocument {
+    let source: String
+    static let knownKeys: Set<String> = [
+        "topics", "default_topic", "staff_only_topics", "critical_keywords", "languages", "default_language",
+        "peer_window", "claim_lease", "default_capacity",
+    ]
+
+    mutating func policy(from root: Any) throws -> Policy {
+        guard let object = root as? [String: Any] else { throw fail("", "the document must be a JSON object") }
+        if let unknown = object.keys.sorted().first(where: { !Self.knownKeys.contains($0) }) {
+            throw fail(unknown, "unknown key; known keys are \(Self.knownKeys.sorted().joined(separator: ", "))")
+        }
+        let topics = try readTopics(object["topics"])
+        let names = topics.map(\.name)
+        let defaultTopic = try string(object["default_topic"], at: "default_topic")
+        guard names.contains(defaultTopic) else {
+            throw fail("default_topic", "'\(defaultTopic)' is not one of the topics (\(names.joined(separator: ", ")))")
+        }
+        let staffOnly = try stringList(object["staff_only_topics"], at: "staff_only_topics", allowEmpty: true)
+        for (index, name) in staffOnly.enumerated() where !names.contains(name) {
+            throw fail("staff_only_topics[\(index)]", "'\(name)' is not one of the topics")
+        }
+        if staffOnly.contains(defaultTopic) {
+            throw fail("staff_only_topics", "the default topic cannot be staff-only, or every question goes to staff")
+        }
+        let critical = try stringList(object["critical_keywords"], at: "critical_keywords", allowEmpty: true)
+            .map { $0.lowercased() }
+        let languages = try stringList(object["languages"], at: "languages", allowEmpty: false)
+        let defaultLanguage = try string(object["default_language"], at: "default_language")
+        guard languages.contains(defaultLanguage) else {
+            throw fail("default_language", "'\(defaultLanguage)' is not in languages")
+        }
+        return Policy(
+            topics: topics,
+            defaultTopic: defaultTopic,
+            staffOnlyTopics: Set(staffOnly),
+            criticalKeywords: critical,
+            languages: languages,
+            defaultLanguage: defaultLanguage,
+            peerWindow: try readPeerWindow(object["peer_window"]),
+            claimLease: try positiveDuration(object["claim_lease"], at: "claim_lease"),
+            defaultCapacity: try readCapacity(object["default_capacity"])
+        )
+    }
+
+    func readTopics(_ value: Any?) throws -> [Policy.Topic] {
+        guard let list = value as? [Any], !list.isEmpty else {
+            throw fail("topics", value == nil ? "missing; list the topics" : "must be a non-empty list of topics")
+        }
+        var seen = Set<String>()
+        return try list.enumerated().map { index, item in
+            let at = "topics[\(index)]"
+            guard let topic = item as? [String: Any] else { throw fail(at, "must be an object with name and keywords") }
+            if let unknown = topic.keys.sorted().first(where: { $0 != "name" && $0 != "keywords" }) {
+                throw fail("\(at).\(unknown)", "unknown key; a topic has name and keywords")
+            }
+            let name = try string(topic["name"], at: "\(at).name")
+            guard name.range(of: #"^[a-z][a-z0-9_]*$"#, options: .regularExpression) != nil else {
+                throw fail("\(at).name", "'\(name)' must be lowercase letters, digits and underscores")
+            }
+            guard seen.insert(name).inserted else { throw fail("\(at).name", "'\(name)' is defined twice") }
+            let keywords = try stringList(topic["keywords"], at: "\(at).keywords", allowEmpty: true)
+            return Policy.Topic(name: name, keywords: keywords.map { $0.lowercased() })
+        }
+    }
+
+    func readPeerWindow(_ value: Any?) throws -> [Priority: TimeInterval] {
+        guard let object = value as? [String: Any] else {
+            throw fail("peer_window", "must be an object with a duration for each priority (low, normal, high, critical)")
+        }
+        var windows: [Priority: TimeInterval] = [:]
+        for (key, raw) in object {
+            guard let priority = Priority(rawValue: key) else {
+                throw fail("peer_window.\(key)", "unknown priority; use low, normal, high or critical")
+            }
+            windows[priority] = try duration(raw, at: "peer_window.\(key)")
+        }
+        for priority in Priority.allCases where windows[priority] == nil {
+            throw fail("peer_window.\(priority.rawValue)", "missing; give a duration such as \"30m\"")
+        }
+        return windows
+    }
+
+    func readCapacity(_ value: Any?) throws -> [Role: Int] {
+        guard let object = value as? [String: Any] else {
+            throw fail("default_capacity", "must be an object with a number for volunteer, staff and admin")
+        }
+        var capacity: [Role: Int] = [:]
+        for (key, raw) in object {
+            guard let role = Role(rawValue: key), role.answersQuestions else {
+                throw fail("default_capacity.\(key)", "unknown role; use volunteer, staff or admin")
+            }
+            guard let number = raw as? Int, number >= 1, number <= 1000 else {
+                throw fail("default_capacity.\(key)", "must be a whole number from 1 to 1000")
+            }
+            capacity[role] = number
+        }
+        for role in Role.allCases where role.answersQuestions && capacity[role] == nil {
+            throw fail("default_capacity.\(role.rawValue)", "missing; give a whole number from 1 to 1000")
+        }
+        return capacity
+    }
+
+    func string(_ value: Any?, at key: String) throws -> String {
+        guard let value else { throw fail(key, "missing") }
+        guard let text = value as? String, !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw fail(key, "must be a non-empty string")
+        }
+        return text
+    }
+
+    func stringList(_ value: Any?, at key: String, allowEmpty: Bool) throws -> [String] {
+        guard let value else { throw fail(key, "missing") }
+        guard let list = value as? [Any] else { throw fail(key, "must be a list of strings") }
+        if list.isEmpty && !allowEmpty { throw fail(key, "must not be empty") }
+        return try list.enumerated().map { index, item in try string(item, at: "\(key)[\(index)]") }
+    }
+
+    func positiveDuration(_ value: Any?, at key: String) throws -> TimeInterval {
+        let seconds = try duration(value, at: key)
+        guard seconds > 0 else { throw fail(key, "must be longer than zero") }
+        return seconds
+    }
+
+    /// Durations are written as a whole number and a unit: "45s", "30m", "2h", "1d".
+    func duration(_ value: Any?, at key: String) throws -> TimeInterval {
+        let text = try string(value, at: key)
+        guard let unit = text.last, let amount = Int(text.dropLast()), amount >= 0 else {
+            throw fail(key, "'\(text)' is not a duration; write a whole number and s, m, h or d, such as \"30m\"")
+        }
+        let scale: TimeInterval
+        switch unit {
+        case "s": scale = 1
+        case "m": scale = 60
+        case "h": scale = 3600
+        case "d": scale = 86400
+        default:
+            throw fail(key, "'\(text)' has an unknown unit; use s, m, h or d")
+        }
+        return TimeInterval(amount) * scale
+    }
+
+    func fail(_ key: String, _ problem: String) -> PatenError {
+        PatenError.configuration(key.isEmpty ? "\(source): \(problem)." : "\(source): key '\(key)': \(problem).")
+    }
+}

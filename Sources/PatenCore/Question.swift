@@ -1,0 +1,158 @@
+import Foundation
+
+/// The customer who asked.
+public struct Customer: Codable, Sendable, Equatable {
+    /// The customer's id in the channel they wrote from.
+    public var id: String
+    /// The customer's name as the channel knows it.
+    public var name: String
+
+    /// Creates a customer.
+    public init(id: String, name: String) {
+        self.id = id
+        self.name = name
+    }
+}
+
+/// One customer conversation and where it stands.
+public struct Question: Sendable, Equatable {
+    public var id: String
+    public var subject: String
+    public var customer: Customer
+    /// Where the question came from: `api` or the submitting integration's id.
+    public var channel: String
+    public var topic: String
+    public var language: String
+    public var priority: Priority
+    public var tier: Tier
+    public var state: QuestionState
+    /// The helper holding the question, while claimed.
+    public var holderId: String?
+    /// When the holder's lease runs out, while claimed.
+    public var leaseExpiresAt: Date?
+    /// When volunteers' time for a first response runs out (volunteer tier only).
+    public var peerDeadlineAt: Date?
+    /// The first helper reply's time: the end of the first-response clock.
+    public var firstResponseAt: Date?
+    public var resolvedAt: Date?
+    public var resolvedBy: String?
+    /// The account that submitted the question.
+    public var createdBy: String
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    /// Creates a question value.
+    public init(
+        id: String, subject: String, customer: Customer, channel: String, topic: String, language: String,
+        priority: Priority, tier: Tier, state: QuestionState, holderId: String? = nil, leaseExpiresAt: Date? = nil,
+        peerDeadlineAt: Date? = nil, firstResponseAt: Date? = nil, resolvedAt: Date? = nil, resolvedBy: String? = nil,
+        createdBy: String, createdAt: Date, updatedAt: Date
+    ) {
+        self.id = id
+        self.subject = subject
+        self.customer = customer
+        self.channel = channel
+        self.topic = topic
+        self.language = language
+        self.priority = priority
+        self.tier = tier
+        self.state = state
+        self.holderId = holderId
+        self.leaseExpiresAt = leaseExpiresAt
+        self.peerDeadlineAt = peerDeadlineAt
+        self.firstResponseAt = firstResponseAt
+        self.resolvedAt = resolvedAt
+        self.resolvedBy = resolvedBy
+        self.createdBy = createdBy
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
+    /// Whether a helper may claim it at the given time: open, or held under a lease that has run out.
+    public func isClaimable(at now: Date) -> Bool {
+        switch state {
+        case .open: true
+        case .claimed: (leaseExpiresAt ?? .distantPast) <= now
+        case .resolved: false
+        }
+    }
+}
+
+/// One message in a conversation.
+public struct Message: Sendable, Equatable {
+    public var id: String
+    public var questionId: String
+    public var authorKind: AuthorKind
+    /// The helper who wrote it, for helper messages.
+    public var helperId: String?
+    public var body: String
+    public var createdAt: Date
+
+    /// Creates a message.
+    public init(id: String, questionId: String, authorKind: AuthorKind, helperId: String?, body: String, createdAt: Date) {
+        self.id = id
+        self.questionId = questionId
+        self.authorKind = authorKind
+        self.helperId = helperId
+        self.body = body
+        self.createdAt = createdAt
+    }
+}
+
+/// One fact in a question's timeline.
+public struct QuestionEvent: Sendable, Equatable {
+    /// Position in the global event order.
+    public var sequence: Int64
+    public var questionId: String
+    public var type: QuestionEventType
+    /// The account that caused it; nil for the system (lease expiry, routing).
+    public var actorId: String?
+    public var at: Date
+    /// Facts specific to the event type.
+    public var data: [String: String]
+
+    /// Creates an event.
+    public init(
+        sequence: Int64, questionId: String, type: QuestionEventType, actorId: String?, at: Date,
+        data: [String: String]
+    ) {
+        self.sequence = sequence
+        self.questionId = questionId
+        self.type = type
+        self.actorId = actorId
+        self.at = at
+        self.data = data
+    }
+}
+
+/// A question with everything said and done about it.
+public struct QuestionDetail: Sendable, Equatable {
+    public var question: Question
+    public var messages: [Message]
+    public var events: [QuestionEvent]
+    /// Handles of the helpers named in the question (holder, message authors), by id.
+    public var handles: [String: String]
+
+    /// Creates a detail value.
+    public init(question: Question, messages: [Message], events: [QuestionEvent], handles: [String: String]) {
+        self.question = question
+        self.messages = messages
+        self.events = events
+        self.handles = handles
+    }
+}
+
+/// A question as it is about to be stored, with its first message.
+public struct QuestionDraft: Sendable, Equatable {
+    public var question: Question
+    public var body: String
+    /// Why intake routed it the way it did, recorded with the routed event.
+    public var routingReason: String
+
+    /// Creates a draft.
+    public init(question: Question, body: String, routingReason: String) {
+        self.question = question
+        self.body = body
+        self.routingReason = routingReason
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+
+/// Who may see and change a question, as pure decisions over its current state. Repositories call these inside
+/// the transaction that changes the question, so the decision and the write see the same state.
+public enum QuestionRules {
+    /// Whether the account may see the question; throws the error to show if not.
+    public static func checkView(_ question: Question, by viewer: Helper) throws {
+        switch viewer.role {
+        case .staff, .admin:
+            return
+        case .volunteer:
+            if question.tier == .staff && question.holderId != viewer.id {
+                throw PatenError.forbidden("staff_tier", "Question \(question.id) is for staff; volunteers cannot see it.")
+            }
+        case .integration:
+            if question.channel != viewer.id {
+                throw PatenError.notFound("question", id: question.id)
+            }
+        }
+    }
+
+    /// Whether the helper may claim the question, given how many live claims they hold.
+    /// `holderHandle` names the current holder for the conflict message.
+    public static func checkClaim(
+        _ question: Question, by helper: Helper, activeClaims: Int, holderHandle: String?, at now: Date
+    ) throws {
+        guard helper.role.answersQuestions else {
+            throw PatenError.forbidden("role_cannot_claim", "Integration accounts cannot claim questions.")
+        }
+        if helper.role == .volunteer && question.tier == .staff {
+            throw PatenError.forbidden(
+                "staff_tier", "Question \(question.id) is for staff; volunteers cannot claim it."
+            )
+        }
+        if question.state == .resolved {
+            throw PatenError.conflict(
+                "question_resolved", "Question \(question.id) is resolved; reopen it before claiming."
+            )
+        }
+        if !question.isClaimable(at: now) && question.holderId != helper.id {
+            let holder = holderHandle ?? "another helper"
+            throw PatenError.conflict(
+                "already_claimed", "Question \(question.id) is already claimed by \(holder).",
+                details: ["holder": holder]
+            )
+        }
+        let isRenewal = question.holderId == helper.id && !question.isClaimable(at: now)
+        if !isRenewal && activeClaims >= helper.capacity {
+            throw PatenError.conflict(
+                "at_capacity",
+                "You hold \(activeClaims) question(s), your capacity; release or resolve one before claiming another.",
+                details: ["capacity": String(helper.capacity)]
+            )
+        }
+    }
+
+    /// Whether the helper may reply: the live holder, or staff and admins at any time.
+    public static func checkReply(_ question: Question, by helper: Helper, at now: Date) throws {
+        guard helper.role.answersQuestions else {
+            throw PatenError.forbidden(
+                "role_cannot_reply", "Integration accounts send customer messages, not replies; use /messages."
+            )
+        }
+        try checkView(question, by: helper)
+        if question.state == .resolved {
+            throw PatenError.conflict("question_resolved", "Question \(question.id) is resolved; reopen it to reply.")
+        }
+        if helper.role == .volunteer && !holdsLiveClaim(question, helper, now) {
+            throw PatenError.conflict("not_holder", "Claim question \(question.id) before replying to it.")
+        }
+    }
+
+    /// Whether the actor may release the question's claim: its holder, or staff and admins.
+    public static func checkRelease(_ question: Question, by actor: Helper, at now: Date) throws {
+        try checkView(question, by: actor)
+        guard question.state == .claimed else {
+            throw PatenError.conflict("not_claimed", "Question \(question.id) is not claimed by anyone.")
+        }
+        if !actor.role.isStaffOrAdmin && question.holderId != actor.id {
+            throw PatenError.forbidden("not_holder", "Only the holder, staff or an admin can release question \(question.id).")
+        }
+    }
+
+    /// Whether the actor may resolve the question: the live holder, or staff and admins.
+    public static func checkResolve(_ question: Question, by actor: Helper, at now: Date) throws {
+        try checkView(question, by: actor)
+        if question.state == .resolved {
+            throw PatenError.conflict("already_resolved", "Question \(question.id) is already resolved.")
+        }
+        if actor.role == .integration {
+            throw PatenError.forbidden("role_cannot_resolve", "Integration accounts cannot resolve questions.")
+        }
+        if actor.role == .volunteer && !holdsLiveClaim(question, actor, now) {
+            throw PatenError.conflict("not_holder", "Claim question \(question.id) before resolving it.")
+        }
+    }
+
+    /// Whether the actor may reopen: staff, admins, the helper who resolved it, or the integration it came from.
+    public static func checkReopen(_ question: Question, by actor: Helper) throws {
+        try checkView(question, by: actor)
+        guard question.state == .resolved else {
+            throw PatenError.conflict("not_resolved", "Question \(question.id) is not resolved.")
+        }
+        let allowed = actor.role.isStaffOrAdmin || question.resolvedBy == actor.id || question.channel == actor.id
+        if !allowed {
+            throw PatenError.forbidden(
+                "cannot_reopen", "Only staff, an admin or the helper who resolved question \(question.id) can reopen it."
+            )
+        }
+    }
+
+    /// Whether the account may add a customer message: the integration the question came from.
+    public static func checkCustomerMessage(_ question: Question, by actor: Helper) throws {
+        guard actor.role == .integration else {
+            throw PatenError.forbidden(
+                "integration_only", "Only integration accounts post customer messages; helpers use /replies."
+            )
+        }
+        try checkView(question, by: actor)
+    }
+
+    private static func holdsLiveClaim(_ question: Question, _ helper: Helper, _ now: Date) -> Bool {
+        question.state == .claimed && question.holderId == helper.id && !question.isClaimable(at: now)
+    }
+}

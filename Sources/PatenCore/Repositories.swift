@@ -1,0 +1,141 @@
+import Foundation
+
+/// Stores helper accounts.
+public protocol HelperRepository: Sendable {
+    /// Stores a new helper; a taken handle is a `handle_taken` conflict.
+    func insertHelper(_ helper: Helper) async throws
+    /// The helper with the id, if any.
+    func helper(id: String) async throws -> Helper?
+    /// The helper with the handle, if any.
+    func helper(handle: String) async throws -> Helper?
+    /// Every helper, optionally of one role, ordered by handle.
+    func helpers(role: Role?) async throws -> [Helper]
+    /// Applies a change to a helper and returns it as stored.
+    func updateHelper(id: String, change: HelperChange, at now: Date) async throws -> Helper
+    /// How many accounts exist.
+    func helperCount() async throws -> Int
+}
+
+/// Stores bearer tokens by hash.
+public protocol TokenRepository: Sendable {
+    /// Stores a new token under the hash of its secret.
+    func insertToken(_ token: AccessToken, secretHash: String) async throws
+    /// The active helper and unrevoked token for a secret's hash, noting the use.
+    func authenticate(secretHash: String, at now: Date) async throws -> (helper: Helper, token: AccessToken)?
+    /// Tokens, all or one helper's, newest first.
+    func tokens(helperId: String?) async throws -> [AccessToken]
+    /// The token with the id, if any.
+    func token(id: String) async throws -> AccessToken?
+    /// Marks a token revoked and returns it.
+    func revokeToken(id: String, at now: Date) async throws -> AccessToken
+}
+
+/// Filters for listing questions.
+public struct QuestionFilter: Sendable, Equatable {
+    public var state: QuestionState?
+    public var tier: Tier?
+    public var topic: String?
+    public var holderId: String?
+    public var channel: String?
+    /// Page size, 1 to 200.
+    public var limit: Int
+    /// Where the previous page ended.
+    public var after: QuestionCursor?
+
+    /// Creates a filter.
+    public init(
+        state: QuestionState? = nil, tier: Tier? = nil, topic: String? = nil, holderId: String? = nil,
+        channel: String? = nil, limit: Int = 50, after: QuestionCursor? = nil
+    ) {
+        self.state = state
+        self.tier = tier
+        self.topic = topic
+        self.holderId = holderId
+        self.channel = channel
+        self.limit = limit
+        self.after = after
+    }
+}
+
+/// One page of questions, newest first.
+public struct QuestionPage: Sendable, Equatable {
+    public var questions: [Question]
+    /// The cursor for the next page, nil on the last page.
+    public var next: QuestionCursor?
+
+    /// Creates a page.
+    public init(questions: [Question], next: QuestionCursor?) {
+        self.questions = questions
+        self.next = next
+    }
+}
+
+/// A position in the newest-first question order.
+public struct QuestionCursor: Sendable, Equatable {
+    public var createdAt: Date
+    public var id: String
+
+    /// Creates a cursor after the given question.
+    public init(createdAt: Date, id: String) {
+        self.createdAt = createdAt
+        self.id = id
+    }
+
+    /// The opaque text form clients pass back.
+    public var token: String {
+        Data("\(createdAt.millisecondsSince1970):\(id)".utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    /// Reads a cursor a client passed back.
+    public init(token: String) throws {
+        var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8),
+            let colon = text.firstIndex(of: ":"), let ms = Int64(text[..<colon])
+        else {
+            throw PatenError.malformed("invalid_cursor", "The cursor is not one this server gave out; start again without it.")
+        }
+        self.init(createdAt: Date(millisecondsSince1970: ms), id: String(text[text.index(after: colon)...]))
+    }
+}
+
+/// Stores questions, their messages, claims and timelines. Every method that changes state writes the change
+/// and its timeline events in one transaction, and checks the rules of `QuestionRules` inside it.
+public protocol QuestionRepository: Sendable {
+    /// Stores a new question with its first message and its created and routed events.
+    func insertQuestion(_ draft: QuestionDraft, messageId: String) async throws -> Question
+    /// The question with the id, if any.
+    func question(id: String) async throws -> Question?
+    /// The question with its messages, timeline and the handles they name.
+    func questionDetail(id: String) async throws -> QuestionDetail?
+    /// A page of questions matching the filter, newest first.
+    func questions(matching filter: QuestionFilter) async throws -> QuestionPage
+    /// Questions of the tiers that are open, or held under a lease that ran out, at the time.
+    func claimableQuestions(tiers: [Tier], at now: Date) async throws -> [Question]
+    /// Gives the question to the helper under a lease, if the rules allow; of concurrent claims one wins.
+    func claim(
+        questionId: String, by helper: Helper, claimId: String, lease: TimeInterval, at now: Date
+    ) async throws
+        -> Question
+    /// Ends the current claim and puts the question back in the pool.
+    func release(questionId: String, by actor: Helper, at now: Date) async throws -> Question
+    /// Records a helper reply, renewing the replier's lease.
+    func reply(
+        questionId: String, by helper: Helper, messageId: String, body: String, lease: TimeInterval, at now: Date
+    ) async throws -> (question: Question, message: Message)
+    /// Records a customer follow-up; a resolved question is reopened by it.
+    func addCustomerMessage(
+        questionId: String, by actor: Helper, messageId: String, body: String, at now: Date
+    )
+        async throws -> (question: Question, message: Message)
+    /// Marks the question resolved and ends any claim.
+    func resolve(questionId: String, by actor: Helper, at now: Date) async throws -> Question
+    /// Puts a resolved question back in the pool.
+    func reopen(questionId: String, by actor: Helper, at now: Date) async throws -> Question
+    /// Ends up to `limit` claims whose lease ran out, returning how many it ended.
+    func expireLeases(at now: Date, limit: Int) async throws -> Int
+    /// Whether the store is reachable and fully migrated.
+    func isReady() async throws -> Bool
+}

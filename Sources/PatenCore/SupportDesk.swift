@@ -1,0 +1,220 @@
+import Foundation
+
+/// What a submitter sends to open a question.
+public struct QuestionSubmission: Sendable, Equatable {
+    public var subject: String
+    public var body: String
+    public var customer: Customer
+    public var topic: String?
+    public var language: String?
+    public var priority: String?
+
+    /// Creates a submission.
+    public init(
+        subject: String, body: String, customer: Customer, topic: String? = nil, language: String? = nil,
+        priority: String? = nil
+    ) {
+        self.subject = subject
+        self.body = body
+        self.customer = customer
+        self.topic = topic
+        self.language = language
+        self.priority = priority
+    }
+}
+
+/// The question side of Paten: intake, routing, queues, claims, replies and resolution, with role checks and
+/// contact-data masking for volunteers. Storage rules are kept by the repository it is given.
+public struct SupportDesk: Sendable {
+    /// Longest subject, in characters.
+    public static let maxSubjectLength = 200
+    /// Longest message, in bytes of UTF-8 (the HTTP layer refuses larger bodies before they get here).
+    public static let maxMessageBytes = 60 * 1024
+
+    public let policy: Policy
+    private let questions: any QuestionRepository
+    private let clock: any Clock
+    private let ids: any IdentifierGenerator
+    private let classifier: IntakeClassifier
+    private let masker = ContactMasker()
+
+    /// Creates the desk over a repository.
+    public init(
+        policy: Policy, questions: any QuestionRepository, clock: any Clock, ids: any IdentifierGenerator
+    ) {
+        self.policy = policy
+        self.questions = questions
+        self.clock = clock
+        self.ids = ids
+        self.classifier = IntakeClassifier(policy: policy)
+    }
+
+    /// Takes in a new question: validates, classifies, routes and stores it with its timeline.
+    public func submit(_ submission: QuestionSubmission, by submitter: Helper) async throws -> Question {
+        guard submitter.role != .volunteer else {
+            throw PatenError.forbidden(
+                "role_cannot_submit", "Volunteers cannot submit questions; customers do, through an integration or staff."
+            )
+        }
+        let subject = submission.subject.trimmingCharacters(in: .whitespacesAndNewlines)
+        try Self.require(!subject.isEmpty, "subject_required", "Give the question a subject.")
+        try Self.require(
+            subject.count <= Self.maxSubjectLength, "subject_too_long",
+            "The subject has \(subject.count) characters; keep it to \(Self.maxSubjectLength)."
+        )
+        let body = try Self.validMessage(submission.body)
+        let customerId = submission.customer.id.trimmingCharacters(in: .whitespaces)
+        let customerName = submission.customer.name.trimmingCharacters(in: .whitespaces)
+        try Self.require(
+            !customerId.isEmpty && customerId.count <= 200, "customer_id_required",
+            "Give customer.id: the customer's id in your system (1 to 200 characters)."
+        )
+        try Self.require(
+            !customerName.isEmpty && customerName.count <= 200, "customer_name_required",
+            "Give customer.name (1 to 200 characters)."
+        )
+        let classification = try classifier.classify(
+            subject: subject, body: body, topic: submission.topic, language: submission.language,
+            priority: submission.priority
+        )
+        let now = clock.now()
+        let decision = classifier.route(classification, at: now)
+        let question = Question(
+            id: ids.make("q"), subject: subject, customer: Customer(id: customerId, name: customerName),
+            channel: submitter.role == .integration ? submitter.id : "api", topic: classification.topic,
+            language: classification.language, priority: classification.priority, tier: decision.tier, state: .open,
+            peerDeadlineAt: decision.peerDeadline, createdBy: submitter.id, createdAt: now, updatedAt: now
+        )
+        let draft = QuestionDraft(question: question, body: body, routingReason: decision.reason.rawValue)
+        return try await questions.insertQuestion(draft, messageId: ids.make("m"))
+    }
+
+    /// A question with its messages and timeline, as the viewer may see it.
+    public func detail(id: String, for viewer: Helper) async throws -> QuestionDetail {
+        guard let detail = try await questions.questionDetail(id: id) else {
+            throw PatenError.notFound("question", id: id)
+        }
+        try QuestionRules.checkView(detail.question, by: viewer)
+        return viewer.role == .volunteer ? masked(detail) : detail
+    }
+
+    /// A page of questions: everything for staff and admins, a volunteer's own claims, an integration's own.
+    public func list(_ filter: QuestionFilter, for viewer: Helper) async throws -> QuestionPage {
+        var filter = filter
+        try Self.require(
+            (1...200).contains(filter.limit), "invalid_limit", "limit must be from 1 to 200.", kind: .malformed
+        )
+        switch viewer.role {
+        case .staff, .admin: break
+        case .volunteer: filter.holderId = viewer.id
+        case .integration: filter.channel = viewer.id
+        }
+        var page = try await questions.questions(matching: filter)
+        if viewer.role == .volunteer { page.questions = page.questions.map(masked) }
+        return page
+    }
+
+    /// The questions the helper may claim now, best first. Staff see the staff tier unless they ask for another.
+    public func queue(for helper: Helper, tier: Tier? = nil, limit: Int = 50) async throws -> [Question] {
+        try Self.require((1...200).contains(limit), "invalid_limit", "limit must be from 1 to 200.", kind: .malformed)
+        let tiers: [Tier]
+        switch helper.role {
+        case .integration:
+            throw PatenError.forbidden("role_has_no_queue", "Integration accounts have no queue.")
+        case .volunteer:
+            if tier == .staff {
+                throw PatenError.forbidden("staff_tier", "Volunteers cannot see the staff queue.")
+            }
+            tiers = [.volunteer]
+        case .staff, .admin:
+            tiers = tier.map { [$0] } ?? [.staff, .volunteer]
+        }
+        let now = clock.now()
+        let ranked = QueueRanking(for: helper).rank(try await questions.claimableQuestions(tiers: tiers, at: now))
+        let page = Array(ranked.prefix(limit))
+        return helper.role == .volunteer ? page.map(masked) : page
+    }
+
+    /// Claims a question for the helper under the policy's lease.
+    public func claim(_ id: String, by helper: Helper) async throws -> Question {
+        let question = try await questions.claim(
+            questionId: id, by: helper, claimId: ids.make("c"), lease: policy.claimLease, at: clock.now()
+        )
+        return view(question, for: helper)
+    }
+
+    /// Ends the claim on a question.
+    public func release(_ id: String, by actor: Helper) async throws -> Question {
+        view(try await questions.release(questionId: id, by: actor, at: clock.now()), for: actor)
+    }
+
+    /// Records a helper's reply; the first one stops the first-response clock.
+    public func reply(to id: String, body: String, by helper: Helper) async throws -> (Question, Message) {
+        let text = try Self.validMessage(body)
+        let (question, message) = try await questions.reply(
+            questionId: id, by: helper, messageId: ids.make("m"), body: text, lease: policy.claimLease, at: clock.now()
+        )
+        return (view(question, for: helper), message)
+    }
+
+    /// Records a customer's follow-up, sent by the integration the question came from.
+    public func addCustomerMessage(to id: String, body: String, by actor: Helper) async throws -> (Question, Message) {
+        let text = try Self.validMessage(body)
+        return try await questions.addCustomerMessage(
+            questionId: id, by: actor, messageId: ids.make("m"), body: text, at: clock.now()
+        )
+    }
+
+    /// Resolves a question.
+    public func resolve(_ id: String, by actor: Helper) async throws -> Question {
+        view(try await questions.resolve(questionId: id, by: actor, at: clock.now()), for: actor)
+    }
+
+    /// Reopens a resolved question.
+    public func reopen(_ id: String, by actor: Helper) async throws -> Question {
+        view(try await questions.reopen(questionId: id, by: actor, at: clock.now()), for: actor)
+    }
+
+    /// Ends claims whose lease ran out; returns how many.
+    public func expireLeases(limit: Int = 500) async throws -> Int {
+        try await questions.expireLeases(at: clock.now(), limit: limit)
+    }
+
+    private func view(_ question: Question, for viewer: Helper) -> Question {
+        viewer.role == .volunteer ? masked(question) : question
+    }
+
+    private func masked(_ question: Question) -> Question {
+        var copy = question
+        copy.subject = masker.mask(question.subject)
+        copy.customer = Customer(id: masker.mask(question.customer.id), name: masker.mask(question.customer.name))
+        return copy
+    }
+
+    private func masked(_ detail: QuestionDetail) -> QuestionDetail {
+        var copy = detail
+        copy.question = masked(detail.question)
+        copy.messages = detail.messages.map { message in
+            var message = message
+            message.body = masker.mask(message.body)
+            return message
+        }
+        return copy
+    }
+
+    private static func validMessage(_ body: String) throws -> String {
+        let text = body.trimmingCharacters(in: .whitespacesAndNewlines)
+        try require(!text.isEmpty, "body_required", "The message body is empty; write something.")
+        try require(
+            text.utf8.count <= maxMessageBytes, "body_too_long",
+            "The message has \(text.utf8.count) bytes; keep it to \(maxMessageBytes).", kind: .tooLarge
+        )
+        return text
+    }
+
+    static func require(
+        _ condition: Bool, _ code: String, _ message: String, kind: PatenError.Kind = .unprocessable
+    ) throws {
+        if !condition { throw PatenError(kind, code: code, message: message) }
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+
+/// What a helper account may do.
+public enum Role: String, Codable, Sendable, CaseIterable {
+    case volunteer
+    case staff
+    case admin
+    case integration
+
+    /// Whether the role answers questions (and so has a queue, claims and capacity).
+    public var answersQuestions: Bool { self != .integration }
+
+    /// Whether the role sees every question, contact data included.
+    public var isStaffOrAdmin: Bool { self == .staff || self == .admin }
+}
+
+/// Whether a helper is around to take questions.
+public enum Presence: String, Codable, Sendable, CaseIterable {
+    case available
+    case away
+    case offline
+}
+
+/// Who a question is for now.
+public enum Tier: String, Codable, Sendable, CaseIterable {
+    case volunteer
+    case staff
+}
+
+/// How urgent a question is, lowest first.
+public enum Priority: String, Codable, Sendable, CaseIterable, Comparable {
+    case low
+    case normal
+    case high
+    case critical
+
+    /// Position in the order low < normal < high < critical.
+    public var rank: Int {
+        switch self {
+        case .low: 0
+        case .normal: 1
+        case .high: 2
+        case .critical: 3
+        }
+    }
+
+    public static func < (lhs: Priority, rhs: Priority) -> Bool { lhs.rank < rhs.rank }
+}
+
+/// Where a question is in its life.
+public enum QuestionState: String, Codable, Sendable, CaseIterable {
+    /// Waiting for a helper to claim it.
+    case open
+    /// Held by one helper under a lease.
+    case claimed
+    /// Answered and closed; may be reopened.
+    case resolved
+}
+
+/// Who wrote a message.
+public enum AuthorKind: String, Codable, Sendable {
+    case customer
+    case helper
+}
+
+/// Why a claim ended.
+public enum ClaimEnd: String, Codable, Sendable {
+    case released
+    case expired
+    case resolved
+}
+
+/// The kinds of fact recorded in a question's timeline.
+public enum QuestionEventType: String, Codable, Sendable, CaseIterable {
+    case created = "question.created"
+    case routed = "question.routed"
+    case claimed = "question.claimed"
+    case released = "question.released"
+    case claimExpired = "question.claim_expired"
+    case replied = "question.replied"
+    case customerReplied = "question.customer_replied"
+    case resolved = "question.resolved"
+    case reopened = "question.reopened"
+}

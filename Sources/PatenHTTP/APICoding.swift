@@ -1,0 +1,108 @@
+import Foundation
+import Hummingbird
+import PatenCore
+
+/// The JSON conventions of the API: snake_case keys and RFC 3339 UTC times with milliseconds.
+public enum APICoding {
+    /// Largest JSON body accepted on most routes.
+    public static let bodyLimit = 64 * 1024
+
+    /// The encoder for responses (and for clients that send requests).
+    public static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(format(date))
+        }
+        return encoder
+    }
+
+    /// The decoder for requests (and for clients that read responses).
+    public static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            guard let date = parse(text) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an RFC 3339 time: \(text)")
+            }
+            return date
+        }
+        return decoder
+    }
+
+    /// A time as RFC 3339 in UTC with milliseconds, such as `2026-11-23T07:41:56.123Z`.
+    public static func format(_ date: Date) -> String {
+        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+    }
+
+    /// Reads an RFC 3339 time, with or without fractional seconds.
+    public static func parse(_ text: String) -> Date? {
+        if let date = try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true)) {
+            return date
+        }
+        return try? Date(text, strategy: .iso8601)
+    }
+}
+
+extension Request {
+    /// Reads the body (at most `limit` bytes, else 413) and decodes it as JSON, with errors that name the field.
+    public mutating func decodeJSON<T: Decodable>(_ type: T.Type, limit: Int = APICoding.bodyLimit) async throws -> T {
+        let buffer = try await collectBody(upTo: limit)
+        guard buffer.readableBytes > 0 else {
+            throw PatenError.malformed("body_required", "Send a JSON object as the request body.")
+        }
+        do {
+            return try APICoding.decoder.decode(T.self, from: Data(buffer.readableBytesView))
+        } catch let error as DecodingError {
+            throw PatenError.malformed("invalid_body", APICoding.describe(error))
+        }
+    }
+}
+
+extension APICoding {
+    /// A one-line account of a decoding failure that names the field in the API's snake_case.
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ keys: [any CodingKey]) -> String {
+            let parts = keys.map { key in key.intValue.map { "[\($0)]" } ?? snakeCase(key.stringValue) }
+            return parts.isEmpty ? "the body" : "'" + parts.joined(separator: ".").replacingOccurrences(of: ".[", with: "[") + "'"
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return "Missing field \(path(context.codingPath + [key]))."
+        case .typeMismatch(let type, let context):
+            return "Field \(path(context.codingPath)) has the wrong type; expected \(describe(type))."
+        case .valueNotFound(let type, let context):
+            return "Field \(path(context.codingPath)) is null; expected \(describe(type))."
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty { return "The body is not valid JSON." }
+            return "Field \(path(context.codingPath)) is not valid: \(context.debugDescription)"
+        @unknown default:
+            return "The body could not be read as the expected JSON."
+        }
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Int.Type: "a whole number"
+        case is Bool.Type: "true or false"
+        default: "\(type)".contains("Array") ? "a list" : "an object"
+        }
+    }
+
+    private static func snakeCase(_ name: String) -> String {
+        var out = ""
+        for character in name {
+            if character.isUppercase {
+                out += "_" + character.lowercased()
+            } else {
+                out.append(character)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import Hummingbird
+import Logging
+import PatenCore
+
+/// Liveness, readiness and the API description; none needs a token.
+public struct OperationsController: Sendable {
+    let readiness: @Sendable () async throws -> Bool
+
+    /// Creates the controller; `readiness` answers whether the database is reachable and migrated.
+    public init(readiness: @escaping @Sendable () async throws -> Bool) {
+        self.readiness = readiness
+    }
+
+    /// The body of `/healthz` and `/readyz`.
+    public struct Status: ResponseCodable, Sendable {
+        public var status: String
+    }
+
+    /// Adds the routes to the router's root.
+    public func addRoutes(to router: Router<PatenRequestContext>) {
+        router.get("healthz") { _, _ in Status(status: "ok") }
+        router.get("readyz") { _, context -> EditedResponse<Status> in
+            do {
+                if try await readiness() { return EditedResponse(status: .ok, response: Status(status: "ready")) }
+            } catch {
+                context.logger.warning("readiness check failed", metadata: ["error": "\(error)"])
+            }
+            return EditedResponse(status: .serviceUnavailable, response: Status(status: "unavailable"))
+        }
+        router.get("openapi.yaml") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "application/yaml; charset=utf-8"
+            return Response(
+                status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml))
+            )
+        }
+    }
+}

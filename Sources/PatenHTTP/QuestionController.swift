@@ -1,0 +1,121 @@
+import Foundation
+import Hummingbird
+import PatenCore
+
+/// Questions: intake, listing, detail, the queue, and the claim, reply, release, resolve and reopen actions.
+public struct QuestionController: Sendable {
+    let desk: SupportDesk
+
+    /// Creates the controller over the desk.
+    public init(desk: SupportDesk) {
+        self.desk = desk
+    }
+
+    /// `POST /v1/questions` body.
+    struct SubmitRequest: Decodable {
+        var subject: String
+        var body: String
+        var customer: Customer
+        var topic: String?
+        var language: String?
+        var priority: String?
+    }
+
+    /// `POST /v1/questions/{id}/replies` and `/messages` body.
+    struct MessageRequest: Decodable {
+        var body: String
+    }
+
+    /// Adds the routes to a group under `/v1`.
+    public func addRoutes(to group: RouterGroup<PatenRequestContext>) {
+        group.post("questions", use: submit)
+        group.get("questions", use: list)
+        group.get("questions/{id}", use: show)
+        group.get("queue", use: queue)
+        group.post("questions/{id}/claim") { _, context in
+            QuestionResource(try await desk.claim(try context.pathID(), by: try context.requireIdentity()))
+        }
+        group.post("questions/{id}/release") { _, context in
+            QuestionResource(try await desk.release(try context.pathID(), by: try context.requireIdentity()))
+        }
+        group.post("questions/{id}/resolve") { _, context in
+            QuestionResource(try await desk.resolve(try context.pathID(), by: try context.requireIdentity()))
+        }
+        group.post("questions/{id}/reopen") { _, context in
+            QuestionResource(try await desk.reopen(try context.pathID(), by: try context.requireIdentity()))
+        }
+        group.post("questions/{id}/replies", use: reply)
+        group.post("questions/{id}/messages", use: customerMessage)
+    }
+
+    @Sendable func submit(
+        _ request: Request, context: PatenRequestContext
+    ) async throws
+        -> EditedResponse<QuestionResource>
+    {
+        let submitter = try context.require(.integration, .staff, .admin)
+        var request = request
+        let body = try await request.decodeJSON(SubmitRequest.self)
+        let submission = QuestionSubmission(
+            subject: body.subject, body: body.body, customer: body.customer, topic: body.topic,
+            language: body.language, priority: body.priority
+        )
+        let question = try await desk.submit(submission, by: submitter)
+        return EditedResponse(status: .created, response: QuestionResource(question))
+    }
+
+    @Sendable func list(_ request: Request, context: PatenRequestContext) async throws -> QuestionListResource {
+        let viewer = try context.requireIdentity()
+        let filter = QuestionFilter(
+            state: try request.query("state", as: QuestionState.self),
+            tier: try request.query("tier", as: Tier.self),
+            topic: request.uri.queryParameters.get("topic").map { String($0) },
+            limit: try request.query("limit", default: 50),
+            after: try request.uri.queryParameters.get("cursor").map { try QuestionCursor(token: String($0)) }
+        )
+        let page = try await desk.list(filter, for: viewer)
+        return QuestionListResource(questions: page.questions.map { QuestionResource($0) }, nextCursor: page.next?.token)
+    }
+
+    @Sendable func show(_ request: Request, context: PatenRequestContext) async throws -> QuestionDetailResource {
+        QuestionDetailResource(try await desk.detail(id: try context.pathID(), for: try context.requireIdentity()))
+    }
+
+    @Sendable func queue(_ request: Request, context: PatenRequestContext) async throws -> QuestionListResource {
+        let helper = try context.require(.volunteer, .staff, .admin)
+        let questions = try await desk.queue(
+            for: helper, tier: try request.query("tier", as: Tier.self), limit: try request.query("limit", default: 50)
+        )
+        return QuestionListResource(questions: questions.map { QuestionResource($0) }, nextCursor: nil)
+    }
+
+    @Sendable func reply(
+        _ request: Request, context: PatenRequestContext
+    ) async throws
+        -> EditedResponse<MessagePostedResource>
+    {
+        let helper = try context.requireIdentity()
+        var request = request
+        let body = try await request.decodeJSON(MessageRequest.self)
+        let (question, message) = try await desk.reply(to: try context.pathID(), body: body.body, by: helper)
+        return EditedResponse(
+            status: .created,
+            response: MessagePostedResource(question: QuestionResource(question), message: MessageResource(message))
+        )
+    }
+
+    @Sendable func customerMessage(
+        _ request: Request, context: PatenRequestContext
+    ) async throws
+        -> EditedResponse<MessagePostedResource>
+    {
+        let actor = try context.requireIdentity()
+        var request = request
+        let body = try await request.decodeJSON(MessageRequest.self)
+        let (question, message) = try await desk.addCustomerMessage(to: try context.pathID(), body: body.body, by: actor)
+        return EditedResponse(
+            status: .created,
+            response: MessagePostedResource(question: QuestionResource(question), message: MessageResource(message))
+        )
+    }
+}

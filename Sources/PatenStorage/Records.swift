@@ -1,0 +1,110 @@
+import Foundation
+import GRDB
+import PatenCore
+
+// Database conformances of the domain types: rows to values. Columns are listed next to each type so that
+// every query selects the same set.
+
+extension Helper: FetchableRecord {
+    static let columns =
+        "id, handle, display_name, role, skills, languages, capacity, presence, active, created_at, updated_at"
+
+    public init(row: Row) throws {
+        self.init(
+            id: row["id"], handle: row["handle"], displayName: row["display_name"],
+            role: try StoredValue.decode(Role.self, row["role"]), skills: try StoredValue.list(row["skills"]),
+            languages: try StoredValue.list(row["languages"]), capacity: row["capacity"],
+            presence: try StoredValue.decode(Presence.self, row["presence"]), active: row["active"],
+            createdAt: Date(millisecondsSince1970: row["created_at"]),
+            updatedAt: Date(millisecondsSince1970: row["updated_at"])
+        )
+    }
+}
+
+extension AccessToken: FetchableRecord {
+    static let columns = "id, helper_id, label, secret_prefix, created_at, last_used_at, revoked_at"
+
+    public init(row: Row) throws {
+        self.init(
+            id: row["id"], helperId: row["helper_id"], label: row["label"], prefix: row["secret_prefix"],
+            createdAt: Date(millisecondsSince1970: row["created_at"]),
+            lastUsedAt: StoredValue.date(row["last_used_at"]), revokedAt: StoredValue.date(row["revoked_at"])
+        )
+    }
+}
+
+extension Question: FetchableRecord {
+    static let columns = """
+        id, subject, customer_id, customer_name, channel, topic, language, priority, tier, state, holder_id, \
+        lease_expires_at, peer_deadline_at, first_response_at, resolved_at, resolved_by, created_by, created_at, \
+        updated_at
+        """
+
+    public init(row: Row) throws {
+        self.init(
+            id: row["id"], subject: row["subject"],
+            customer: Customer(id: row["customer_id"], name: row["customer_name"]), channel: row["channel"],
+            topic: row["topic"], language: row["language"],
+            priority: try StoredValue.decode(Priority.self, row["priority"]),
+            tier: try StoredValue.decode(Tier.self, row["tier"]),
+            state: try StoredValue.decode(QuestionState.self, row["state"]), holderId: row["holder_id"],
+            leaseExpiresAt: StoredValue.date(row["lease_expires_at"]),
+            peerDeadlineAt: StoredValue.date(row["peer_deadline_at"]),
+            firstResponseAt: StoredValue.date(row["first_response_at"]),
+            resolvedAt: StoredValue.date(row["resolved_at"]), resolvedBy: row["resolved_by"],
+            createdBy: row["created_by"], createdAt: Date(millisecondsSince1970: row["created_at"]),
+            updatedAt: Date(millisecondsSince1970: row["updated_at"])
+        )
+    }
+}
+
+extension Message: FetchableRecord {
+    static let columns = "id, question_id, author_kind, helper_id, body, created_at"
+
+    public init(row: Row) throws {
+        self.init(
+            id: row["id"], questionId: row["question_id"],
+            authorKind: try StoredValue.decode(AuthorKind.self, row["author_kind"]), helperId: row["helper_id"],
+            body: row["body"], createdAt: Date(millisecondsSince1970: row["created_at"])
+        )
+    }
+}
+
+extension QuestionEvent: FetchableRecord {
+    static let columns = "seq, question_id, type, actor_id, at, data"
+
+    public init(row: Row) throws {
+        self.init(
+            sequence: row["seq"], questionId: row["question_id"],
+            type: try StoredValue.decode(QuestionEventType.self, row["type"]), actorId: row["actor_id"],
+            at: Date(millisecondsSince1970: row["at"]), data: try StoredValue.dictionary(row["data"])
+        )
+    }
+}
+
+/// Conversions between stored column values and domain values.
+enum StoredValue {
+    static func decode<T: RawRepresentable>(_ type: T.Type, _ raw: String) throws -> T where T.RawValue == String {
+        guard let value = T(rawValue: raw) else {
+            throw PatenError(.unavailable, code: "corrupt_row", message: "Stored value '\(raw)' is not a \(T.self).")
+        }
+        return value
+    }
+
+    static func date(_ ms: Int64?) -> Date? { ms.map(Date.init(millisecondsSince1970:)) }
+
+    static func list(_ json: String) throws -> [String] {
+        try JSONDecoder().decode([String].self, from: Data(json.utf8))
+    }
+
+    static func dictionary(_ json: String) throws -> [String: String] {
+        try JSONDecoder().decode([String: String].self, from: Data(json.utf8))
+    }
+
+    static func json(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        // Encoding [String] or [String: String] cannot fail.
+        return (try? encoder.encode(value)).flatMap { String(data: $0, encoding: .utf8) } ?? "null"
+    }
+}

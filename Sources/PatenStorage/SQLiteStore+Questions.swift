@@ -1,0 +1,383 @@
+import Foundation
+import GRDB
+import PatenCore
+
+extension SQLiteStore: QuestionRepository {
+    public func insertQuestion(_ draft: QuestionDraft, messageId: String) async throws -> Question {
+        let question = draft.question
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO questions (\(Question.columns))
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, NULL, NULL, NULL, ?, ?, ?)
+                    """,
+                arguments: [
+                    question.id, question.subject, question.customer.id, question.customer.name, question.channel,
+                    question.topic, question.language, question.priority.rawValue, question.tier.rawValue,
+                    question.state.rawValue, question.peerDeadlineAt?.millisecondsSince1970, question.createdBy,
+                    question.createdAt.millisecondsSince1970, question.updatedAt.millisecondsSince1970,
+                ]
+            )
+            try Self.insertMessage(
+                db,
+                Message(
+                    id: messageId, questionId: question.id, authorKind: .customer, helperId: nil, body: draft.body,
+                    createdAt: question.createdAt
+                )
+            )
+            try Self.record(
+                db, .created, question.id, actor: question.createdBy, at: question.createdAt,
+                ["channel": question.channel, "message_id": messageId]
+            )
+            var routed = [
+                "tier": question.tier.rawValue, "reason": draft.routingReason, "topic": question.topic,
+                "priority": question.priority.rawValue, "language": question.language,
+            ]
+            routed["peer_deadline_at"] = question.peerDeadlineAt.map { String($0.millisecondsSince1970) }
+            try Self.record(db, .routed, question.id, actor: nil, at: question.createdAt, routed)
+        }
+        return question
+    }
+
+    public func question(id: String) async throws -> Question? {
+        try await pool.read { db in try Self.fetchQuestion(db, id) }
+    }
+
+    public func questionDetail(id: String) async throws -> QuestionDetail? {
+        try await pool.read { db in
+            guard let question = try Self.fetchQuestion(db, id) else { return nil }
+            let messages = try Message.fetchAll(
+                db, sql: "SELECT \(Message.columns) FROM messages WHERE question_id = ? ORDER BY created_at, rowid",
+                arguments: [id]
+            )
+            let events = try QuestionEvent.fetchAll(
+                db, sql: "SELECT \(QuestionEvent.columns) FROM question_events WHERE question_id = ? ORDER BY seq",
+                arguments: [id]
+            )
+            var named = Set(messages.compactMap(\.helperId) + events.compactMap(\.actorId))
+            if let holder = question.holderId { named.insert(holder) }
+            if let resolver = question.resolvedBy { named.insert(resolver) }
+            return QuestionDetail(
+                question: question, messages: messages, events: events, handles: try Self.handles(db, Array(named))
+            )
+        }
+    }
+
+    public func questions(matching filter: QuestionFilter) async throws -> QuestionPage {
+        var conditions: [String] = []
+        var arguments: [(any DatabaseValueConvertible)?] = []
+        func add(_ condition: String, _ values: (any DatabaseValueConvertible)?...) {
+            conditions.append(condition)
+            arguments.append(contentsOf: values)
+        }
+        if let state = filter.state { add("state = ?", state.rawValue) }
+        if let tier = filter.tier { add("tier = ?", tier.rawValue) }
+        if let topic = filter.topic { add("topic = ?", topic) }
+        if let holder = filter.holderId { add("holder_id = ?", holder) }
+        if let channel = filter.channel { add("channel = ?", channel) }
+        if let after = filter.after {
+            let ms = after.createdAt.millisecondsSince1970
+            add("(created_at < ? OR (created_at = ? AND id < ?))", ms, ms, after.id)
+        }
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        arguments.append(filter.limit + 1)
+        let bound = StatementArguments(arguments)
+        let rows = try await pool.read { db in
+            try Question.fetchAll(
+                db,
+                sql: """
+                    SELECT \(Question.columns) FROM questions \(whereClause)
+                    ORDER BY created_at DESC, id DESC LIMIT ?
+                    """,
+                arguments: bound
+            )
+        }
+        let page = Array(rows.prefix(filter.limit))
+        let next = rows.count > filter.limit ? page.last.map { QuestionCursor(createdAt: $0.createdAt, id: $0.id) } : nil
+        return QuestionPage(questions: page, next: next)
+    }
+
+    public func claimableQuestions(tiers: [Tier], at now: Date) async throws -> [Question] {
+        guard !tiers.isEmpty else { return [] }
+        let placeholders = Array(repeating: "?", count: tiers.count).joined(separator: ", ")
+        var arguments: [(any DatabaseValueConvertible)?] = tiers.map(\.rawValue)
+        arguments.append(now.millisecondsSince1970)
+        let bound = StatementArguments(arguments)
+        return try await pool.read { db in
+            try Question.fetchAll(
+                db,
+                sql: """
+                    SELECT \(Question.columns) FROM questions
+                    WHERE tier IN (\(placeholders))
+                    AND (state = 'open' OR (state = 'claimed' AND lease_expires_at <= ?))
+                    """,
+                arguments: bound
+            )
+        }
+    }
+
+    public func claim(
+        questionId: String, by helper: Helper, claimId: String, lease: TimeInterval, at now: Date
+    )
+        async throws -> Question
+    {
+        do {
+            return try await pool.write { db in
+                var question = try Self.requireQuestion(db, questionId)
+                try Self.endExpiredClaim(db, &question, at: now)
+                let live =
+                    try Int.fetchOne(
+                        db,
+                        sql: "SELECT COUNT(*) FROM claims WHERE helper_id = ? AND ended_at IS NULL AND expires_at > ?",
+                        arguments: [helper.id, now.millisecondsSince1970]
+                    ) ?? 0
+                let holderHandle = try question.holderId.flatMap { try Self.handles(db, [$0])[$0] }
+                try QuestionRules.checkClaim(
+                    question, by: helper, activeClaims: live, holderHandle: holderHandle, at: now
+                )
+                let expires = now.addingTimeInterval(lease)
+                if question.state == .claimed {
+                    // The holder claiming again renews the lease; no new claim, no new event.
+                    try Self.renewLease(db, questionId, until: expires, at: now)
+                } else {
+                    try db.execute(
+                        sql: "INSERT INTO claims (id, question_id, helper_id, claimed_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                        arguments: [
+                            claimId, questionId, helper.id, now.millisecondsSince1970, expires.millisecondsSince1970,
+                        ]
+                    )
+                    try db.execute(
+                        sql: """
+                            UPDATE questions SET state = 'claimed', holder_id = ?, lease_expires_at = ?, updated_at = ?
+                            WHERE id = ? AND state = 'open'
+                            """,
+                        arguments: [
+                            helper.id, expires.millisecondsSince1970, now.millisecondsSince1970, questionId,
+                        ]
+                    )
+                    try Self.record(
+                        db, .claimed, questionId, actor: helper.id, at: now,
+                        ["claim_id": claimId, "lease_expires_at": String(expires.millisecondsSince1970)]
+                    )
+                }
+                return try Self.requireQuestion(db, questionId)
+            }
+        } catch let error as DatabaseError where error.isUniqueViolation {
+            // The one-holder index caught a race the rules did not see; the other claim won.
+            throw PatenError.conflict("already_claimed", "Question \(questionId) is already claimed.")
+        }
+    }
+
+    public func release(questionId: String, by actor: Helper, at now: Date) async throws -> Question {
+        try await pool.write { db in
+            var question = try Self.requireQuestion(db, questionId)
+            try Self.endExpiredClaim(db, &question, at: now)
+            try QuestionRules.checkRelease(question, by: actor, at: now)
+            try Self.endClaim(db, questionId, reason: .released, at: now)
+            try db.execute(
+                sql: """
+                    UPDATE questions SET state = 'open', holder_id = NULL, lease_expires_at = NULL, updated_at = ?
+                    WHERE id = ?
+                    """,
+                arguments: [now.millisecondsSince1970, questionId]
+            )
+            try Self.record(db, .released, questionId, actor: actor.id, at: now, ["holder_id": question.holderId ?? ""])
+            return try Self.requireQuestion(db, questionId)
+        }
+    }
+
+    public func reply(
+        questionId: String, by helper: Helper, messageId: String, body: String, lease: TimeInterval, at now: Date
+    ) async throws -> (question: Question, message: Message) {
+        try await pool.write { db in
+            var question = try Self.requireQuestion(db, questionId)
+            try Self.endExpiredClaim(db, &question, at: now)
+            try QuestionRules.checkReply(question, by: helper, at: now)
+            let message = Message(
+                id: messageId, questionId: questionId, authorKind: .helper, helperId: helper.id, body: body,
+                createdAt: now
+            )
+            try Self.insertMessage(db, message)
+            let isFirst = question.firstResponseAt == nil
+            try db.execute(
+                sql: """
+                    UPDATE questions SET first_response_at = COALESCE(first_response_at, ?), updated_at = ?
+                    WHERE id = ?
+                    """,
+                arguments: [now.millisecondsSince1970, now.millisecondsSince1970, questionId]
+            )
+            if question.state == .claimed && question.holderId == helper.id {
+                try Self.renewLease(db, questionId, until: now.addingTimeInterval(lease), at: now)
+            }
+            try Self.record(
+                db, .replied, questionId, actor: helper.id, at: now,
+                ["message_id": messageId, "first_response": isFirst ? "true" : "false", "tier": question.tier.rawValue]
+            )
+            return (try Self.requireQuestion(db, questionId), message)
+        }
+    }
+
+    public func addCustomerMessage(
+        questionId: String, by actor: Helper, messageId: String, body: String, at now: Date
+    ) async throws -> (question: Question, message: Message) {
+        try await pool.write { db in
+            let question = try Self.requireQuestion(db, questionId)
+            try QuestionRules.checkCustomerMessage(question, by: actor)
+            let message = Message(
+                id: messageId, questionId: questionId, authorKind: .customer, helperId: nil, body: body, createdAt: now
+            )
+            try Self.insertMessage(db, message)
+            if question.state == .resolved {
+                try Self.reopenRow(db, questionId, at: now)
+                try Self.record(db, .reopened, questionId, actor: actor.id, at: now, ["reason": "customer_message"])
+            } else {
+                try db.execute(
+                    sql: "UPDATE questions SET updated_at = ? WHERE id = ?",
+                    arguments: [now.millisecondsSince1970, questionId]
+                )
+            }
+            try Self.record(db, .customerReplied, questionId, actor: actor.id, at: now, ["message_id": messageId])
+            return (try Self.requireQuestion(db, questionId), message)
+        }
+    }
+
+    public func resolve(questionId: String, by actor: Helper, at now: Date) async throws -> Question {
+        try await pool.write { db in
+            var question = try Self.requireQuestion(db, questionId)
+            try Self.endExpiredClaim(db, &question, at: now)
+            try QuestionRules.checkResolve(question, by: actor, at: now)
+            try Self.endClaim(db, questionId, reason: .resolved, at: now)
+            try db.execute(
+                sql: """
+                    UPDATE questions SET state = 'resolved', holder_id = NULL, lease_expires_at = NULL,
+                    resolved_at = ?, resolved_by = ?, updated_at = ?
+                    WHERE id = ?
+                    """,
+                arguments: [now.millisecondsSince1970, actor.id, now.millisecondsSince1970, questionId]
+            )
+            try Self.record(db, .resolved, questionId, actor: actor.id, at: now, ["tier": question.tier.rawValue])
+            return try Self.requireQuestion(db, questionId)
+        }
+    }
+
+    public func reopen(questionId: String, by actor: Helper, at now: Date) async throws -> Question {
+        try await pool.write { db in
+            let question = try Self.requireQuestion(db, questionId)
+            try QuestionRules.checkReopen(question, by: actor)
+            try Self.reopenRow(db, questionId, at: now)
+            try Self.record(db, .reopened, questionId, actor: actor.id, at: now, ["reason": "requested"])
+            return try Self.requireQuestion(db, questionId)
+        }
+    }
+
+    public func expireLeases(at now: Date, limit: Int) async throws -> Int {
+        try await pool.write { db in
+            let due = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT id FROM questions WHERE state = 'claimed' AND lease_expires_at <= ?
+                    ORDER BY lease_expires_at LIMIT ?
+                    """,
+                arguments: [now.millisecondsSince1970, limit]
+            )
+            for id in due {
+                var question = try Self.requireQuestion(db, id)
+                try Self.endExpiredClaim(db, &question, at: now)
+            }
+            return due.count
+        }
+    }
+
+    public func isReady() async throws -> Bool {
+        try await pendingMigrations().isEmpty
+    }
+}
+
+// Statements shared by the transactions above. Each runs inside the caller's transaction.
+extension SQLiteStore {
+    static func fetchQuestion(_ db: Database, _ id: String) throws -> Question? {
+        try Question.fetchOne(db, sql: "SELECT \(Question.columns) FROM questions WHERE id = ?", arguments: [id])
+    }
+
+    static func requireQuestion(_ db: Database, _ id: String) throws -> Question {
+        guard let question = try fetchQuestion(db, id) else { throw PatenError.notFound("question", id: id) }
+        return question
+    }
+
+    /// If the question's lease ran out, ends the claim, frees the question and records the expiry.
+    static func endExpiredClaim(_ db: Database, _ question: inout Question, at now: Date) throws {
+        guard question.state == .claimed, let expiry = question.leaseExpiresAt, expiry <= now else { return }
+        try endClaim(db, question.id, reason: .expired, at: now)
+        try db.execute(
+            sql: """
+                UPDATE questions SET state = 'open', holder_id = NULL, lease_expires_at = NULL, updated_at = ?
+                WHERE id = ?
+                """,
+            arguments: [now.millisecondsSince1970, question.id]
+        )
+        try record(
+            db, .claimExpired, question.id, actor: nil, at: now,
+            ["holder_id": question.holderId ?? "", "lease_expired_at": String(expiry.millisecondsSince1970)]
+        )
+        question.state = .open
+        question.holderId = nil
+        question.leaseExpiresAt = nil
+    }
+
+    static func endClaim(_ db: Database, _ questionId: String, reason: ClaimEnd, at now: Date) throws {
+        try db.execute(
+            sql: "UPDATE claims SET ended_at = ?, end_reason = ? WHERE question_id = ? AND ended_at IS NULL",
+            arguments: [now.millisecondsSince1970, reason.rawValue, questionId]
+        )
+    }
+
+    static func renewLease(_ db: Database, _ questionId: String, until expiry: Date, at now: Date) throws {
+        try db.execute(
+            sql: "UPDATE claims SET expires_at = ? WHERE question_id = ? AND ended_at IS NULL",
+            arguments: [expiry.millisecondsSince1970, questionId]
+        )
+        try db.execute(
+            sql: "UPDATE questions SET lease_expires_at = ?, updated_at = ? WHERE id = ?",
+            arguments: [expiry.millisecondsSince1970, now.millisecondsSince1970, questionId]
+        )
+    }
+
+    static func reopenRow(_ db: Database, _ questionId: String, at now: Date) throws {
+        try db.execute(
+            sql: """
+                UPDATE questions SET state = 'open', resolved_at = NULL, resolved_by = NULL, updated_at = ?
+                WHERE id = ?
+                """,
+            arguments: [now.millisecondsSince1970, questionId]
+        )
+    }
+
+    static func insertMessage(_ db: Database, _ message: Message) throws {
+        try db.execute(
+            sql: "INSERT INTO messages (\(Message.columns)) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [
+                message.id, message.questionId, message.authorKind.rawValue, message.helperId, message.body,
+                message.createdAt.millisecondsSince1970,
+            ]
+        )
+    }
+
+    static func record(
+        _ db: Database, _ type: QuestionEventType, _ questionId: String, actor: String?, at time: Date,
+        _ data: [String: String]
+    ) throws {
+        try db.execute(
+            sql: "INSERT INTO question_events (question_id, type, actor_id, at, data) VALUES (?, ?, ?, ?, ?)",
+            arguments: [questionId, type.rawValue, actor, time.millisecondsSince1970, StoredValue.json(data)]
+        )
+    }
+
+    static func handles(_ db: Database, _ ids: [String]) throws -> [String: String] {
+        guard !ids.isEmpty else { return [:] }
+        let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ", ")
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT id, handle FROM helpers WHERE id IN (\(placeholders))", arguments: StatementArguments(ids)
+        )
+        return Dictionary(uniqueKeysWithValues: rows.map { ($0["id"], $0["handle"]) })
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import GRDB
+import PatenCore
+
+/// Paten's embedded database: one SQLite file in WAL mode through a GRDB `DatabasePool`.
+///
+/// It implements every repository protocol of PatenCore. Each write method is one transaction that reads the
+/// state it needs, applies the rules of `QuestionRules`, and writes the change with its timeline events.
+public struct SQLiteStore: Sendable {
+    let pool: DatabasePool
+
+    /// Opens (creating if needed) the database file at the path. It does not migrate; call `migrate()`.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        // Other processes (the admin CLI) may write while the server runs; wait for them rather than fail.
+        configuration.busyMode = .timeout(10)
+        configuration.foreignKeysEnabled = true
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw PatenError(
+                .unavailable, code: "database_unavailable",
+                message: "Cannot open the SQLite database at \(path): \(error). Check the data directory."
+            )
+        }
+    }
+
+    /// Applies every pending migration and returns the ids it applied.
+    @discardableResult
+    public func migrate() async throws -> [String] {
+        let migrator = DatabaseMigrator.paten
+        let before = try await pool.read { db in try migrator.appliedIdentifiers(db) }
+        try migrator.migrate(pool)
+        return migrator.migrations.filter { !before.contains($0) }
+    }
+
+    /// Migration ids not applied yet.
+    public func pendingMigrations() async throws -> [String] {
+        let migrator = DatabaseMigrator.paten
+        let applied = try await pool.read { db in try migrator.appliedIdentifiers(db) }
+        return migrator.migrations.filter { !applied.contains($0) }
+    }
+
+    /// Runs a read-only SQL statement that returns one integer; for tests and diagnostics.
+    public func count(_ sql: String, _ arguments: StatementArguments = []) async throws -> Int {
+        try await pool.read { db in
+            try Int.fetchOne(db, sql: sql, arguments: arguments) ?? 0
+        }
+    }
+
+    /// Checks the file with `PRAGMA integrity_check`; returns "ok" when sound.
+    public func integrityCheck() async throws -> String {
+        try await pool.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "no answer" }
+    }
+}
+
+extension DatabaseMigrator {
+    /// Applied migration ids, or none when the database is new.
+    func appliedIdentifiers(_ db: Database) throws -> Set<String> {
+        try db.tableExists("grdb_migrations") ? Set(appliedMigrations(db)) : []
+    }
+}
+
+extension DatabaseError {
+    /// Whether the error is a UNIQUE constraint violation.
+    var isUniqueViolation: Bool { extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE }
+}

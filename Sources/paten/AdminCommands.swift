@@ -1,0 +1,141 @@
+import ArgumentParser
+import PatenApp
+import PatenCore
+import PatenHTTP
+
+struct HelpersCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "helpers", abstract: "Manage helper and integration accounts in the data directory.",
+        subcommands: [Add.self, List.self, Update.self]
+    )
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create an account and print its first token alone on stdout."
+        )
+
+        @OptionGroup var options: ServerOptions
+        @Option(help: "Unique handle: 2 to 32 letters, digits, '.', '_' or '-'.") var handle: String
+        @Option(help: "volunteer, staff, admin or integration.") var role: Role
+        @Option(help: "Display name (default: the handle).") var name: String?
+        @Option(help: "Comma-separated topics.", transform: commaList) var skills: [String] = []
+        @Option(help: "Comma-separated language codes.", transform: commaList) var languages: [String] = []
+        @Option(help: "Most questions held at once (default from the policy).") var capacity: Int?
+
+        func run() async throws {
+            let directory = try await PatenRuntime.open(try await options.load()).directory
+            let helper = try await directory.create(
+                NewHelper(
+                    handle: handle, displayName: name, role: role, skills: skills, languages: languages,
+                    capacity: capacity
+                )
+            )
+            print(try await directory.issueToken(for: helper.id, label: "cli").secret)
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List accounts.")
+
+        @OptionGroup var options: ServerOptions
+        @Option(help: "Only this role.") var role: Role?
+        @Flag(help: "JSON instead of a table.") var json = false
+
+        func run() async throws {
+            let helpers = try await PatenRuntime.open(try await options.load()).directory.list(role: role)
+            print(json ? try TerminalRenderer.json(helpers.map(HelperResource.init)) : TerminalRenderer.helpers(helpers))
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change an account.")
+
+        @OptionGroup var options: ServerOptions
+        @Argument(help: "The helper's id or handle.") var helper: String
+        @Option(help: "Display name.") var name: String?
+        @Option(help: "volunteer, staff, admin or integration.") var role: Role?
+        @Option(help: "Comma-separated topics (replaces the list).", transform: commaList) var skills: [String]?
+        @Option(help: "Comma-separated language codes (replaces the list).", transform: commaList)
+        var languages: [String]?
+        @Option(help: "Most questions held at once.") var capacity: Int?
+        @Option(help: "available, away or offline.") var presence: Presence?
+        @Option(help: "false locks the account out; true lets it back in.") var active: Bool?
+        @Flag(help: "JSON instead of a table.") var json = false
+
+        func run() async throws {
+            let directory = try await PatenRuntime.open(try await options.load()).directory
+            let updated = try await directory.update(
+                helper,
+                HelperChange(
+                    displayName: name, role: role, skills: skills, languages: languages, capacity: capacity,
+                    presence: presence, active: active
+                )
+            )
+            print(json ? try TerminalRenderer.json(HelperResource(updated)) : TerminalRenderer.helpers([updated]))
+        }
+    }
+}
+
+struct TokensCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokens", abstract: "Issue, list and revoke tokens in the data directory.",
+        subcommands: [Issue.self, List.self, Revoke.self]
+    )
+
+    struct Issue: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Issue a token and print it alone on stdout.")
+
+        @OptionGroup var options: ServerOptions
+        @Argument(help: "The helper's id or handle.") var helper: String
+        @Option(help: "A label to tell the token apart.") var label: String?
+
+        func run() async throws {
+            let directory = try await PatenRuntime.open(try await options.load()).directory
+            print(try await directory.issueToken(for: helper, label: label).secret)
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List tokens (never their secrets).")
+
+        @OptionGroup var options: ServerOptions
+        @Option(help: "Only this helper's (id or handle).") var helper: String?
+        @Flag(help: "JSON instead of a table.") var json = false
+
+        func run() async throws {
+            let runtime = try await PatenRuntime.open(try await options.load())
+            let helperId = try await helper.asyncMap { try await runtime.directory.helper($0).id }
+            let tokens = try await runtime.directory.allTokens(helperId: helperId)
+            print(json ? try TerminalRenderer.json(tokens.map(TokenResource.init)) : TerminalRenderer.tokens(tokens))
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a token at once.")
+
+        @OptionGroup var options: ServerOptions
+        @Argument(help: "The token id (tok_...).") var token: String
+
+        func run() async throws {
+            let directory = try await PatenRuntime.open(try await options.load()).directory
+            let revoked = try await directory.revokeToken(token)
+            print("revoked \(revoked.id)")
+        }
+    }
+}
+
+/// Splits "a, b,c" into ["a", "b", "c"].
+func commaList(_ text: String) -> [String] {
+    text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+}
+
+extension Role: ExpressibleByArgument {}
+extension Presence: ExpressibleByArgument {}
+extension Tier: ExpressibleByArgument {}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
+    }
+}

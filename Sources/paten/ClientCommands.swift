@@ -1,0 +1,136 @@
+import ArgumentParser
+import Foundation
+import PatenApp
+import PatenCore
+import PatenHTTP
+
+/// Settings shared by every command that talks to a running server.
+struct ClientOptions: ParsableArguments {
+    @Option(help: "Server URL (PATEN_URL, or the saved login).") var url: String?
+    @Option(help: "Bearer token (PATEN_TOKEN, or the saved login).") var token: String?
+    @Flag(help: "JSON instead of text, for scripts.") var json = false
+
+    /// A client for the resolved server and token.
+    func client() throws -> PatenClient {
+        PatenClient(credentials: try ClientCredentials.resolve(url: url, token: token))
+    }
+
+    /// Prints JSON or the text form.
+    func show(_ value: some Encodable, text: () -> String) throws {
+        print(json ? try TerminalRenderer.json(value) : text())
+    }
+}
+
+struct Login: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check a server URL and token, then save them (mode 0600) for the other client commands."
+    )
+
+    @Option(help: "Server URL, such as http://127.0.0.1:8080.") var url: String
+    @Option(help: "Your token.") var token: String
+
+    func run() async throws {
+        let credentials = ClientCredentials(url: url, token: token)
+        let me = try await PatenClient(credentials: credentials).me()
+        let path = try credentials.save()
+        print("logged in as \(me.handle) (\(me.role.rawValue)); saved to \(path)")
+    }
+}
+
+struct Queue: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Questions you can claim now, best match first.")
+
+    @OptionGroup var options: ClientOptions
+    @Option(help: "Staff only: volunteer or staff.") var tier: Tier?
+    @Option(help: "How many, 1 to 200.") var limit: Int?
+
+    func run() async throws {
+        let queue = try await options.client().queue(tier: tier, limit: limit)
+        try options.show(queue) { TerminalRenderer.questions(queue.questions, empty: "Your queue is empty.") }
+    }
+}
+
+struct Show: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "A question with its conversation.")
+
+    @OptionGroup var options: ClientOptions
+    @Argument(help: "The question id.") var id: String
+
+    func run() async throws {
+        let detail = try await options.client().question(id)
+        try options.show(detail) { TerminalRenderer.detail(detail) }
+    }
+}
+
+/// The commands that run one body-less action on a question.
+protocol QuestionActionCommand: AsyncParsableCommand {
+    static var action: PatenClient.QuestionAction { get }
+    static var verb: String { get }
+    var options: ClientOptions { get }
+    var id: String { get }
+}
+
+extension QuestionActionCommand {
+    func run() async throws {
+        let question = try await options.client().act(Self.action, on: id)
+        try options.show(question) { TerminalRenderer.summary(question, Self.verb) }
+    }
+}
+
+struct Claim: QuestionActionCommand {
+    static let configuration = CommandConfiguration(abstract: "Claim a question; it is yours until the lease runs out.")
+    static let action = PatenClient.QuestionAction.claim
+    static let verb = "claimed"
+    @OptionGroup var options: ClientOptions
+    @Argument(help: "The question id.") var id: String
+}
+
+struct Release: QuestionActionCommand {
+    static let configuration = CommandConfiguration(abstract: "Give a claimed question back to the pool.")
+    static let action = PatenClient.QuestionAction.release
+    static let verb = "released"
+    @OptionGroup var options: ClientOptions
+    @Argument(help: "The question id.") var id: String
+}
+
+struct Resolve: QuestionActionCommand {
+    static let configuration = CommandConfiguration(abstract: "Mark a question resolved.")
+    static let action = PatenClient.QuestionAction.resolve
+    static let verb = "resolved"
+    @OptionGroup var options: ClientOptions
+    @Argument(help: "The question id.") var id: String
+}
+
+struct Reopen: QuestionActionCommand {
+    static let configuration = CommandConfiguration(abstract: "Reopen a resolved question.")
+    static let action = PatenClient.QuestionAction.reopen
+    static let verb = "reopened"
+    @OptionGroup var options: ClientOptions
+    @Argument(help: "The question id.") var id: String
+}
+
+struct Reply: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Reply to a question you hold; the text comes from the argument, or stdin when absent or '-'."
+    )
+
+    @OptionGroup var options: ClientOptions
+    @Argument(help: "The question id.") var id: String
+    @Argument(help: "The reply text.") var text: String?
+
+    func run() async throws {
+        let body = try replyText()
+        let posted = try await options.client().reply(to: id, body: body)
+        try options.show(posted) { TerminalRenderer.summary(posted.question, "replied to") }
+    }
+
+    func replyText() throws -> String {
+        if let text, text != "-" { return text }
+        let data = FileHandle.standardInput.readDataToEndOfFile()
+        guard let text = String(data: data, encoding: .utf8), !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        else {
+            throw PatenError.malformed("body_required", "Give the reply as an argument or on stdin.")
+        }
+        return text
+    }
+}

@@ -1,0 +1,78 @@
+import ArgumentParser
+import PatenApp
+import PatenCore
+
+/// Settings shared by every command that opens the server's data directory.
+struct ServerOptions: ParsableArguments {
+    @Option(help: "Address to listen on (PATEN_HOST; default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Port to listen on; 0 picks a free one (PATEN_PORT; default 8080).")
+    var port: Int?
+
+    @Option(name: .customLong("data-dir"), help: "Directory for the embedded database (PATEN_DATA_DIR; default ./data).")
+    var dataDirectory: String?
+
+    @Option(help: "Routing policy file (PATEN_POLICY; default Config/policy.json).")
+    var policy: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (PATEN_LOG_LEVEL).")
+    var logLevel: String?
+
+    @Option(help: "Service config file (PATEN_CONFIG; default Config/paten.json when present).")
+    var config: String?
+
+    /// The settings, with these flags over environment and config file.
+    func load() async throws -> PatenConfiguration {
+        try await PatenConfiguration.load(
+            PatenConfiguration.Overrides(
+                host: host, port: port, dataDirectory: dataDirectory, policyPath: policy, logLevel: logLevel,
+                configFile: config
+            )
+        )
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the HTTP service and its background work on the embedded database."
+    )
+
+    @OptionGroup var options: ServerOptions
+
+    func run() async throws {
+        try await runServer(try await options.load())
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply pending database migrations.")
+
+    @OptionGroup var options: ServerOptions
+
+    func run() async throws {
+        let runtime = try await PatenRuntime.open(try await options.load())
+        print("database \(runtime.configuration.databasePath) is at the latest schema")
+    }
+}
+
+struct PolicyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "policy", abstract: "Work with routing policy files.", subcommands: [Check.self]
+    )
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Validate a policy file and summarise it.")
+
+        @Argument(help: "The policy file.")
+        var file: String
+
+        func run() throws {
+            let policy = try PolicyLoader.load(path: file)
+            print(
+                "\(file): ok (\(policy.topics.count) topics, \(policy.staffOnlyTopics.count) staff-only, "
+                    + "\(policy.languages.count) languages)"
+            )
+        }
+    }
+}
