@@ -68,21 +68,35 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .target(
+            name: "PatenTestSupport",
+            dependencies: ["PatenApp", "PatenCore", "PatenStorage"],
+            path: "Tests/PatenTestSupport"
+        ),
         .testTarget(
             name: "PatenCoreTests",
-            dependencies: ["PatenCore"]
+            dependencies: ["PatenCore", "PatenTestSupport"]
         ),
         .testTarget(
             name: "PatenStorageTests",
-            dependencies: ["PatenCore", "PatenStorage"]
+            dependencies: [
+                "PatenCore",
+                "PatenStorage",
+                "PatenTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         .testTarget(
             name: "PatenAppTests",
             dependencies: [
                 "PatenApp",
+                "PatenCore",
                 "PatenHTTP",
                 "PatenStorage",
+                "PatenTestSupport",
                 "paten",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -37,6 +37,11 @@ public struct SQLiteStore: Sendable {
         return migrator.migrations.filter { !before.contains($0) }
     }
 
+    /// The migrations this build carries, in order.
+    public static var migrationSources: [(id: String, sql: String)] {
+        EmbeddedMigrations.sqlite.map { ($0.id, $0.sql) }
+    }
+
     /// Migration ids not applied yet.
     public func pendingMigrations() async throws -> [String] {
         let migrator = DatabaseMigrator.paten
