@@ -58,7 +58,7 @@ public struct PatenConfiguration: Sendable, Equatable {
         let file = explicitFile ?? defaultConfigFile
         var flags: [AbsoluteConfigKey: ConfigValue] = [:]
         func flag(_ key: String, _ value: ConfigContent?) {
-            if let value { flags[AbsoluteConfigKey(["paten", key])] = ConfigValue(value, isSecret: false) }
+            if let value { flags[AbsoluteConfigKey([key])] = ConfigValue(value, isSecret: false) }
         }
         flag("host", overrides.host.map(ConfigContent.string))
         flag("port", overrides.port.map(ConfigContent.int))
@@ -75,9 +75,10 @@ public struct PatenConfiguration: Sendable, Equatable {
         }
         let reader = ConfigReader(providers: [
             InMemoryProvider(name: "flags", values: flags),
-            EnvironmentVariablesProvider(environmentVariables: environment),
-            fileProvider.prefixKeys(with: "paten"),
-        ]).scoped(to: "paten")
+            // Asking for `port` reads PATEN_PORT.
+            EnvironmentVariablesProvider(environmentVariables: environment).prefixKeys(with: "paten"),
+            fileProvider,
+        ])
 
         var settings = PatenConfiguration()
         settings.host = reader.string(forKey: "host") ?? settings.host

@@ -12,7 +12,8 @@ struct IntakeClassifierTests {
         classifier = IntakeClassifier(policy: try defaultPolicy())
     }
 
-    func classify(_ subject: String, _ body: String = "", topic: String? = nil, language: String? = nil,
+    func classify(
+        _ subject: String, _ body: String = "", topic: String? = nil, language: String? = nil,
         priority: String? = nil
     ) throws -> Classification {
         try classifier.classify(subject: subject, body: body, topic: topic, language: language, priority: priority)

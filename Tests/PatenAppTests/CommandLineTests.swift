@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import PatenApp
+import PatenCore
+import Testing
+
+@testable import paten
+
+@Suite("Command-line parsing")
+struct CommandLineTests {
+    @Test("Client commands take an id, options and --json")
+    func clientCommands() throws {
+        let claim = try #require(try Paten.parseAsRoot(["claim", "q_abc", "--json", "--url", "http://h:1"]) as? Claim)
+        #expect(claim.id == "q_abc")
+        #expect(claim.options.json)
+        #expect(claim.options.url == "http://h:1")
+        let reply = try #require(try Paten.parseAsRoot(["reply", "q_abc", "Have you tried restarting?"]) as? Reply)
+        #expect(reply.text == "Have you tried restarting?")
+        #expect(try reply.replyText() == "Have you tried restarting?")
+        let queue = try #require(try Paten.parseAsRoot(["queue", "--tier", "staff", "--limit", "5"]) as? Queue)
+        #expect(queue.tier == .staff)
+        #expect(queue.limit == 5)
+    }
+
+    @Test("helpers add splits comma lists and checks the role")
+    func helpersAdd() throws {
+        let add = try #require(
+            try Paten.parseAsRoot([
+                "helpers", "add", "--handle", "vera", "--role", "volunteer", "--skills", "roaming, mobile_data",
+                "--languages", "en,de", "--data-dir", "/tmp/x",
+            ]) as? HelpersCommand.Add
+        )
+        #expect(add.role == .volunteer)
+        #expect(add.skills == ["roaming", "mobile_data"])
+        #expect(add.languages == ["en", "de"])
+        #expect(add.options.dataDirectory == "/tmp/x")
+        #expect(throws: (any Error).self) { try Paten.parseAsRoot(["helpers", "add", "--handle", "x", "--role", "boss"]) }
+        #expect(throws: (any Error).self) { try Paten.parseAsRoot(["claim"]) }
+    }
+
+    @Test("serve takes the documented settings flags")
+    func serveFlags() async throws {
+        let serve = try #require(
+            try Paten.parseAsRoot([
+                "serve", "--host", "0.0.0.0", "--port", "9000", "--data-dir", "/srv/paten", "--log-level", "debug",
+                "--config", "/nonexistent-is-fine-only-if-default",
+            ]) as? Serve
+        )
+        #expect(serve.options.port == 9000)
+        #expect(serve.options.host == "0.0.0.0")
+        #expect(serve.options.logLevel == "debug")
+    }
+}
+
+@Suite("Configuration")
+struct ConfigurationTests {
+    func writeConfig(_ text: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("paten-config-\(UUID().uuidString).json").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test("Flags beat environment, environment beats the file, the file beats defaults")
+    func precedence() async throws {
+        let file = try writeConfig(#"{"host": "10.0.0.1", "port": 7000, "data_dir": "/file", "log_level": "debug"}"#)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let environment = ["PATEN_PORT": "7100", "PATEN_DATA_DIR": "/env"]
+        let settings = try await PatenConfiguration.load(
+            PatenConfiguration.Overrides(dataDirectory: "/flag", configFile: file), environment: environment
+        )
+        #expect(settings.host == "10.0.0.1")
+        #expect(settings.port == 7100)
+        #expect(settings.dataDirectory == "/flag")
+        #expect(settings.logLevel == .debug)
+        #expect(settings.policyPath == "Config/policy.json")
+    }
+
+    @Test("Bad values are refused with the setting's name")
+    func badValues() async throws {
+        await #expect(throws: PatenError.self) {
+            _ = try await PatenConfiguration.load(environment: ["PATEN_PORT": "eighty"])
+        }
+        do {
+            _ = try await PatenConfiguration.load(environment: ["PATEN_LOG_LEVEL": "loud"])
+            Issue.record("expected an error")
+        } catch let error as PatenError {
+            #expect(error.message.hasPrefix("log_level:"))
+        }
+        await #expect(throws: PatenError.self) {
+            _ = try await PatenConfiguration.load(PatenConfiguration.Overrides(configFile: "/nonexistent/paten.json"))
+        }
+    }
+
+    @Test("paten login saves credentials readable by the owner only, and the environment overrides them")
+    func credentials() throws {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("paten-home-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: home) }
+        let environment = ["XDG_CONFIG_HOME": home]
+        let path = try ClientCredentials(url: "http://127.0.0.1:8080", token: "pat_saved").save(environment: environment)
+        let mode = try #require(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+        #expect(mode == 0o600)
+        #expect(try ClientCredentials.resolve(environment: environment).token == "pat_saved")
+        var overridden = environment
+        overridden["PATEN_TOKEN"] = "pat_env"
+        #expect(try ClientCredentials.resolve(environment: overridden).token == "pat_env")
+        #expect(throws: PatenError.self) { try ClientCredentials.resolve(environment: ["XDG_CONFIG_HOME": home + "/none"]) }
+    }
+}

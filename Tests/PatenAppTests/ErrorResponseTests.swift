@@ -1,0 +1,137 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import PatenCore
+import PatenTestSupport
+import Testing
+
+@Suite("Error responses")
+struct ErrorResponseTests {
+    @Test("400: bad JSON, missing or mistyped fields, bad query parameters and cursors name what to fix")
+    func malformed() async throws {
+        try await withAPI { env, client in
+            let staff = try await env.account("staff1", .staff).token
+            var response = try await client.call(.post, "/v1/questions", token: staff, raw: "{not json")
+            #expect(response.status == 400)
+            #expect(response.errorCode == "invalid_body")
+
+            response = try await client.call(.post, "/v1/questions", token: staff, json: ["subject": "x", "body": "y"])
+            #expect(response.status == 400)
+            #expect(response.raw.contains("Missing field 'customer'"))
+
+            response = try await client.call(
+                .post, "/v1/questions", token: staff, json: ["subject": "x", "body": "y", "customer": ["id": 5, "name": "A"]]
+            )
+            #expect(response.status == 400)
+            #expect(response.raw.contains("'customer.id'"))
+
+            response = try await client.call(.post, "/v1/questions", token: staff)
+            #expect(response.errorCode == "body_required")
+
+            response = try await client.call(.get, "/v1/questions?state=pending", token: staff)
+            #expect(response.status == 400)
+            #expect(response.errorCode == "invalid_query")
+
+            response = try await client.call(.get, "/v1/questions?cursor=%%%", token: staff)
+            #expect(response.status == 400)
+            #expect(response.errorCode == "invalid_cursor")
+
+            response = try await client.call(.get, "/v1/questions?limit=0", token: staff)
+            #expect(response.status == 400)
+            #expect(response.errorCode == "invalid_limit")
+        }
+    }
+
+    @Test("401: unknown, revoked and deactivated tokens")
+    func unauthenticated() async throws {
+        try await withAPI { env, client in
+            let (volunteer, token) = try await env.account("vol", .volunteer)
+            #expect(try await client.call(.get, "/v1/me", token: "pat_nonsense").status == 401)
+            #expect(try await client.call(.get, "/v1/me", token: token).status == 200)
+
+            _ = try await env.directoryService.update(volunteer.id, HelperChange(active: false))
+            #expect(try await client.call(.get, "/v1/me", token: token).status == 401)
+            _ = try await env.directoryService.update(volunteer.id, HelperChange(active: true))
+
+            let record = try #require(try await env.directoryService.allTokens(helperId: volunteer.id).first)
+            let revoked = try await client.call(.delete, "/v1/tokens/\(record.id)", token: token)
+            #expect(revoked.status == 200)
+            #expect(revoked.string("revoked_at") != nil)
+            let after = try await client.call(.get, "/v1/me", token: token)
+            #expect(after.status == 401)
+            #expect(after.errorCode == "unauthenticated")
+        }
+    }
+
+    @Test("404: unknown question, helper, token and route")
+    func notFound() async throws {
+        try await withAPI { env, client in
+            let admin = try await env.account("boss", .admin).token
+            #expect(try await client.call(.get, "/v1/questions/q_missing", token: admin).errorCode == "question_not_found")
+            #expect(try await client.call(.post, "/v1/questions/q_missing/claim", token: admin).status == 404)
+            #expect(try await client.call(.get, "/v1/helpers/nobody", token: admin).errorCode == "helper_not_found")
+            #expect(try await client.call(.delete, "/v1/tokens/tok_missing", token: admin).status == 404)
+            let route = try await client.call(.get, "/v1/nothing-here", token: admin)
+            #expect(route.status == 404)
+            #expect(route.errorCode == "route_not_found")
+        }
+    }
+
+    @Test("409: a claimed question names its holder; a taken handle; double resolve")
+    func conflicts() async throws {
+        try await withAPI { env, client in
+            let staff = try await env.account("staff1", .staff)
+            let admin = try await env.account("boss", .admin).token
+            let first = try await env.account("first", .volunteer).token
+            let second = try await env.account("second", .volunteer).token
+            let question = try await env.submit("Roaming", by: staff.helper)
+            #expect(try await client.call(.post, "/v1/questions/\(question.id)/claim", token: first).status == 200)
+            let taken = try await client.call(.post, "/v1/questions/\(question.id)/claim", token: second)
+            #expect(taken.status == 409)
+            #expect(taken.errorCode == "already_claimed")
+            #expect(((taken.body["error"] as? [String: Any])?["details"] as? [String: String])?["holder"] == "first")
+
+            let duplicate = try await client.call(.post, "/v1/helpers", token: admin, json: ["handle": "first", "role": "staff"])
+            #expect(duplicate.status == 409)
+            #expect(duplicate.errorCode == "handle_taken")
+
+            #expect(try await client.call(.post, "/v1/questions/\(question.id)/resolve", token: first).status == 200)
+            #expect(try await client.call(.post, "/v1/questions/\(question.id)/resolve", token: first).errorCode == "already_resolved")
+        }
+    }
+
+    @Test("413: bodies over 64 KiB are refused before they are read in full")
+    func tooLarge() async throws {
+        try await withAPI { env, client in
+            let staff = try await env.account("staff1", .staff)
+            let big = String(repeating: "a", count: 70 * 1024)
+            let response = try await client.call(.post, "/v1/questions", token: staff.token, json: questionBody(body: big))
+            #expect(response.status == 413)
+            #expect(response.errorCode == "body_too_large")
+            let question = try await env.submit("Hello", by: staff.helper)
+            let reply = try await client.call(.post, "/v1/questions/\(question.id)/replies", token: staff.token, json: ["body": big])
+            #expect(reply.status == 413)
+            #expect(try await env.store.count("SELECT COUNT(*) FROM questions") == 1)
+        }
+    }
+
+    @Test("422: valid JSON that breaks a rule")
+    func unprocessable() async throws {
+        try await withAPI { env, client in
+            let staff = try await env.account("staff1", .staff).token
+            let admin = try await env.account("boss", .admin).token
+            var body = questionBody()
+            body["topic"] = "astrology"
+            #expect(try await client.call(.post, "/v1/questions", token: staff, json: body).errorCode == "unknown_topic")
+            #expect(try await client.call(.post, "/v1/questions", token: staff, json: questionBody("   ")).errorCode == "subject_required")
+            let badSkill = try await client.call(
+                .post, "/v1/helpers", token: admin, json: ["handle": "vee", "role": "volunteer", "skills": ["cooking"]]
+            )
+            #expect(badSkill.status == 422)
+            #expect(badSkill.errorCode == "unknown_topic")
+            let badHandle = try await client.call(.post, "/v1/helpers", token: admin, json: ["handle": "No Spaces!", "role": "staff"])
+            #expect(badHandle.errorCode == "invalid_handle")
+            #expect(try await env.store.count("SELECT COUNT(*) FROM questions") == 0)
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import PatenCore
+import PatenTestSupport
+import Testing
+
+@Suite("Volunteers never see customer contact data")
+struct MaskingTests {
+    @Test("Detail, queue and claim responses mask contact data for volunteers and show it to staff")
+    func masking() async throws {
+        try await withAPI { env, client in
+            let staff = try await env.account("staff1", .staff)
+            let volunteer = try await env.account("vol", .volunteer).token
+            let question = try await env.submit(
+                "Call me on +49 176 12345678", body: "Mail anna@example.com, IBAN DE89370400440532013000",
+                customer: Customer(id: "anna@example.com", name: "Anna"), by: staff.helper
+            )
+            let asVolunteer = try await client.call(.get, "/v1/questions/\(question.id)", token: volunteer).raw
+            #expect(!asVolunteer.contains("anna@example.com"))
+            #expect(!asVolunteer.contains("12345678"))
+            #expect(!asVolunteer.contains("DE89370400440532013000"))
+            #expect(asVolunteer.contains("[email hidden]"))
+            #expect(asVolunteer.contains("[account hidden]"))
+
+            let queue = try await client.call(.get, "/v1/queue", token: volunteer).raw
+            #expect(queue.contains(question.id))
+            #expect(!queue.contains("12345678") && !queue.contains("anna@example.com"))
+            let claim = try await client.call(.post, "/v1/questions/\(question.id)/claim", token: volunteer).raw
+            #expect(!claim.contains("12345678"))
+
+            let asStaff = try await client.call(.get, "/v1/questions/\(question.id)", token: staff.token).raw
+            #expect(asStaff.contains("anna@example.com"))
+            #expect(asStaff.contains("DE89370400440532013000"))
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import PatenApp
+import PatenHTTP
+import PatenTestSupport
+import Testing
+
+@Suite("The OpenAPI document")
+struct OpenAPITests {
+    /// Every (METHOD path) pair the document describes, read from its `paths:` section.
+    static func documentedRoutes(_ yaml: String) -> Set<String> {
+        var routes = Set<String>()
+        var path: String?
+        for line in yaml.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("components:") { break }
+            if line.hasPrefix("  /"), line.hasSuffix(":") {
+                path = String(line.dropFirst(2).dropLast())
+            } else if let path, line.hasPrefix("    "), !line.hasPrefix("     "), line.hasSuffix(":") {
+                let method = line.trimmingCharacters(in: .whitespaces).dropLast()
+                if ["get", "post", "put", "patch", "delete"].contains(String(method)) {
+                    routes.insert("\(method.uppercased()) \(path)")
+                }
+            }
+        }
+        return routes
+    }
+
+    @Test("Describes exactly the routes the router serves")
+    func matchesRouter() async throws {
+        try await withTestEnvironment { env in
+            let router = buildRouter(env.runtime)
+            let served = Set(
+                router.routes.map { route in
+                    let path = route.path.description
+                    return "\(route.method.rawValue) \(path.hasPrefix("/") ? path : "/" + path)"
+                }
+            )
+            let documented = Self.documentedRoutes(OpenAPIDocument.yaml)
+            #expect(served.count >= 19)
+            #expect(served.subtracting(documented).isEmpty, "served but not documented: \(served.subtracting(documented).sorted())")
+            #expect(documented.subtracting(served).isEmpty, "documented but not served: \(documented.subtracting(served).sorted())")
+        }
+    }
+
+    @Test("The served document is docs/openapi.yaml")
+    func servedDocument() async throws {
+        let file = try String(contentsOf: repositoryRoot.appendingPathComponent("docs/openapi.yaml"), encoding: .utf8)
+        #expect(
+            OpenAPIDocument.yaml == file.trimmingCharacters(in: .newlines),
+            "docs/openapi.yaml differs from the embedded copy; run scripts/embed-resources.sh"
+        )
+        try await withAPI { _, client in
+            let response = try await client.call(.get, "/openapi.yaml")
+            #expect(response.status == 200)
+            #expect(response.raw.hasPrefix("openapi: 3.1.0"))
+        }
+    }
+
+    @Test("Health and readiness need no token")
+    func operations() async throws {
+        try await withAPI { _, client in
+            let health = try await client.call(.get, "/healthz")
+            let ready = try await client.call(.get, "/readyz")
+            #expect(health.string("status") == "ok")
+            #expect(ready.string("status") == "ready")
+        }
+    }
+}
