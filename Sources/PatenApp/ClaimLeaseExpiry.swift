@@ -17,9 +17,9 @@ public struct ClaimLeaseExpiry: Service {
     }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try await Task.sleep(for: interval)
+        await cancelWhenGracefulShutdown {
+            // Shutdown cancels the sleep; that is the normal way out, not a failure.
+            while (try? await Task.sleep(for: interval)) != nil {
                 await tick()
             }
         }

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# End-to-end smoke test of the real binary: starts `paten serve` on a free port with a temporary data directory,
+# walks the whole flow over HTTP (curl) and the CLI, sends SIGTERM and checks a clean exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bin="$(swift build --show-bin-path)/paten"
+[ -x "$bin" ] || swift build --product paten
+work="$(mktemp -d)"
+export XDG_CONFIG_HOME="$work/config"
+unset PATEN_URL PATEN_TOKEN
+server_pid=""
+passed=0
+failed=0
+
+cleanup() {
+    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then kill -KILL "$server_pid" 2>/dev/null || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+check() { # check NAME EXPECTED ACTUAL
+    if [ "$2" = "$3" ]; then
+        passed=$((passed + 1))
+        echo "  ok   $1"
+    else
+        failed=$((failed + 1))
+        echo "  FAIL $1: expected '$2', got '$3'"
+    fi
+}
+
+json() { # json FIELD.PATH < body
+    python3 -c 'import json,sys
+value = json.load(sys.stdin)
+for part in sys.argv[1].split("."):
+    value = value[int(part)] if isinstance(value, list) else value.get(part)
+print("" if value is None else value)' "$1"
+}
+
+status() { # status METHOD PATH TOKEN [BODY] -> HTTP status; body in $work/body
+    local args=(-s -o "$work/body" -w '%{http_code}' -X "$1" "$base$2")
+    [ -n "$3" ] && args+=(-H "Authorization: Bearer $3")
+    [ $# -ge 4 ] && args+=(-H 'Content-Type: application/json' --data-binary "$4")
+    curl "${args[@]}"
+}
+
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+base="http://127.0.0.1:$port"
+"$bin" serve --port "$port" --data-dir "$work/data" --log-level warning 2>"$work/serve.log" &
+server_pid=$!
+for _ in $(seq 1 100); do
+    grep -q "paten listening" "$work/serve.log" 2>/dev/null && break
+    kill -0 "$server_pid" 2>/dev/null || { cat "$work/serve.log"; echo "smoke: server died at start"; exit 1; }
+    sleep 0.2
+done
+grep -q "paten listening" "$work/serve.log" || { cat "$work/serve.log"; echo "smoke: server did not start"; exit 1; }
+admin=$(sed -n 's/^admin token: //p' "$work/serve.log")
+echo "server on $base (pid $server_pid)"
+
+echo "operations"
+check "healthz" 200 "$(status GET /healthz '')"
+check "readyz" 200 "$(status GET /readyz '')"
+check "openapi.yaml" 200 "$(status GET /openapi.yaml '')"
+check "admin token printed once" 1 "$(grep -c '^admin token: ' "$work/serve.log")"
+check "no token is 401" 401 "$(status GET /v1/me '')"
+
+echo "accounts"
+check "admin creates a volunteer" 201 "$(status POST /v1/helpers "$admin" '{"handle":"vera","role":"volunteer","skills":["roaming"],"languages":["en","de"]}')"
+vera_id=$(json id <"$work/body")
+check "admin issues vera a token" 201 "$(status POST "/v1/helpers/$vera_id/tokens" "$admin" '{"label":"laptop"}')"
+vera=$(json token <"$work/body")
+staff=$("$bin" helpers add --data-dir "$work/data" --handle sam --role staff)
+check "CLI helpers add prints a token on one line" 1 "$(printf '%s\n' "$staff" | wc -l | tr -d ' ')"
+check "the CLI's token works against the running server" 200 "$(status GET /v1/me "$staff")"
+
+echo "intake and routing"
+check "staff submit a roaming question" 201 "$(status POST /v1/questions "$staff" '{"subject":"Roaming in Spain does not work","body":"Write to me at ann@example.com","customer":{"id":"c-1","name":"Ann"}}')"
+question=$(json id <"$work/body")
+check "it goes to the volunteer tier" volunteer "$(json tier <"$work/body")"
+check "its topic is roaming" roaming "$(json topic <"$work/body")"
+check "a billing question" 201 "$(status POST /v1/questions "$staff" '{"subject":"Invoice","body":"I was charged twice","customer":{"id":"c-2","name":"Bo"}}')"
+check "goes to staff" staff "$(json tier <"$work/body")"
+check "a volunteer cannot submit" 403 "$(status POST /v1/questions "$vera" '{"subject":"x","body":"y","customer":{"id":"c","name":"C"}}')"
+big=$(python3 -c 'print("x" * 70000)')
+check "a body over 64 KiB is 413" 413 "$(status POST /v1/questions "$staff" "{\"subject\":\"big\",\"body\":\"$big\",\"customer\":{\"id\":\"c\",\"name\":\"C\"}}")"
+
+echo "the volunteer's terminal"
+login=$("$bin" login --url "$base" --token "$vera")
+check "paten login" "logged in as vera (volunteer)" "${login%%;*}"
+check "credentials file is 0600" 600 "$(stat -c '%a' "$XDG_CONFIG_HOME/paten/credentials.json")"
+check "queue lists the question" "$question" "$("$bin" queue --json | json questions.0.id)"
+check "queue hides the staff question" 1 "$("$bin" queue --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["questions"]))')"
+check "claim" claimed "$("$bin" claim "$question" --json | json state)"
+check "a second claimer gets 409" 409 "$(status POST "/v1/questions/$question/claim" "$staff")"
+check "the 409 names the holder" vera "$(json error.details.holder <"$work/body")"
+check "show masks the customer's email" 1 "$("$bin" show "$question" | grep -c '\[email hidden\]')"
+check "reply from stdin" "$question" "$(echo 'Switch on data roaming in Settings > Mobile.' | "$bin" reply "$question" --json | json question.id)"
+check "the first response is recorded" 1 "$("$bin" show "$question" --json | python3 -c 'import json,sys; print(int(json.load(sys.stdin)["question"].get("first_response_at") is not None))')"
+check "resolve" resolved "$("$bin" resolve "$question" --json | json state)"
+if "$bin" resolve "$question" 2>"$work/err"; then resolve_again=0; else resolve_again=$?; fi
+check "resolving twice exits 1" 1 "$resolve_again"
+check "with one line on stderr" 1 "$(wc -l <"$work/err" | tr -d ' ')"
+check "staff see the resolved state" resolved "$(status GET "/v1/questions/$question" "$staff" >/dev/null; json question.state <"$work/body")"
+check "the timeline has every step" "question.created question.routed question.claimed question.replied question.resolved" \
+    "$(json timeline <"$work/body" | python3 -c 'import ast,sys; print(" ".join(e["type"] for e in ast.literal_eval(sys.stdin.read())))')"
+
+echo "shutdown"
+kill -TERM "$server_pid"
+exit_code=0
+for _ in $(seq 1 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.2; done
+if kill -0 "$server_pid" 2>/dev/null; then exit_code="still running"; else wait "$server_pid" || exit_code=$?; fi
+server_pid=""
+check "SIGTERM stops the server cleanly" 0 "$exit_code"
+
+echo "smoke: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
