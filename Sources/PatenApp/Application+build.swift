@@ -31,7 +31,9 @@ public func buildApplication(
             address: .hostname(configuration.host, port: configuration.port), serverName: "paten"
         ),
         services: [
-            ClaimLeaseExpiry(desk: runtime.desk, interval: configuration.leaseSweepInterval, logger: logger)
+            ClaimLeaseExpiry(
+                desk: runtime.desk, interval: configuration.leaseSweepInterval, clock: runtime.clock, logger: logger
+            )
         ],
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
         logger: logger

@@ -7,19 +7,21 @@ import ServiceLifecycle
 public struct ClaimLeaseExpiry: Service {
     let desk: SupportDesk
     let interval: Duration
+    let clock: any Clock
     let logger: Logger
 
-    /// Creates the service.
-    public init(desk: SupportDesk, interval: Duration, logger: Logger) {
+    /// Creates the service; it waits on `clock` between passes.
+    public init(desk: SupportDesk, interval: Duration, clock: any Clock, logger: Logger) {
         self.desk = desk
         self.interval = interval
+        self.clock = clock
         self.logger = logger
     }
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             // Shutdown cancels the sleep; that is the normal way out, not a failure.
-            while (try? await Task.sleep(for: interval)) != nil {
+            while (try? await clock.sleep(for: interval)) != nil {
                 await tick()
             }
         }

@@ -11,8 +11,8 @@ public struct PatenConfiguration: Sendable, Equatable {
     public var port = 8080
     /// Where the embedded database and other local state live.
     public var dataDirectory = "./data"
-    /// The routing policy file.
-    public var policyPath = "Config/policy.json"
+    /// The routing policy file; nil means Config/policy.json when it exists, else the policy built into the binary.
+    public var policyPath: String?
     public var logLevel = Logger.Level.info
     /// How often the claim-lease expiry service looks for leases that ran out.
     public var leaseSweepInterval: Duration = .seconds(15)
@@ -89,7 +89,7 @@ public struct PatenConfiguration: Sendable, Equatable {
             settings.port = port
         }
         settings.dataDirectory = reader.string(forKey: "data_dir") ?? settings.dataDirectory
-        settings.policyPath = reader.string(forKey: "policy") ?? settings.policyPath
+        settings.policyPath = reader.string(forKey: "policy")
         if let level = reader.string(forKey: "log_level") {
             guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
                 throw PatenError.configuration(

@@ -16,7 +16,20 @@ public struct PatenRuntime: Sendable {
         _ configuration: PatenConfiguration, clock: any Clock = SystemClock(),
         ids: any IdentifierGenerator = RandomIdentifierGenerator()
     ) async throws -> PatenRuntime {
-        let policy = try PolicyLoader.load(path: configuration.policyPath)
+        let policy = try PolicyFile.load(configuration.policyPath)
+        let store = try await openStore(configuration)
+        return PatenRuntime(
+            configuration: configuration, policy: policy, store: store,
+            desk: SupportDesk(policy: policy, questions: store, clock: clock, ids: ids),
+            directory: HelperDirectory(
+                policy: policy, helpers: store, tokens: store, hasher: SHA256SecretHasher(), clock: clock, ids: ids
+            ),
+            clock: clock
+        )
+    }
+
+    /// Opens the data directory's database, creating it and (unless told not to) applying pending migrations.
+    public static func openStore(_ configuration: PatenConfiguration, migrate: Bool = true) async throws -> SQLiteStore {
         do {
             try FileManager.default.createDirectory(
                 atPath: configuration.dataDirectory, withIntermediateDirectories: true,
@@ -28,14 +41,7 @@ public struct PatenRuntime: Sendable {
             )
         }
         let store = try SQLiteStore(path: configuration.databasePath)
-        try await store.migrate()
-        return PatenRuntime(
-            configuration: configuration, policy: policy, store: store,
-            desk: SupportDesk(policy: policy, questions: store, clock: clock, ids: ids),
-            directory: HelperDirectory(
-                policy: policy, helpers: store, tokens: store, hasher: SHA256SecretHasher(), clock: clock, ids: ids
-            ),
-            clock: clock
-        )
+        if migrate { try await store.migrate() }
+        return store
     }
 }

@@ -21,9 +21,9 @@ public final class ContactMasker: @unchecked Sendable {
     /// Creates a masker.
     public init() {
         // The patterns are constants; a failure here is a programming error caught by every test run.
-        account = Self.compile(#"\b[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]){11,30}\b"#)
+        account = Self.compile(#"(?i)\b[A-Z]{2}[0-9]{2}(?:[ \-]?[A-Z0-9]{4}){2,7}(?:[ \-]?[A-Z0-9]{1,3})?\b"#)
         email = Self.compile(#"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"#)
-        phone = Self.compile(#"(?<![\w+(])(?:\+|\()?\d(?:[ ().\-/]{0,2}\d){6,14}(?![\w])"#)
+        phone = Self.compile(#"(?<![\w+(])(?:\+|\()?\d(?:[ ().\-/]{0,3}\d){6,14}(?![\w])"#)
         isoDate = Self.compile(#"^\d{4}-\d{2}-\d{2}$"#)
     }
 

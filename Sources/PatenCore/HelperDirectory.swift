@@ -1,11 +1,5 @@
 import Foundation
 
-/// Hashes bearer secrets for storage and lookup; the hash function lives outside Core.
-public protocol SecretHasher: Sendable {
-    /// A hex digest of the secret.
-    func hash(_ secret: String) -> String
-}
-
 /// Helper accounts and their tokens: creation, changes, presence, issuing, listing, revoking and authenticating.
 public struct HelperDirectory: Sendable {
     /// The handle of the admin account created on an empty database.
@@ -35,7 +29,7 @@ public struct HelperDirectory: Sendable {
     public func create(_ draft: NewHelper) async throws -> Helper {
         let handle = draft.handle.lowercased()
         try SupportDesk.require(
-            handle.range(of: #"^[a-z0-9][a-z0-9_.\-]{1,31}$"#, options: .regularExpression) != nil, "invalid_handle",
+            handle.range(of: #"\A[a-z0-9][a-z0-9_.\-]{1,31}\z"#, options: .regularExpression) != nil, "invalid_handle",
             "Handle '\(draft.handle)' is not valid: use 2 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit."
         )
         try validate(skills: draft.skills, languages: draft.languages)
@@ -163,8 +157,8 @@ public struct HelperDirectory: Sendable {
 
     private func validate(capacity: Int, role: Role) throws {
         try SupportDesk.require(
-            role == .integration || (1...1000).contains(capacity),
-            "invalid_capacity", "capacity must be a whole number from 1 to 1000."
+            (role == .integration ? 0...1000 : 1...1000).contains(capacity),
+            "invalid_capacity", "capacity must be a whole number from 1 to 1000 (0 to 1000 for integrations)."
         )
     }
 

@@ -1,15 +1,7 @@
 import Foundation
 
-/// Reads a policy document (JSON) and validates every key, naming the file and key of any problem.
+/// Validates a policy document (JSON), naming the file and key of any problem. Reading the file is the caller's job.
 public enum PolicyLoader {
-    /// Reads and validates the policy file at the path.
-    public static func load(path: String) throws -> Policy {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw PatenError.configuration("\(path): cannot read the policy file; check the path given with --policy.")
-        }
-        return try parse(data, source: path)
-    }
-
     /// Validates a policy document's bytes; `source` names it in errors.
     public static func parse(_ data: Data, source: String) throws -> Policy {
         let root: Any
@@ -81,7 +73,7 @@ private struct PolicyDocument {
                 throw fail("\(at).\(unknown)", "unknown key; a topic has name and keywords")
             }
             let name = try string(topic["name"], at: "\(at).name")
-            guard name.range(of: #"^[a-z][a-z0-9_]*$"#, options: .regularExpression) != nil else {
+            guard name.range(of: #"\A[a-z][a-z0-9_]*\z"#, options: .regularExpression) != nil else {
                 throw fail("\(at).name", "'\(name)' must be lowercase letters, digits and underscores")
             }
             guard seen.insert(name).inserted else { throw fail("\(at).name", "'\(name)' is defined twice") }

@@ -70,37 +70,6 @@ public struct QuestionPage: Sendable, Equatable {
     }
 }
 
-/// A position in the newest-first question order.
-public struct QuestionCursor: Sendable, Equatable {
-    public var createdAt: Date
-    public var id: String
-
-    /// Creates a cursor after the given question.
-    public init(createdAt: Date, id: String) {
-        self.createdAt = createdAt
-        self.id = id
-    }
-
-    /// The opaque text form clients pass back.
-    public var token: String {
-        Data("\(createdAt.millisecondsSince1970):\(id)".utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-
-    /// Reads a cursor a client passed back.
-    public init(token: String) throws {
-        var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8),
-            let colon = text.firstIndex(of: ":"), let ms = Int64(text[..<colon])
-        else {
-            throw PatenError.malformed("invalid_cursor", "The cursor is not one this server gave out; start again without it.")
-        }
-        self.init(createdAt: Date(millisecondsSince1970: ms), id: String(text[text.index(after: colon)...]))
-    }
-}
-
 /// Stores questions, their messages, claims and timelines. Every method that changes state writes the change
 /// and its timeline events in one transaction, and checks the rules of `QuestionRules` inside it.
 public protocol QuestionRepository: Sendable {
@@ -112,8 +81,10 @@ public protocol QuestionRepository: Sendable {
     func questionDetail(id: String) async throws -> QuestionDetail?
     /// A page of questions matching the filter, newest first.
     func questions(matching filter: QuestionFilter) async throws -> QuestionPage
-    /// Questions of the tiers that are open, or held under a lease that ran out, at the time.
-    func claimableQuestions(tiers: [Tier], at now: Date) async throws -> [Question]
+    /// Up to `limit` questions of the tiers that the helper could claim at the time (open, or held under a lease
+    /// that ran out), best first: one point each for a topic in the helper's skills and a language they speak,
+    /// then higher priority, then longest waiting.
+    func queue(for helper: Helper, tiers: [Tier], at now: Date, limit: Int) async throws -> [Question]
     /// Gives the question to the helper under a lease, if the rules allow; of concurrent claims one wins.
     func claim(
         questionId: String, by helper: Helper, claimId: String, lease: TimeInterval, at now: Date

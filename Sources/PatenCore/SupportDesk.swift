@@ -114,7 +114,8 @@ public struct SupportDesk: Sendable {
         return page
     }
 
-    /// The questions the helper may claim now, best first. Staff see the staff tier unless they ask for another.
+    /// The questions the helper may claim now, best first. Volunteers see the volunteer tier (asking for the staff
+    /// tier is 403); staff and admins see the staff tier unless they ask for the volunteer tier.
     public func queue(for helper: Helper, tier: Tier? = nil, limit: Int = 50) async throws -> [Question] {
         try Self.require((1...200).contains(limit), "invalid_limit", "limit must be from 1 to 200.", kind: .malformed)
         let tiers: [Tier]
@@ -127,11 +128,9 @@ public struct SupportDesk: Sendable {
             }
             tiers = [.volunteer]
         case .staff, .admin:
-            tiers = tier.map { [$0] } ?? [.staff, .volunteer]
+            tiers = [tier ?? .staff]
         }
-        let now = clock.now()
-        let ranked = QueueRanking(for: helper).rank(try await questions.claimableQuestions(tiers: tiers, at: now))
-        let page = Array(ranked.prefix(limit))
+        let page = try await questions.queue(for: helper, tiers: tiers, at: clock.now(), limit: limit)
         return helper.role == .volunteer ? page.map(masked) : page
     }
 

@@ -70,7 +70,7 @@ public enum OpenAPIDocument {
               operationId: getQueue
               summary: Claimable questions ranked for the caller (skill and language match, then priority, then longest waiting).
               parameters:
-                - { name: tier, in: query, description: Staff and admins only; volunteers always get the volunteer tier., schema: { $ref: '#/components/schemas/Tier' } }
+                - { name: tier, in: query, description: 'Staff and admins: the staff tier unless volunteer is asked for. Volunteers always get the volunteer tier; asking for staff is 403.', schema: { $ref: '#/components/schemas/Tier' } }
                 - { name: limit, in: query, schema: { type: integer, minimum: 1, maximum: 200, default: 50 } }
               responses:
                 '200': { description: The queue., content: { application/json: { schema: { $ref: '#/components/schemas/QuestionList' } } } }
@@ -242,6 +242,7 @@ public enum OpenAPIDocument {
                 '401': { $ref: '#/components/responses/Unauthenticated' }
                 '403': { $ref: '#/components/responses/Forbidden' }
                 '404': { $ref: '#/components/responses/NotFound' }
+                '413': { $ref: '#/components/responses/TooLarge' }
                 '422': { $ref: '#/components/responses/Unprocessable' }
           /v1/me:
             get:
@@ -467,7 +468,7 @@ public enum OpenAPIDocument {
                 role: { $ref: '#/components/schemas/Role' }
                 skills: { type: array, items: { type: string }, description: Topics of the policy. }
                 languages: { type: array, items: { type: string } }
-                capacity: { type: integer, minimum: 1, maximum: 1000, description: The policy default for the role when absent. }
+                capacity: { type: integer, minimum: 0, maximum: 1000, description: 'The policy default for the role when absent; 1 to 1000 for helpers, 0 to 1000 for integrations.' }
             HelperUpdate:
               type: object
               minProperties: 1
@@ -476,7 +477,7 @@ public enum OpenAPIDocument {
                 role: { $ref: '#/components/schemas/Role' }
                 skills: { type: array, items: { type: string } }
                 languages: { type: array, items: { type: string } }
-                capacity: { type: integer, minimum: 1, maximum: 1000 }
+                capacity: { type: integer, minimum: 0, maximum: 1000 }
                 presence: { $ref: '#/components/schemas/Presence' }
                 active: { type: boolean }
             HelperList:

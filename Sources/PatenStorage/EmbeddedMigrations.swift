@@ -46,6 +46,8 @@ enum EmbeddedMigrations {
                     topic TEXT NOT NULL,
                     language TEXT NOT NULL,
                     priority TEXT NOT NULL CHECK (priority IN ('low', 'normal', 'high', 'critical')),
+                    -- 0 low .. 3 critical, so the queue can order by it.
+                    priority_rank INTEGER NOT NULL,
                     tier TEXT NOT NULL CHECK (tier IN ('volunteer', 'staff')),
                     state TEXT NOT NULL CHECK (state IN ('open', 'claimed', 'resolved')),
                     holder_id TEXT REFERENCES helpers (id),

@@ -8,14 +8,15 @@ extension SQLiteStore: QuestionRepository {
         try await pool.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO questions (\(Question.columns))
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, NULL, NULL, NULL, ?, ?, ?)
+                    INSERT INTO questions (\(Question.columns), priority_rank)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, NULL, NULL, NULL, ?, ?, ?, ?)
                     """,
                 arguments: [
                     question.id, question.subject, question.customer.id, question.customer.name, question.channel,
                     question.topic, question.language, question.priority.rawValue, question.tier.rawValue,
                     question.state.rawValue, question.peerDeadlineAt?.millisecondsSince1970, question.createdBy,
                     question.createdAt.millisecondsSince1970, question.updatedAt.millisecondsSince1970,
+                    question.priority.rank,
                 ]
             )
             try Self.insertMessage(
@@ -97,23 +98,26 @@ extension SQLiteStore: QuestionRepository {
         return QuestionPage(questions: page, next: next)
     }
 
-    public func claimableQuestions(tiers: [Tier], at now: Date) async throws -> [Question] {
+    public func queue(for helper: Helper, tiers: [Tier], at now: Date, limit: Int) async throws -> [Question] {
         guard !tiers.isEmpty else { return [] }
-        let placeholders = Array(repeating: "?", count: tiers.count).joined(separator: ", ")
+        // Rank in the database: one point each for a matching skill and language, then priority, then age.
+        func membership(_ column: String, _ values: [String]) -> String {
+            values.isEmpty ? "0" : "(CASE WHEN \(column) IN (\(placeholders(values.count))) THEN 1 ELSE 0 END)"
+        }
         var arguments: [(any DatabaseValueConvertible)?] = tiers.map(\.rawValue)
         arguments.append(now.millisecondsSince1970)
+        arguments += helper.skills + helper.languages
+        arguments.append(limit)
         let bound = StatementArguments(arguments)
-        return try await pool.read { db in
-            try Question.fetchAll(
-                db,
-                sql: """
-                    SELECT \(Question.columns) FROM questions
-                    WHERE tier IN (\(placeholders))
-                    AND (state = 'open' OR (state = 'claimed' AND lease_expires_at <= ?))
-                    """,
-                arguments: bound
-            )
-        }
+        let sql = """
+            SELECT \(Question.columns) FROM questions
+            WHERE tier IN (\(placeholders(tiers.count)))
+            AND (state = 'open' OR (state = 'claimed' AND lease_expires_at <= ?))
+            ORDER BY \(membership("topic", helper.skills)) + \(membership("language", helper.languages)) DESC,
+            priority_rank DESC, created_at, id
+            LIMIT ?
+            """
+        return try await pool.read { db in try Question.fetchAll(db, sql: sql, arguments: bound) }
     }
 
     public func claim(
@@ -164,7 +168,11 @@ extension SQLiteStore: QuestionRepository {
             }
         } catch let error as DatabaseError where error.isUniqueViolation {
             // The one-holder index caught a race the rules did not see; the other claim won.
-            throw PatenError.conflict("already_claimed", "Question \(questionId) is already claimed.")
+            let holder = try await question(id: questionId)?.holderId
+            let handle = try await holder.asyncFlatMap { try await self.helper(id: $0)?.handle } ?? "another helper"
+            throw PatenError.conflict(
+                "already_claimed", "Question \(questionId) is already claimed by \(handle).", details: ["holder": handle]
+            )
         }
     }
 
@@ -374,10 +382,22 @@ extension SQLiteStore {
 
     static func handles(_ db: Database, _ ids: [String]) throws -> [String: String] {
         guard !ids.isEmpty else { return [:] }
-        let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ", ")
         let rows = try Row.fetchAll(
-            db, sql: "SELECT id, handle FROM helpers WHERE id IN (\(placeholders))", arguments: StatementArguments(ids)
+            db, sql: "SELECT id, handle FROM helpers WHERE id IN (\(placeholders(ids.count)))",
+            arguments: StatementArguments(ids)
         )
         return Dictionary(uniqueKeysWithValues: rows.map { ($0["id"], $0["handle"]) })
+    }
+}
+
+/// `?, ?, ?` for a list of `count` bound values.
+func placeholders(_ count: Int) -> String {
+    Array(repeating: "?", count: count).joined(separator: ", ")
+}
+
+extension Optional {
+    func asyncFlatMap<T>(_ transform: (Wrapped) async throws -> T?) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
     }
 }

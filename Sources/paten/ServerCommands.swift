@@ -13,7 +13,7 @@ struct ServerOptions: ParsableArguments {
     @Option(name: .customLong("data-dir"), help: "Directory for the embedded database (PATEN_DATA_DIR; default ./data).")
     var dataDirectory: String?
 
-    @Option(help: "Routing policy file (PATEN_POLICY; default Config/policy.json).")
+    @Option(help: "Routing policy file (PATEN_POLICY; default Config/policy.json, else the built-in policy).")
     var policy: String?
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (PATEN_LOG_LEVEL).")
@@ -51,8 +51,10 @@ struct Migrate: AsyncParsableCommand {
     @OptionGroup var options: ServerOptions
 
     func run() async throws {
-        let runtime = try await PatenRuntime.open(try await options.load())
-        print("database \(runtime.configuration.databasePath) is at the latest schema")
+        let configuration = try await options.load()
+        let applied = try await PatenRuntime.openStore(configuration, migrate: false).migrate()
+        let done = applied.isEmpty ? "nothing to apply" : "applied \(applied.joined(separator: ", "))"
+        print("\(configuration.databasePath): \(done); the schema is current")
     }
 }
 
@@ -68,7 +70,7 @@ struct PolicyCommand: AsyncParsableCommand {
         var file: String
 
         func run() throws {
-            let policy = try PolicyLoader.load(path: file)
+            let policy = try PolicyFile.load(file)
             print(
                 "\(file): ok (\(policy.topics.count) topics, \(policy.staffOnlyTopics.count) staff-only, "
                     + "\(policy.languages.count) languages)"

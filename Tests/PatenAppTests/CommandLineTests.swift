@@ -72,7 +72,7 @@ struct ConfigurationTests {
         #expect(settings.port == 7100)
         #expect(settings.dataDirectory == "/flag")
         #expect(settings.logLevel == .debug)
-        #expect(settings.policyPath == "Config/policy.json")
+        #expect(settings.policyPath == nil)
     }
 
     @Test("Bad values are refused with the setting's name")

@@ -36,6 +36,12 @@ struct ErrorResponseTests {
             #expect(response.status == 400)
             #expect(response.errorCode == "invalid_cursor")
 
+            // A well-formed cursor whose time no server gave out is refused, not a crash.
+            let farFuture = Data("9223372036854775807:x".utf8).base64EncodedString()
+            response = try await client.call(.get, "/v1/questions?cursor=\(farFuture)", token: staff)
+            #expect(response.status == 400)
+            #expect(response.errorCode == "invalid_cursor")
+
             response = try await client.call(.get, "/v1/questions?limit=0", token: staff)
             #expect(response.status == 400)
             #expect(response.errorCode == "invalid_limit")
@@ -131,6 +137,17 @@ struct ErrorResponseTests {
             #expect(badSkill.errorCode == "unknown_topic")
             let badHandle = try await client.call(.post, "/v1/helpers", token: admin, json: ["handle": "No Spaces!", "role": "staff"])
             #expect(badHandle.errorCode == "invalid_handle")
+            let trailingNewline = try await client.call(.post, "/v1/helpers", token: admin, json: ["handle": "vera\n", "role": "staff"])
+            #expect(trailingNewline.errorCode == "invalid_handle")
+            let negative = try await client.call(
+                .post, "/v1/helpers", token: admin, json: ["handle": "bot", "role": "integration", "capacity": -1]
+            )
+            #expect(negative.status == 422)
+            #expect(negative.errorCode == "invalid_capacity")
+            let bot = try await client.call(.post, "/v1/helpers", token: admin, json: ["handle": "bot", "role": "integration"])
+            #expect(bot.status == 201)
+            let patch = try await client.call(.patch, "/v1/helpers/bot", token: admin, json: ["capacity": -5])
+            #expect(patch.errorCode == "invalid_capacity")
             #expect(try await env.store.count("SELECT COUNT(*) FROM questions") == 0)
         }
     }

@@ -29,6 +29,16 @@ struct MaskingTests {
             let claim = try await client.call(.post, "/v1/questions/\(question.id)/claim", token: volunteer).raw
             #expect(!claim.contains("12345678"))
 
+            let list = try await client.call(.get, "/v1/questions", token: volunteer).raw
+            #expect(list.contains(question.id))
+            #expect(!list.contains("12345678") && !list.contains("anna@example.com"))
+            let released = try await client.call(.post, "/v1/questions/\(question.id)/release", token: volunteer).raw
+            #expect(released.contains("[phone hidden]"))
+            _ = try await client.call(.post, "/v1/questions/\(question.id)/claim", token: volunteer)
+            let resolved = try await client.call(.post, "/v1/questions/\(question.id)/resolve", token: volunteer).raw
+            #expect(resolved.contains("\"resolved\""))
+            #expect(!resolved.contains("12345678") && !resolved.contains("anna@example.com"))
+
             let asStaff = try await client.call(.get, "/v1/questions/\(question.id)", token: staff.token).raw
             #expect(asStaff.contains("anna@example.com"))
             #expect(asStaff.contains("DE89370400440532013000"))

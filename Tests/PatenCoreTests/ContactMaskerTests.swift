@@ -14,6 +14,9 @@ struct ContactMaskerTests {
             ("(030) 123 45 67 is my landline", "[phone hidden] is my landline"),
             ("IBAN DE89 3704 0044 0532 0130 00 for the refund", "IBAN [account hidden] for the refund"),
             ("iban: GB29NWBK60161331926819", "iban: [account hidden]"),
+            ("iban de89 3704 0044 0532 0130 00", "iban [account hidden]"),
+            ("DE89-3704-0044-0532-0130-00 please", "[account hidden] please"),
+            ("0176 / 1234 5678", "[phone hidden]"),
         ]
     )
     func masks(input: String, expected: String) {

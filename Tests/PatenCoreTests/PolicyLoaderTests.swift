@@ -60,14 +60,13 @@ struct PolicyLoaderTests {
         #expect(try errorMessage(document).contains("key 'default_capacity.volunteer'"))
     }
 
-    @Test("A file that is not JSON, or missing, is refused with its path")
-    func unreadable() throws {
-        #expect(throws: PatenError.self) { try PolicyLoader.parse(Data("{".utf8), source: "x.json") }
+    @Test("A document that is not JSON is refused with its source")
+    func notJSON() throws {
         do {
-            _ = try PolicyLoader.load(path: "/nonexistent/policy.json")
+            _ = try PolicyLoader.parse(Data("{".utf8), source: "x.json")
             Issue.record("expected an error")
         } catch let error as PatenError {
-            #expect(error.message.hasPrefix("/nonexistent/policy.json:"))
+            #expect(error.message.hasPrefix("x.json: not valid JSON"))
         }
     }
 }

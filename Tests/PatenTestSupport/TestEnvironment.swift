@@ -9,7 +9,8 @@ public let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComp
 
 /// The policy in Config/policy.json.
 public func defaultPolicy() throws -> Policy {
-    try PolicyLoader.load(path: repositoryRoot.appendingPathComponent("Config/policy.json").path)
+    let path = repositoryRoot.appendingPathComponent("Config/policy.json").path
+    return try PolicyLoader.parse(try Data(contentsOf: URL(fileURLWithPath: path)), source: path)
 }
 
 /// A fresh data directory with a migrated SQLite database, a manual clock, and shortcuts for making accounts and
