@@ -79,7 +79,7 @@ CREATE TABLE claims (
     claimed_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL,
     ended_at BIGINT,
-    end_reason TEXT CHECK (end_reason IN ('released', 'expired', 'resolved'))
+    end_reason TEXT CHECK (end_reason IN ('released', 'expired', 'resolved', 'handoff', 'moved'))
 );
 
 -- The database itself guarantees one holder: at most one unended claim per question.

@@ -15,6 +15,8 @@ public func buildRouter(_ runtime: PatenRuntime) -> Router<PatenRequestContext> 
     let api = router.group("v1").add(middleware: BearerAuthenticator(directory: runtime.directory))
     QuestionController(desk: runtime.desk).addRoutes(to: api)
     HelperController(directory: runtime.directory).addRoutes(to: api)
+    EscalationController(desk: runtime.desk, escalations: runtime.escalations).addRoutes(to: api)
+    RatingController(desk: runtime.desk).addRoutes(to: api)
     return router
 }
 
@@ -33,7 +35,10 @@ public func buildApplication(
         services: [
             ClaimLeaseExpiry(
                 desk: runtime.desk, interval: configuration.leaseSweepInterval, clock: runtime.clock, logger: logger
-            )
+            ),
+            EscalationSweeper(
+                desk: runtime.desk, interval: configuration.sweepInterval, clock: runtime.clock, logger: logger
+            ),
         ],
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
         logger: logger

@@ -24,7 +24,26 @@ enum DefaultPolicy {
           "default_language": "en",
           "peer_window": { "low": "8h", "normal": "2h", "high": "30m", "critical": "0s" },
           "claim_lease": "30m",
-          "default_capacity": { "volunteer": 3, "staff": 10, "admin": 10 }
+          "default_capacity": { "volunteer": 3, "staff": 10, "admin": 10 },
+          "staff_targets": {
+            "first_response": { "low": "8h", "normal": "4h", "high": "1h", "critical": "15m" },
+            "next_response": { "low": "8h", "normal": "4h", "high": "2h", "critical": "30m" },
+            "resolution": { "low": "40h", "normal": "24h", "high": "8h", "critical": "4h" }
+          },
+          "warning_threshold": 0.8,
+          "business_hours": {
+            "time_zone": "Europe/Berlin",
+            "weekly": {
+              "monday": ["08:00-20:00"],
+              "tuesday": ["08:00-20:00"],
+              "wednesday": ["08:00-20:00"],
+              "thursday": ["08:00-20:00"],
+              "friday": ["08:00-20:00"],
+              "saturday": ["10:00-16:00"],
+              "sunday": []
+            },
+            "holidays": ["2026-12-24", "2026-12-25", "2026-12-26", "2026-12-31", "2027-01-01"]
+          }
         }
         """##
 }

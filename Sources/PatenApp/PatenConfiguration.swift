@@ -16,6 +16,14 @@ public struct PatenConfiguration: Sendable, Equatable {
     public var logLevel = Logger.Level.info
     /// How often the claim-lease expiry service looks for leases that ran out.
     public var leaseSweepInterval: Duration = .seconds(15)
+    /// How often the escalation sweeper looks for clocks that are due.
+    public var sweepInterval: Duration = .seconds(5)
+    /// The address customers and integrations reach this service at (the base of rating links); nil means
+    /// http://host:port.
+    public var publicURL: String?
+
+    /// The base of links this service hands out.
+    public var externalURL: String { publicURL ?? "http://\(host):\(port)" }
 
     /// Creates the defaults.
     public init() {}
@@ -103,6 +111,18 @@ public struct PatenConfiguration: Sendable, Equatable {
                 throw PatenError.configuration("lease_sweep_interval: must be at least 1 second.")
             }
             settings.leaseSweepInterval = .seconds(seconds)
+        }
+        if let milliseconds = try integer(reader, "sweep_interval_ms") {
+            guard milliseconds >= 10 else {
+                throw PatenError.configuration("sweep_interval_ms: must be at least 10 milliseconds.")
+            }
+            settings.sweepInterval = .milliseconds(milliseconds)
+        }
+        if let url = reader.string(forKey: "public_url") {
+            guard url.hasPrefix("http://") || url.hasPrefix("https://"), URL(string: url)?.host != nil else {
+                throw PatenError.configuration("public_url: '\(url)' is not an http(s) URL.")
+            }
+            settings.publicURL = url
         }
         return settings
     }

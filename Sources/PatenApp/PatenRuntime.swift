@@ -9,6 +9,7 @@ public struct PatenRuntime: Sendable {
     public let store: SQLiteStore
     public let desk: SupportDesk
     public let directory: HelperDirectory
+    public let escalations: EscalationDesk
     public let clock: any Clock
 
     /// Opens the data directory's database (creating it, applying pending migrations) and loads the policy.
@@ -18,12 +19,17 @@ public struct PatenRuntime: Sendable {
     ) async throws -> PatenRuntime {
         let policy = try PolicyFile.load(configuration.policyPath)
         let store = try await openStore(configuration)
+        let hasher = SHA256SecretHasher()
         return PatenRuntime(
             configuration: configuration, policy: policy, store: store,
-            desk: SupportDesk(policy: policy, questions: store, clock: clock, ids: ids),
-            directory: HelperDirectory(
-                policy: policy, helpers: store, tokens: store, hasher: SHA256SecretHasher(), clock: clock, ids: ids
+            desk: SupportDesk(
+                policy: policy, questions: store, ratings: store, hasher: hasher, clock: clock, ids: ids,
+                publicURL: configuration.externalURL
             ),
+            directory: HelperDirectory(
+                policy: policy, helpers: store, tokens: store, hasher: hasher, clock: clock, ids: ids
+            ),
+            escalations: EscalationDesk(escalations: store, clock: clock),
             clock: clock
         )
     }

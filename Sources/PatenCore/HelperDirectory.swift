@@ -164,11 +164,15 @@ public struct HelperDirectory: Sendable {
 
     /// `pat_` and 32 random bytes in URL-safe base64: 256 bits from the system's secure generator.
     static func makeSecret() -> String {
+        "pat_" + randomText(bytes: 32)
+    }
+
+    /// Random bytes from the system's secure generator, in URL-safe base64 without padding.
+    static func randomText(bytes count: Int) -> String {
         var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        let text = Data(bytes).base64EncodedString()
+        let bytes = (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        return Data(bytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
-        return "pat_" + text
     }
 }

@@ -33,12 +33,19 @@ public struct Policy: Sendable, Equatable {
     public var claimLease: TimeInterval
     /// Claim capacity given to new helpers that name none, per role.
     public var defaultCapacity: [Role: Int]
+    /// Staff targets per priority, in seconds of the business calendar.
+    public var staffTargets: [StaffTarget: [Priority: TimeInterval]]
+    /// The share of a target after which a warning is raised (0.8 = at 80 %).
+    public var warningThreshold: Double
+    /// Staff opening hours; staff targets count only open time. Volunteer windows run on calendar time.
+    public var businessHours: BusinessCalendar
 
     /// Creates a policy; use `PolicyLoader` to read and validate one from a file.
     public init(
         topics: [Topic], defaultTopic: String, staffOnlyTopics: Set<String>, criticalKeywords: [String],
         languages: [String], defaultLanguage: String, peerWindow: [Priority: TimeInterval], claimLease: TimeInterval,
-        defaultCapacity: [Role: Int]
+        defaultCapacity: [Role: Int], staffTargets: [StaffTarget: [Priority: TimeInterval]] = [:],
+        warningThreshold: Double = 0.8, businessHours: BusinessCalendar = .alwaysOpen
     ) {
         self.topics = topics
         self.defaultTopic = defaultTopic
@@ -49,11 +56,29 @@ public struct Policy: Sendable, Equatable {
         self.peerWindow = peerWindow
         self.claimLease = claimLease
         self.defaultCapacity = defaultCapacity
+        self.staffTargets = staffTargets
+        self.warningThreshold = warningThreshold
+        self.businessHours = businessHours
     }
 
     /// Whether the named topic exists.
     public func hasTopic(_ name: String) -> Bool { topics.contains { $0.name == name } }
 
+    /// The length of a staff target for a priority, in business seconds; nil when the policy sets none.
+    public func target(_ target: StaffTarget, for priority: Priority) -> TimeInterval? {
+        staffTargets[target]?[priority]
+    }
+
     /// The capacity for a new helper of the role.
     public func capacity(for role: Role) -> Int { defaultCapacity[role] ?? 0 }
+}
+
+/// The response-time targets that apply once a question is with staff.
+public enum StaffTarget: String, Sendable, CaseIterable {
+    /// The first helper reply after the question reached staff (or was submitted to staff).
+    case firstResponse = "first_response"
+    /// A helper reply after each customer message.
+    case nextResponse = "next_response"
+    /// Resolution after the question reached staff.
+    case resolution
 }

@@ -20,8 +20,9 @@ private struct PolicyDocument {
     let source: String
     static let knownKeys: Set<String> = [
         "topics", "default_topic", "staff_only_topics", "critical_keywords", "languages", "default_language",
-        "peer_window", "claim_lease", "default_capacity",
+        "peer_window", "claim_lease", "default_capacity", "staff_targets", "warning_threshold", "business_hours",
     ]
+    static let weekdays = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"]
 
     mutating func policy(from root: Any) throws -> Policy {
         guard let object = root as? [String: Any] else { throw fail("", "the document must be a JSON object") }
@@ -55,9 +56,12 @@ private struct PolicyDocument {
             criticalKeywords: critical,
             languages: languages,
             defaultLanguage: defaultLanguage,
-            peerWindow: try readPeerWindow(object["peer_window"]),
+            peerWindow: try readDurations(object["peer_window"], at: "peer_window"),
             claimLease: try positiveDuration(object["claim_lease"], at: "claim_lease"),
-            defaultCapacity: try readCapacity(object["default_capacity"])
+            defaultCapacity: try readCapacity(object["default_capacity"]),
+            staffTargets: try readTargets(object["staff_targets"]),
+            warningThreshold: try readThreshold(object["warning_threshold"]),
+            businessHours: try readBusinessHours(object["business_hours"])
         )
     }
 
@@ -82,21 +86,104 @@ private struct PolicyDocument {
         }
     }
 
-    func readPeerWindow(_ value: Any?) throws -> [Priority: TimeInterval] {
+    func readDurations(_ value: Any?, at key: String) throws -> [Priority: TimeInterval] {
         guard let object = value as? [String: Any] else {
-            throw fail("peer_window", "must be an object with a duration for each priority (low, normal, high, critical)")
+            throw fail(key, "must be an object with a duration for each priority (low, normal, high, critical)")
         }
         var windows: [Priority: TimeInterval] = [:]
-        for (key, raw) in object {
-            guard let priority = Priority(rawValue: key) else {
-                throw fail("peer_window.\(key)", "unknown priority; use low, normal, high or critical")
+        for (name, raw) in object {
+            guard let priority = Priority(rawValue: name) else {
+                throw fail("\(key).\(name)", "unknown priority; use low, normal, high or critical")
             }
-            windows[priority] = try duration(raw, at: "peer_window.\(key)")
+            windows[priority] = try duration(raw, at: "\(key).\(name)")
         }
         for priority in Priority.allCases where windows[priority] == nil {
-            throw fail("peer_window.\(priority.rawValue)", "missing; give a duration such as \"30m\"")
+            throw fail("\(key).\(priority.rawValue)", "missing; give a duration such as \"30m\"")
         }
         return windows
+    }
+
+    func readTargets(_ value: Any?) throws -> [StaffTarget: [Priority: TimeInterval]] {
+        guard let object = value as? [String: Any] else {
+            throw fail("staff_targets", "must be an object with first_response, next_response and resolution")
+        }
+        var targets: [StaffTarget: [Priority: TimeInterval]] = [:]
+        for (name, raw) in object {
+            guard let target = StaffTarget(rawValue: name) else {
+                throw fail("staff_targets.\(name)", "unknown target; use first_response, next_response or resolution")
+            }
+            let durations = try readDurations(raw, at: "staff_targets.\(name)")
+            if let zero = durations.first(where: { $0.value <= 0 }) {
+                throw fail("staff_targets.\(name).\(zero.key.rawValue)", "must be longer than zero")
+            }
+            targets[target] = durations
+        }
+        for target in StaffTarget.allCases where targets[target] == nil {
+            throw fail("staff_targets.\(target.rawValue)", "missing; give a duration for each priority")
+        }
+        return targets
+    }
+
+    func readThreshold(_ value: Any?) throws -> Double {
+        guard let number = value as? Double, number > 0, number < 1 else {
+            throw fail("warning_threshold", "must be a number between 0 and 1, such as 0.8 for a warning at 80 %")
+        }
+        return number
+    }
+
+    func readBusinessHours(_ value: Any?) throws -> BusinessCalendar {
+        guard let object = value as? [String: Any] else {
+            throw fail("business_hours", "must be an object with time_zone, weekly and holidays")
+        }
+        if let unknown = object.keys.sorted().first(where: { !["time_zone", "weekly", "holidays"].contains($0) }) {
+            throw fail("business_hours.\(unknown)", "unknown key; use time_zone, weekly and holidays")
+        }
+        let zoneName = try string(object["time_zone"], at: "business_hours.time_zone")
+        guard let zone = TimeZone(identifier: zoneName) else {
+            throw fail("business_hours.time_zone", "'\(zoneName)' is not a time zone; use a name such as Europe/Berlin")
+        }
+        guard let weeklyObject = object["weekly"] as? [String: Any] else {
+            throw fail("business_hours.weekly", "must be an object from weekday names to lists of \"HH:MM-HH:MM\"")
+        }
+        var weekly: [Int: [BusinessCalendar.OpeningRange]] = [:]
+        for (name, raw) in weeklyObject {
+            let at = "business_hours.weekly.\(name)"
+            guard let index = Self.weekdays.firstIndex(of: name) else {
+                throw fail(at, "unknown day; use monday ... sunday")
+            }
+            let ranges = try stringList(raw, at: at, allowEmpty: true).enumerated().map { position, text in
+                try openingRange(text, at: "\(at)[\(position)]")
+            }.sorted { $0.start < $1.start }
+            for (earlier, later) in zip(ranges, ranges.dropFirst()) where later.start < earlier.end {
+                throw fail(at, "opening ranges overlap")
+            }
+            weekly[index + 1] = ranges
+        }
+        guard weekly.values.contains(where: { !$0.isEmpty }) else {
+            throw fail("business_hours.weekly", "staff must be open at least one range a week")
+        }
+        let holidays = try stringList(object["holidays"] ?? [Any](), at: "business_hours.holidays", allowEmpty: true)
+        for (index, day) in holidays.enumerated() {
+            guard day.range(of: #"\A\d{4}-\d{2}-\d{2}\z"#, options: .regularExpression) != nil else {
+                throw fail("business_hours.holidays[\(index)]", "'\(day)' is not a date; write YYYY-MM-DD")
+            }
+        }
+        return BusinessCalendar(timeZone: zone, weekly: weekly, holidays: Set(holidays))
+    }
+
+    func openingRange(_ text: String, at key: String) throws -> BusinessCalendar.OpeningRange {
+        func minutes(_ part: Substring) -> Int? {
+            let pieces = part.split(separator: ":")
+            guard pieces.count == 2, pieces[1].count == 2, let hours = Int(pieces[0]), let mins = Int(pieces[1]),
+                (0...24).contains(hours), (0..<60).contains(mins)
+            else { return nil }
+            return hours * 60 + mins
+        }
+        let parts = text.split(separator: "-")
+        guard parts.count == 2, let start = minutes(parts[0]), let end = minutes(parts[1]), start < end, end <= 1440 else {
+            throw fail(key, "'\(text)' is not an opening range; write \"HH:MM-HH:MM\" with the start before the end")
+        }
+        return BusinessCalendar.OpeningRange(start: start, end: end)
     }
 
     func readCapacity(_ value: Any?) throws -> [Role: Int] {

@@ -119,6 +119,25 @@ public enum QuestionRules {
         try checkView(question, by: actor)
     }
 
+    /// Whether the actor may escalate the question, and as what: a volunteer holding a live claim hands it off;
+    /// staff and admins escalate by hand.
+    public static func checkEscalate(_ question: Question, by actor: Helper, at now: Date) throws -> EscalationReason {
+        guard actor.role.answersQuestions else {
+            throw PatenError.forbidden("role_cannot_escalate", "Integration accounts cannot escalate questions.")
+        }
+        try checkView(question, by: actor)
+        if question.state == .resolved {
+            throw PatenError.conflict("question_resolved", "Question \(question.id) is resolved; reopen it first.")
+        }
+        if actor.role == .volunteer {
+            guard holdsLiveClaim(question, actor, now) else {
+                throw PatenError.conflict("not_holder", "Claim question \(question.id) before handing it to staff.")
+            }
+            return .handoff
+        }
+        return .manual
+    }
+
     private static func holdsLiveClaim(_ question: Question, _ helper: Helper, _ now: Date) -> Bool {
         question.state == .claimed && question.holderId == helper.id && !question.isClaimable(at: now)
     }

@@ -70,11 +70,12 @@ public struct QuestionPage: Sendable, Equatable {
     }
 }
 
-/// Stores questions, their messages, claims and timelines. Every method that changes state writes the change
-/// and its timeline events in one transaction, and checks the rules of `QuestionRules` inside it.
+/// Stores questions, their messages, claims, clocks, escalations and timelines. Every method that changes state
+/// writes the change and its timeline events in one transaction, and checks the rules of `QuestionRules` inside it.
 public protocol QuestionRepository: Sendable {
-    /// Stores a new question with its first message and its created and routed events.
-    func insertQuestion(_ draft: QuestionDraft, messageId: String) async throws -> Question
+    /// Stores a new question with its first message, its created and routed events, its clocks, and (when
+    /// critical) its `critical_intake` escalation.
+    func insertQuestion(_ draft: QuestionDraft, messageId: String, context: ChangeContext) async throws -> Question
     /// The question with the id, if any.
     func question(id: String) async throws -> Question?
     /// The question with its messages, timeline and the handles they name.
@@ -87,26 +88,60 @@ public protocol QuestionRepository: Sendable {
     func queue(for helper: Helper, tiers: [Tier], at now: Date, limit: Int) async throws -> [Question]
     /// Gives the question to the helper under a lease, if the rules allow; of concurrent claims one wins.
     func claim(
-        questionId: String, by helper: Helper, claimId: String, lease: TimeInterval, at now: Date
+        questionId: String, by helper: Helper, claimId: String, lease: TimeInterval, context: ChangeContext
+    )
+        async throws -> Question
+    /// Ends the current claim and puts the question back in the pool.
+    func release(questionId: String, by actor: Helper, context: ChangeContext) async throws -> Question
+    /// Records a helper reply, renewing the replier's lease and meeting the response clocks.
+    func reply(
+        questionId: String, by helper: Helper, messageId: String, body: String, lease: TimeInterval,
+        context: ChangeContext
+    ) async throws -> (question: Question, message: Message)
+    /// Records a customer follow-up, starting the next-response clock; a resolved question is reopened by it.
+    func addCustomerMessage(
+        questionId: String, by actor: Helper, messageId: String, body: String, context: ChangeContext
+    ) async throws -> (question: Question, message: Message)
+    /// Marks the question resolved, ends any claim and clock, and issues the rating link unless already rated.
+    func resolve(
+        questionId: String, by actor: Helper, rating: RatingGrant?, context: ChangeContext
     ) async throws
         -> Question
-    /// Ends the current claim and puts the question back in the pool.
-    func release(questionId: String, by actor: Helper, at now: Date) async throws -> Question
-    /// Records a helper reply, renewing the replier's lease.
-    func reply(
-        questionId: String, by helper: Helper, messageId: String, body: String, lease: TimeInterval, at now: Date
-    ) async throws -> (question: Question, message: Message)
-    /// Records a customer follow-up; a resolved question is reopened by it.
-    func addCustomerMessage(
-        questionId: String, by actor: Helper, messageId: String, body: String, at now: Date
-    )
-        async throws -> (question: Question, message: Message)
-    /// Marks the question resolved and ends any claim.
-    func resolve(questionId: String, by actor: Helper, at now: Date) async throws -> Question
     /// Puts a resolved question back in the pool.
-    func reopen(questionId: String, by actor: Helper, at now: Date) async throws -> Question
+    func reopen(questionId: String, by actor: Helper, context: ChangeContext) async throws -> Question
+    /// Hands the question to staff: a volunteer's handoff or a staff member's manual escalation.
+    func escalate(
+        questionId: String, by actor: Helper, level: Int, note: String, context: ChangeContext
+    )
+        async throws -> Escalation
     /// Ends up to `limit` claims whose lease ran out, returning how many it ended.
-    func expireLeases(at now: Date, limit: Int) async throws -> Int
+    func expireLeases(context: ChangeContext, limit: Int) async throws -> Int
+    /// Acts on up to `limit` clocks that are due: moves questions to staff, raises warnings and breaches.
+    func sweep(context: ChangeContext, limit: Int) async throws -> SweepOutcome
     /// Whether the store is reachable and fully migrated.
     func isReady() async throws -> Bool
+}
+
+/// Stores escalations and their change feed.
+public protocol EscalationRepository: Sendable {
+    /// Escalations matching the filter, newest first.
+    func escalations(matching filter: EscalationFilter, at now: Date) async throws -> [Escalation]
+    /// The escalation with the id, if any.
+    func escalation(id: String) async throws -> Escalation?
+    /// Marks an open escalation acknowledged.
+    func acknowledgeEscalation(id: String, by actor: Helper, at now: Date) async throws -> Escalation
+    /// Marks an escalation resolved.
+    func resolveEscalation(id: String, by actor: Helper, at now: Date) async throws -> Escalation
+    /// Changes after the given sequence number, oldest first.
+    func escalationChanges(after sequence: Int64, limit: Int) async throws -> [EscalationChange]
+    /// The sequence number of the latest change (0 when none).
+    func latestEscalationChange() async throws -> Int64
+    /// Open and acknowledged escalations by level.
+    func unresolvedEscalationCounts() async throws -> [Int: Int]
+}
+
+/// Stores ratings.
+public protocol RatingRepository: Sendable {
+    /// Records the score for the question whose unexpired, unused link has the token hash; a low score escalates.
+    func rate(tokenHash: String, score: Int, comment: String?, context: ChangeContext) async throws -> Rating
 }

@@ -31,22 +31,43 @@ public struct SupportDesk: Sendable {
     /// Longest message, in bytes of UTF-8 (the HTTP layer refuses larger bodies before they get here).
     public static let maxMessageBytes = 60 * 1024
 
+    /// How long a rating link stays valid.
+    public static let ratingLinkLifetime: TimeInterval = 14 * 86400
+    /// Longest rating comment, in characters.
+    public static let maxCommentLength = 2000
+    /// Longest escalation note, in characters.
+    public static let maxNoteLength = 2000
+
     public let policy: Policy
     private let questions: any QuestionRepository
+    private let ratings: any RatingRepository
+    private let hasher: any SecretHasher
     private let clock: any Clock
     private let ids: any IdentifierGenerator
     private let classifier: IntakeClassifier
+    private let planner: SLAPlanner
+    private let publicURL: String
     private let masker = ContactMasker()
 
-    /// Creates the desk over a repository.
+    /// Creates the desk over its repositories; `publicURL` is the base of the rating links customers receive.
     public init(
-        policy: Policy, questions: any QuestionRepository, clock: any Clock, ids: any IdentifierGenerator
+        policy: Policy, questions: any QuestionRepository, ratings: any RatingRepository, hasher: any SecretHasher,
+        clock: any Clock, ids: any IdentifierGenerator, publicURL: String
     ) {
         self.policy = policy
         self.questions = questions
+        self.ratings = ratings
+        self.hasher = hasher
         self.clock = clock
         self.ids = ids
         self.classifier = IntakeClassifier(policy: policy)
+        self.planner = SLAPlanner(policy: policy)
+        self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
+    }
+
+    /// The context for a change made now.
+    func context() -> ChangeContext {
+        ChangeContext(now: clock.now(), planner: planner, ids: ids)
     }
 
     /// Takes in a new question: validates, classifies, routes and stores it with its timeline.
@@ -86,7 +107,7 @@ public struct SupportDesk: Sendable {
             peerDeadlineAt: decision.peerDeadline, createdBy: submitter.id, createdAt: now, updatedAt: now
         )
         let draft = QuestionDraft(question: question, body: body, routingReason: decision.reason.rawValue)
-        return try await questions.insertQuestion(draft, messageId: ids.make("m"))
+        return try await questions.insertQuestion(draft, messageId: ids.make("m"), context: context())
     }
 
     /// A question with its messages and timeline, as the viewer may see it.
@@ -137,21 +158,22 @@ public struct SupportDesk: Sendable {
     /// Claims a question for the helper under the policy's lease.
     public func claim(_ id: String, by helper: Helper) async throws -> Question {
         let question = try await questions.claim(
-            questionId: id, by: helper, claimId: ids.make("c"), lease: policy.claimLease, at: clock.now()
+            questionId: id, by: helper, claimId: ids.make("c"), lease: policy.claimLease, context: context()
         )
         return view(question, for: helper)
     }
 
     /// Ends the claim on a question.
     public func release(_ id: String, by actor: Helper) async throws -> Question {
-        view(try await questions.release(questionId: id, by: actor, at: clock.now()), for: actor)
+        view(try await questions.release(questionId: id, by: actor, context: context()), for: actor)
     }
 
     /// Records a helper's reply; the first one stops the first-response clock.
     public func reply(to id: String, body: String, by helper: Helper) async throws -> (Question, Message) {
         let text = try Self.validMessage(body)
         let (question, message) = try await questions.reply(
-            questionId: id, by: helper, messageId: ids.make("m"), body: text, lease: policy.claimLease, at: clock.now()
+            questionId: id, by: helper, messageId: ids.make("m"), body: text, lease: policy.claimLease,
+            context: context()
         )
         return (view(question, for: helper), message)
     }
@@ -160,23 +182,67 @@ public struct SupportDesk: Sendable {
     public func addCustomerMessage(to id: String, body: String, by actor: Helper) async throws -> (Question, Message) {
         let text = try Self.validMessage(body)
         return try await questions.addCustomerMessage(
-            questionId: id, by: actor, messageId: ids.make("m"), body: text, at: clock.now()
+            questionId: id, by: actor, messageId: ids.make("m"), body: text, context: context()
         )
     }
 
-    /// Resolves a question.
+    /// Resolves a question and, unless it was rated before, issues a single-use rating link (in the resolved
+    /// event's `rating_url`).
     public func resolve(_ id: String, by actor: Helper) async throws -> Question {
-        view(try await questions.resolve(questionId: id, by: actor, at: clock.now()), for: actor)
+        let context = context()
+        let token = "rt_" + HelperDirectory.randomText(bytes: 32)
+        let grant = RatingGrant(
+            tokenHash: hasher.hash(token), url: "\(publicURL)/v1/ratings/\(token)",
+            expiresAt: context.now.addingTimeInterval(Self.ratingLinkLifetime)
+        )
+        return view(try await questions.resolve(questionId: id, by: actor, rating: grant, context: context), for: actor)
     }
 
     /// Reopens a resolved question.
     public func reopen(_ id: String, by actor: Helper) async throws -> Question {
-        view(try await questions.reopen(questionId: id, by: actor, at: clock.now()), for: actor)
+        view(try await questions.reopen(questionId: id, by: actor, context: context()), for: actor)
+    }
+
+    /// Hands a question to staff: a volunteer's handoff (level 1) or a staff member's manual escalation (level 1
+    /// or 2). The note says what was tried and what the customer needs.
+    public func escalate(_ id: String, note: String, level: Int?, by actor: Helper) async throws -> Escalation {
+        let text = note.trimmingCharacters(in: .whitespacesAndNewlines)
+        try Self.require(
+            !text.isEmpty && text.count <= Self.maxNoteLength, "note_required",
+            "Write a note (1 to \(Self.maxNoteLength) characters) saying what was tried and what the customer needs."
+        )
+        let chosen = level ?? 1
+        try Self.require(
+            actor.role == .volunteer ? chosen == 1 : (1...2).contains(chosen), "invalid_level",
+            actor.role == .volunteer ? "Volunteers hand off at level 1." : "level must be 1 (staff queue) or 2 (staff lead)."
+        )
+        return try await questions.escalate(questionId: id, by: actor, level: chosen, note: text, context: context())
+    }
+
+    /// Records a customer's rating from a rating link.
+    public func rate(token: String, score: Int, comment: String?) async throws -> Rating {
+        try Self.require((1...5).contains(score), "invalid_score", "score must be a whole number from 1 to 5.")
+        let text = comment?.trimmingCharacters(in: .whitespacesAndNewlines)
+        try Self.require(
+            (text?.count ?? 0) <= Self.maxCommentLength, "comment_too_long",
+            "The comment has \(text?.count ?? 0) characters; keep it to \(Self.maxCommentLength)."
+        )
+        guard token.hasPrefix("rt_"), token.count < 200 else {
+            throw PatenError(.notFound, code: "rating_not_found", message: "This rating link is not valid.")
+        }
+        return try await ratings.rate(
+            tokenHash: hasher.hash(token), score: score, comment: text?.isEmpty == true ? nil : text, context: context()
+        )
     }
 
     /// Ends claims whose lease ran out; returns how many.
     public func expireLeases(limit: Int = 500) async throws -> Int {
-        try await questions.expireLeases(at: clock.now(), limit: limit)
+        try await questions.expireLeases(context: context(), limit: limit)
+    }
+
+    /// Acts on the clocks that are due (up to `limit`): the escalation engine's one pass.
+    public func sweep(limit: Int = 500) async throws -> SweepOutcome {
+        try await questions.sweep(context: context(), limit: limit)
     }
 
     private func view(_ question: Question, for viewer: Helper) -> Question {

@@ -68,6 +68,10 @@ public enum ClaimEnd: String, Codable, Sendable {
     case released
     case expired
     case resolved
+    /// A volunteer handed the question to staff.
+    case handoff
+    /// The question moved to staff when the peer window ran out.
+    case moved
 }
 
 /// The kinds of fact recorded in a question's timeline.
@@ -81,4 +85,8 @@ public enum QuestionEventType: String, Codable, Sendable, CaseIterable {
     case customerReplied = "question.customer_replied"
     case resolved = "question.resolved"
     case reopened = "question.reopened"
+    case escalated = "question.escalated"
+    case rated = "question.rated"
+    case slaWarning = "sla.warning"
+    case slaBreached = "sla.breached"
 }

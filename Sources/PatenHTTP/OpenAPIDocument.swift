@@ -20,6 +20,8 @@ public enum OpenAPIDocument {
           - name: questions
           - name: helpers
           - name: tokens
+          - name: escalations
+          - name: ratings
           - name: operations
         paths:
           /v1/questions:
@@ -162,6 +164,110 @@ public enum OpenAPIDocument {
                 '401': { $ref: '#/components/responses/Unauthenticated' }
                 '403': { $ref: '#/components/responses/Forbidden' }
                 '404': { $ref: '#/components/responses/NotFound' }
+                '413': { $ref: '#/components/responses/TooLarge' }
+                '422': { $ref: '#/components/responses/Unprocessable' }
+          /v1/questions/{id}/escalate:
+            post:
+              tags: [escalations]
+              operationId: escalateQuestion
+              summary: Hand a question to staff. A volunteer holding a live claim hands off (reason handoff, level 1); staff and admins escalate by hand (reason manual, level 1 or 2). A volunteer-tier question moves to the staff tier.
+              parameters: [{ $ref: '#/components/parameters/Id' }]
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [note]
+                      properties:
+                        note: { type: string, minLength: 1, maxLength: 2000, description: What was tried and what the customer needs. }
+                        level: { type: integer, enum: [1, 2], default: 1 }
+              responses:
+                '201': { description: The escalation., content: { application/json: { schema: { $ref: '#/components/schemas/Escalation' } } } }
+                '400': { $ref: '#/components/responses/Malformed' }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { $ref: '#/components/responses/Forbidden' }
+                '404': { $ref: '#/components/responses/NotFound' }
+                '409': { $ref: '#/components/responses/Conflict' }
+                '413': { $ref: '#/components/responses/TooLarge' }
+                '422': { $ref: '#/components/responses/Unprocessable' }
+          /v1/escalations:
+            get:
+              tags: [escalations]
+              operationId: listEscalations
+              summary: Escalations, newest first (staff, admin).
+              parameters:
+                - { name: state, in: query, schema: { type: string, enum: [open, acknowledged, resolved] } }
+                - { name: level, in: query, schema: { type: integer, enum: [1, 2] } }
+                - { name: reason, in: query, schema: { $ref: '#/components/schemas/EscalationReason' } }
+                - { name: min_age, in: query, description: Only escalations at least this many seconds old., schema: { type: integer, minimum: 0 } }
+                - { name: question_id, in: query, schema: { type: string } }
+                - { name: limit, in: query, schema: { type: integer, minimum: 1, maximum: 500, default: 100 } }
+              responses:
+                '200': { description: The escalations., content: { application/json: { schema: { $ref: '#/components/schemas/EscalationList' } } } }
+                '400': { $ref: '#/components/responses/Malformed' }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { $ref: '#/components/responses/Forbidden' }
+          /v1/escalations/{id}/acknowledge:
+            post:
+              tags: [escalations]
+              operationId: acknowledgeEscalation
+              summary: Acknowledge an open escalation (staff, admin).
+              parameters: [{ $ref: '#/components/parameters/Id' }]
+              responses:
+                '200': { description: The escalation., content: { application/json: { schema: { $ref: '#/components/schemas/Escalation' } } } }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { $ref: '#/components/responses/Forbidden' }
+                '404': { $ref: '#/components/responses/NotFound' }
+                '409': { $ref: '#/components/responses/Conflict' }
+          /v1/escalations/{id}/resolve:
+            post:
+              tags: [escalations]
+              operationId: resolveEscalation
+              summary: Resolve an escalation (staff, admin).
+              parameters: [{ $ref: '#/components/parameters/Id' }]
+              responses:
+                '200': { description: The escalation., content: { application/json: { schema: { $ref: '#/components/schemas/Escalation' } } } }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { $ref: '#/components/responses/Forbidden' }
+                '404': { $ref: '#/components/responses/NotFound' }
+                '409': { $ref: '#/components/responses/Conflict' }
+          /v1/escalations/stream:
+            get:
+              tags: [escalations]
+              operationId: streamEscalations
+              summary: "Server-Sent Events: each new, acknowledged or resolved escalation as `id: <seq>`, `event: escalation.created|escalation.acknowledged|escalation.resolved`, `data: <Escalation JSON>`; heartbeat comments every 15 s. Send Last-Event-ID (header, or the last_event_id query) to resume after that event; without it the stream starts with the next change."
+              parameters:
+                - { name: Last-Event-ID, in: header, schema: { type: string } }
+                - { name: last_event_id, in: query, schema: { type: string } }
+              responses:
+                '200': { description: The event stream., content: { text/event-stream: { schema: { type: string } } } }
+                '400': { $ref: '#/components/responses/Malformed' }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { $ref: '#/components/responses/Forbidden' }
+          /v1/ratings/{token}:
+            post:
+              tags: [ratings]
+              operationId: rateQuestion
+              summary: The customer's rating, through the single-use link issued when the question was resolved (no login; the token is the permission). A score of 1 or 2 escalates the question.
+              security: []
+              parameters:
+                - { name: token, in: path, required: true, schema: { type: string } }
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [score]
+                      properties:
+                        score: { type: integer, minimum: 1, maximum: 5 }
+                        comment: { type: string, maxLength: 2000 }
+              responses:
+                '201': { description: The rating., content: { application/json: { schema: { $ref: '#/components/schemas/Rating' } } } }
+                '400': { $ref: '#/components/responses/Malformed' }
+                '404': { description: Unknown or expired link., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+                '409': { $ref: '#/components/responses/Conflict' }
                 '413': { $ref: '#/components/responses/TooLarge' }
                 '422': { $ref: '#/components/responses/Unprocessable' }
           /v1/helpers:
@@ -415,7 +521,7 @@ public enum OpenAPIDocument {
                 sequence: { type: integer }
                 type:
                   type: string
-                  enum: [question.created, question.routed, question.claimed, question.released, question.claim_expired, question.replied, question.customer_replied, question.resolved, question.reopened]
+                  enum: [question.created, question.routed, question.claimed, question.released, question.claim_expired, question.replied, question.customer_replied, question.resolved, question.reopened, question.escalated, question.rated, sla.warning, sla.breached]
                 actor_id: { type: string }
                 actor_handle: { type: string }
                 at: { type: string, format: date-time }
@@ -507,5 +613,39 @@ public enum OpenAPIDocument {
               required: [tokens]
               properties:
                 tokens: { type: array, items: { $ref: '#/components/schemas/Token' } }
+            EscalationReason: { type: string, enum: [critical_intake, peer_window_expired, claim_expired, sla_warning, sla_breached, low_rating, handoff, manual] }
+            Escalation:
+              type: object
+              required: [id, question_id, reason, level, state, created_at, updated_at, question_subject, question_topic, question_priority]
+              properties:
+                id: { type: string }
+                question_id: { type: string }
+                reason: { $ref: '#/components/schemas/EscalationReason' }
+                level: { type: integer, enum: [1, 2], description: 1 = staff queue, 2 = staff lead. }
+                state: { type: string, enum: [open, acknowledged, resolved] }
+                note: { type: string }
+                created_by: { type: string, description: Absent for escalations raised by intake or the sweeper. }
+                created_at: { type: string, format: date-time }
+                acknowledged_at: { type: string, format: date-time }
+                acknowledged_by: { type: string }
+                resolved_at: { type: string, format: date-time }
+                resolved_by: { type: string }
+                updated_at: { type: string, format: date-time }
+                question_subject: { type: string }
+                question_topic: { type: string }
+                question_priority: { $ref: '#/components/schemas/Priority' }
+            EscalationList:
+              type: object
+              required: [escalations]
+              properties:
+                escalations: { type: array, items: { $ref: '#/components/schemas/Escalation' } }
+            Rating:
+              type: object
+              required: [question_id, score, rated_at]
+              properties:
+                question_id: { type: string }
+                score: { type: integer, minimum: 1, maximum: 5 }
+                comment: { type: string }
+                rated_at: { type: string, format: date-time }
         """##
 }

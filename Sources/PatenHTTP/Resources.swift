@@ -194,3 +194,64 @@ public struct IssuedTokenResource: ResponseCodable, Sendable, Equatable {
 public struct TokenListResource: ResponseCodable, Sendable, Equatable {
     public var tokens: [TokenResource]
 }
+
+/// An escalation as the API shows it.
+public struct EscalationResource: ResponseCodable, Sendable, Equatable {
+    public var id: String
+    public var questionId: String
+    public var reason: EscalationReason
+    public var level: Int
+    public var state: EscalationState
+    public var note: String?
+    public var createdBy: String?
+    public var createdAt: Date
+    public var acknowledgedAt: Date?
+    public var acknowledgedBy: String?
+    public var resolvedAt: Date?
+    public var resolvedBy: String?
+    public var updatedAt: Date
+    public var questionSubject: String
+    public var questionTopic: String
+    public var questionPriority: Priority
+
+    /// The resource for an escalation.
+    public init(_ escalation: Escalation) {
+        id = escalation.id
+        questionId = escalation.questionId
+        reason = escalation.reason
+        level = escalation.level
+        state = escalation.state
+        note = escalation.note
+        createdBy = escalation.createdBy
+        createdAt = escalation.createdAt
+        acknowledgedAt = escalation.acknowledgedAt
+        acknowledgedBy = escalation.acknowledgedBy
+        resolvedAt = escalation.resolvedAt
+        resolvedBy = escalation.resolvedBy
+        updatedAt = escalation.updatedAt
+        questionSubject = escalation.questionSubject
+        questionTopic = escalation.questionTopic
+        questionPriority = escalation.questionPriority
+    }
+}
+
+/// A list of escalations.
+public struct EscalationListResource: ResponseCodable, Sendable, Equatable {
+    public var escalations: [EscalationResource]
+}
+
+/// A recorded rating.
+public struct RatingResource: ResponseCodable, Sendable, Equatable {
+    public var questionId: String
+    public var score: Int
+    public var comment: String?
+    public var ratedAt: Date
+
+    /// The resource for a rating.
+    public init(_ rating: Rating) {
+        questionId = rating.questionId
+        score = rating.score
+        comment = rating.comment
+        ratedAt = rating.ratedAt
+    }
+}

@@ -3,7 +3,11 @@ import GRDB
 import PatenCore
 
 extension SQLiteStore: QuestionRepository {
-    public func insertQuestion(_ draft: QuestionDraft, messageId: String) async throws -> Question {
+    public func insertQuestion(
+        _ draft: QuestionDraft, messageId: String, context: ChangeContext
+    ) async throws
+        -> Question
+    {
         let question = draft.question
         try await pool.write { db in
             try db.execute(
@@ -36,6 +40,19 @@ extension SQLiteStore: QuestionRepository {
             ]
             routed["peer_deadline_at"] = question.peerDeadlineAt.map { String($0.millisecondsSince1970) }
             try Self.record(db, .routed, question.id, actor: nil, at: question.createdAt, routed)
+            switch question.tier {
+            case .volunteer:
+                try Self.startTimer(db, question.id, context.planner.peerWindow(priority: question.priority, from: question.createdAt))
+            case .staff:
+                for timer in context.planner.staffArrival(priority: question.priority, at: question.createdAt, alreadyAnswered: false) {
+                    try Self.startTimer(db, question.id, timer)
+                }
+            }
+            if question.priority == .critical {
+                try Self.raiseEscalation(
+                    db, question, .criticalIntake, note: "Critical priority at intake.", actor: nil, context: context
+                )
+            }
         }
         return question
     }
@@ -121,14 +138,15 @@ extension SQLiteStore: QuestionRepository {
     }
 
     public func claim(
-        questionId: String, by helper: Helper, claimId: String, lease: TimeInterval, at now: Date
+        questionId: String, by helper: Helper, claimId: String, lease: TimeInterval, context: ChangeContext
     )
         async throws -> Question
     {
+        let now = context.now
         do {
             return try await pool.write { db in
                 var question = try Self.requireQuestion(db, questionId)
-                try Self.endExpiredClaim(db, &question, at: now)
+                try Self.endExpiredClaim(db, &question, context: context)
                 let live =
                     try Int.fetchOne(
                         db,
@@ -176,10 +194,11 @@ extension SQLiteStore: QuestionRepository {
         }
     }
 
-    public func release(questionId: String, by actor: Helper, at now: Date) async throws -> Question {
-        try await pool.write { db in
+    public func release(questionId: String, by actor: Helper, context: ChangeContext) async throws -> Question {
+        let now = context.now
+        return try await pool.write { db in
             var question = try Self.requireQuestion(db, questionId)
-            try Self.endExpiredClaim(db, &question, at: now)
+            try Self.endExpiredClaim(db, &question, context: context)
             try QuestionRules.checkRelease(question, by: actor, at: now)
             try Self.endClaim(db, questionId, reason: .released, at: now)
             try db.execute(
@@ -195,11 +214,13 @@ extension SQLiteStore: QuestionRepository {
     }
 
     public func reply(
-        questionId: String, by helper: Helper, messageId: String, body: String, lease: TimeInterval, at now: Date
+        questionId: String, by helper: Helper, messageId: String, body: String, lease: TimeInterval,
+        context: ChangeContext
     ) async throws -> (question: Question, message: Message) {
-        try await pool.write { db in
+        let now = context.now
+        return try await pool.write { db in
             var question = try Self.requireQuestion(db, questionId)
-            try Self.endExpiredClaim(db, &question, at: now)
+            try Self.endExpiredClaim(db, &question, context: context)
             try QuestionRules.checkReply(question, by: helper, at: now)
             let message = Message(
                 id: messageId, questionId: questionId, authorKind: .helper, helperId: helper.id, body: body,
@@ -207,28 +228,53 @@ extension SQLiteStore: QuestionRepository {
             )
             try Self.insertMessage(db, message)
             let isFirst = question.firstResponseAt == nil
+            let waiting = try Int64.fetchOne(
+                db, sql: "SELECT awaiting_reply_since FROM questions WHERE id = ?", arguments: [questionId]
+            )
+            // The first reply answers the question; a later one answers the customer's latest follow-up, if any.
+            let responseMs: Int64? =
+                isFirst
+                ? now.millisecondsSince1970 - question.createdAt.millisecondsSince1970
+                : waiting.map { now.millisecondsSince1970 - $0 }
+            let nextMs: Int64 = isFirst ? 0 : responseMs ?? 0
+            let countsAsNext = !isFirst && waiting != nil
             try db.execute(
                 sql: """
-                    UPDATE questions SET first_response_at = COALESCE(first_response_at, ?), updated_at = ?
+                    UPDATE questions SET first_response_at = COALESCE(first_response_at, ?), updated_at = ?,
+                    awaiting_reply_since = NULL,
+                    next_response_count = next_response_count + ?,
+                    next_response_total_ms = next_response_total_ms + ?,
+                    next_response_max_ms = MAX(next_response_max_ms, ?),
+                    staff_replies = staff_replies + ?, volunteer_replies = volunteer_replies + ?
                     WHERE id = ?
                     """,
-                arguments: [now.millisecondsSince1970, now.millisecondsSince1970, questionId]
+                arguments: [
+                    now.millisecondsSince1970, now.millisecondsSince1970, countsAsNext ? 1 : 0, nextMs, nextMs,
+                    helper.role == .volunteer ? 0 : 1, helper.role == .volunteer ? 1 : 0, questionId,
+                ]
             )
+            try Self.endTimers(db, questionId, [.peerWindow, .firstResponse, .nextResponse], as: .met, at: now)
             if question.state == .claimed && question.holderId == helper.id {
                 try Self.renewLease(db, questionId, until: now.addingTimeInterval(lease), at: now)
             }
-            try Self.record(
-                db, .replied, questionId, actor: helper.id, at: now,
-                ["message_id": messageId, "first_response": isFirst ? "true" : "false", "tier": question.tier.rawValue]
-            )
+            var data = [
+                "message_id": messageId, "first_response": isFirst ? "true" : "false", "tier": question.tier.rawValue,
+                "helper_role": helper.role.rawValue,
+            ]
+            if isFirst || countsAsNext {
+                data["response_ms"] = responseMs.map { String($0) }
+                data["response_kind"] = isFirst ? "first" : "next"
+            }
+            try Self.record(db, .replied, questionId, actor: helper.id, at: now, data)
             return (try Self.requireQuestion(db, questionId), message)
         }
     }
 
     public func addCustomerMessage(
-        questionId: String, by actor: Helper, messageId: String, body: String, at now: Date
+        questionId: String, by actor: Helper, messageId: String, body: String, context: ChangeContext
     ) async throws -> (question: Question, message: Message) {
-        try await pool.write { db in
+        let now = context.now
+        return try await pool.write { db in
             let question = try Self.requireQuestion(db, questionId)
             try QuestionRules.checkCustomerMessage(question, by: actor)
             let message = Message(
@@ -238,38 +284,58 @@ extension SQLiteStore: QuestionRepository {
             if question.state == .resolved {
                 try Self.reopenRow(db, questionId, at: now)
                 try Self.record(db, .reopened, questionId, actor: actor.id, at: now, ["reason": "customer_message"])
-            } else {
-                try db.execute(
-                    sql: "UPDATE questions SET updated_at = ? WHERE id = ?",
-                    arguments: [now.millisecondsSince1970, questionId]
-                )
+            }
+            // The customer now waits for a reply: the next-response clock starts (staff tier) unless already running.
+            try db.execute(
+                sql: """
+                    UPDATE questions SET updated_at = ?, awaiting_reply_since = COALESCE(awaiting_reply_since, ?)
+                    WHERE id = ?
+                    """,
+                arguments: [now.millisecondsSince1970, now.millisecondsSince1970, questionId]
+            )
+            if question.tier == .staff, question.firstResponseAt != nil,
+                let timer = context.planner.staffTimer(.nextResponse, priority: question.priority, from: now)
+            {
+                try Self.startTimer(db, questionId, timer, onlyIfEnded: true)
             }
             try Self.record(db, .customerReplied, questionId, actor: actor.id, at: now, ["message_id": messageId])
             return (try Self.requireQuestion(db, questionId), message)
         }
     }
 
-    public func resolve(questionId: String, by actor: Helper, at now: Date) async throws -> Question {
-        try await pool.write { db in
+    public func resolve(
+        questionId: String, by actor: Helper, rating: RatingGrant?, context: ChangeContext
+    )
+        async throws -> Question
+    {
+        let now = context.now
+        return try await pool.write { db in
             var question = try Self.requireQuestion(db, questionId)
-            try Self.endExpiredClaim(db, &question, at: now)
+            try Self.endExpiredClaim(db, &question, context: context)
             try QuestionRules.checkResolve(question, by: actor, at: now)
             try Self.endClaim(db, questionId, reason: .resolved, at: now)
             try db.execute(
                 sql: """
                     UPDATE questions SET state = 'resolved', holder_id = NULL, lease_expires_at = NULL,
-                    resolved_at = ?, resolved_by = ?, updated_at = ?
+                    resolved_at = ?, resolved_by = ?, updated_at = ?, awaiting_reply_since = NULL
                     WHERE id = ?
                     """,
                 arguments: [now.millisecondsSince1970, actor.id, now.millisecondsSince1970, questionId]
             )
-            try Self.record(db, .resolved, questionId, actor: actor.id, at: now, ["tier": question.tier.rawValue])
+            try Self.endTimers(db, questionId, [.resolution], as: .met, at: now)
+            try Self.endTimers(db, questionId, [.peerWindow, .firstResponse, .nextResponse], as: .stopped, at: now)
+            var data = ["tier": question.tier.rawValue]
+            if let rating, try Self.issueRating(db, question, rating, resolver: actor, at: now) {
+                data["rating_url"] = rating.url
+            }
+            try Self.record(db, .resolved, questionId, actor: actor.id, at: now, data)
             return try Self.requireQuestion(db, questionId)
         }
     }
 
-    public func reopen(questionId: String, by actor: Helper, at now: Date) async throws -> Question {
-        try await pool.write { db in
+    public func reopen(questionId: String, by actor: Helper, context: ChangeContext) async throws -> Question {
+        let now = context.now
+        return try await pool.write { db in
             let question = try Self.requireQuestion(db, questionId)
             try QuestionRules.checkReopen(question, by: actor)
             try Self.reopenRow(db, questionId, at: now)
@@ -278,8 +344,9 @@ extension SQLiteStore: QuestionRepository {
         }
     }
 
-    public func expireLeases(at now: Date, limit: Int) async throws -> Int {
-        try await pool.write { db in
+    public func expireLeases(context: ChangeContext, limit: Int) async throws -> Int {
+        let now = context.now
+        return try await pool.write { db in
             let due = try String.fetchAll(
                 db,
                 sql: """
@@ -290,7 +357,7 @@ extension SQLiteStore: QuestionRepository {
             )
             for id in due {
                 var question = try Self.requireQuestion(db, id)
-                try Self.endExpiredClaim(db, &question, at: now)
+                try Self.endExpiredClaim(db, &question, context: context)
             }
             return due.count
         }
@@ -312,13 +379,16 @@ extension SQLiteStore {
         return question
     }
 
-    /// If the question's lease ran out, ends the claim, frees the question and records the expiry.
-    static func endExpiredClaim(_ db: Database, _ question: inout Question, at now: Date) throws {
+    /// If the question's lease ran out, ends the claim, frees the question and records the expiry; the second
+    /// expiry on one question escalates it.
+    static func endExpiredClaim(_ db: Database, _ question: inout Question, context: ChangeContext) throws {
+        let now = context.now
         guard question.state == .claimed, let expiry = question.leaseExpiresAt, expiry <= now else { return }
         try endClaim(db, question.id, reason: .expired, at: now)
         try db.execute(
             sql: """
-                UPDATE questions SET state = 'open', holder_id = NULL, lease_expires_at = NULL, updated_at = ?
+                UPDATE questions SET state = 'open', holder_id = NULL, lease_expires_at = NULL, updated_at = ?,
+                claim_expiries = claim_expiries + 1
                 WHERE id = ?
                 """,
             arguments: [now.millisecondsSince1970, question.id]
@@ -330,6 +400,13 @@ extension SQLiteStore {
         question.state = .open
         question.holderId = nil
         question.leaseExpiresAt = nil
+        let expiries = try Int.fetchOne(db, sql: "SELECT claim_expiries FROM questions WHERE id = ?", arguments: [question.id])
+        if (expiries ?? 0) >= 2 {
+            try raiseEscalation(
+                db, question, .claimExpired, note: "Claimed twice and both leases ran out without a reply.", actor: nil,
+                context: context
+            )
+        }
     }
 
     static func endClaim(_ db: Database, _ questionId: String, reason: ClaimEnd, at now: Date) throws {

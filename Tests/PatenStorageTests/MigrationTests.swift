@@ -14,12 +14,15 @@ struct MigrationTests {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         }
         let store = try SQLiteStore(path: path)
-        #expect(try await store.pendingMigrations() == ["0001_foundation"])
+        #expect(try await store.pendingMigrations() == ["0001_foundation", "0002_escalations"])
         #expect(try await store.isReady() == false)
-        #expect(try await store.migrate() == ["0001_foundation"])
+        #expect(try await store.migrate() == ["0001_foundation", "0002_escalations"])
         #expect(try await store.migrate() == [])
         #expect(try await store.isReady())
-        for table in ["helpers", "access_tokens", "questions", "messages", "claims", "question_events"] {
+        for table in [
+            "helpers", "access_tokens", "questions", "messages", "claims", "question_events", "sla_timers", "escalations",
+            "escalation_changes", "ratings",
+        ] {
             #expect(try await store.count("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?", [table]) == 1)
         }
         #expect(try await store.integrityCheck() == "ok")

@@ -1,0 +1,61 @@
+import Logging
+import PatenCore
+import ServiceLifecycle
+
+/// The escalation engine: every `interval` it acts on the clocks that are due (peer windows that ran out, staff
+/// targets near or past breach). Each pass reads only due clocks through an index, so its cost follows the work
+/// due, not the number of open questions. Stops at graceful shutdown.
+public struct EscalationSweeper: Service {
+    /// Clocks handled per transaction.
+    static let batch = 500
+
+    let desk: SupportDesk
+    let interval: Duration
+    let clock: any Clock
+    let logger: Logger
+
+    /// Creates the service; it waits on `clock` between passes.
+    public init(desk: SupportDesk, interval: Duration, clock: any Clock, logger: Logger) {
+        self.desk = desk
+        self.interval = interval
+        self.clock = clock
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            // Shutdown cancels the sleep; that is the normal way out, not a failure.
+            while (try? await clock.sleep(for: interval)) != nil {
+                await tick()
+            }
+        }
+    }
+
+    /// One pass: handles every clock that is due, in batches; returns what it did.
+    @discardableResult
+    public func tick() async -> SweepOutcome {
+        var total = SweepOutcome()
+        do {
+            var outcome: SweepOutcome
+            repeat {
+                outcome = try await desk.sweep(limit: Self.batch)
+                total.examined += outcome.examined
+                total.movedToStaff += outcome.movedToStaff
+                total.warnings += outcome.warnings
+                total.breaches += outcome.breaches
+            } while outcome.examined == Self.batch
+            if total.examined > 0 {
+                logger.info(
+                    "escalation sweep",
+                    metadata: [
+                        "examined": "\(total.examined)", "moved": "\(total.movedToStaff)",
+                        "warnings": "\(total.warnings)", "breaches": "\(total.breaches)",
+                    ]
+                )
+            }
+        } catch {
+            logger.error("escalation sweep failed", metadata: ["error": "\(error)"])
+        }
+        return total
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+
+/// Staff opening hours in a time zone, with holidays: the clock that staff targets run on.
+///
+/// Times are computed through the zone's calendar, so a day on which daylight saving time starts or ends has its
+/// real length, and an opening range that spans the change counts the hour that was skipped or repeated correctly.
+public struct BusinessCalendar: Sendable, Equatable {
+    /// One opening range within a day, in minutes after local midnight (end may be 1440, midnight).
+    public struct OpeningRange: Sendable, Equatable {
+        public var start: Int
+        public var end: Int
+
+        /// Creates a range; `start < end`, both within 0...1440.
+        public init(start: Int, end: Int) {
+            self.start = start
+            self.end = end
+        }
+    }
+
+    public var timeZone: TimeZone
+    /// Opening ranges by weekday, 1 = Sunday ... 7 = Saturday (the Gregorian calendar's numbering).
+    public var weekly: [Int: [OpeningRange]]
+    /// Local dates (yyyy-MM-dd) on which staff are closed all day.
+    public var holidays: Set<String>
+
+    /// A calendar that is always open: business time equals calendar time.
+    public static let alwaysOpen = BusinessCalendar(
+        timeZone: TimeZone(identifier: "UTC") ?? .current,
+        weekly: Dictionary(uniqueKeysWithValues: (1...7).map { ($0, [OpeningRange(start: 0, end: 1440)]) }),
+        holidays: []
+    )
+
+    /// Creates a calendar.
+    public init(timeZone: TimeZone, weekly: [Int: [OpeningRange]], holidays: Set<String>) {
+        self.timeZone = timeZone
+        self.weekly = weekly
+        self.holidays = holidays
+    }
+
+    /// The instant that lies `seconds` of opening time after `start`.
+    public func add(_ seconds: TimeInterval, to start: Date) -> Date {
+        var remaining = seconds
+        if remaining <= 0 { return start }
+        var day = localDay(containing: start)
+        // Ten years of days is far beyond any target; the bound only guards a calendar with no opening at all.
+        for _ in 0..<3660 {
+            for interval in openIntervals(on: day) where interval.end > start {
+                let from = max(interval.start, start)
+                let available = interval.end.timeIntervalSince(from)
+                if available >= remaining { return from.addingTimeInterval(remaining) }
+                remaining -= available
+            }
+            day = nextDay(after: day)
+        }
+        return start.addingTimeInterval(seconds)
+    }
+
+    /// Seconds of opening time between two instants (zero when `end` is not after `start`).
+    public func businessSeconds(from start: Date, to end: Date) -> TimeInterval {
+        guard end > start else { return 0 }
+        var total: TimeInterval = 0
+        var day = localDay(containing: start)
+        // A hundred years of days bounds the walk for absurd ranges.
+        for _ in 0..<36_600 {
+            guard let midnight = calendar.date(from: day), midnight < end else { break }
+            for interval in openIntervals(on: day) {
+                let from = max(interval.start, start)
+                let to = min(interval.end, end)
+                if to > from { total += to.timeIntervalSince(from) }
+            }
+            day = nextDay(after: day)
+        }
+        return total
+    }
+
+    /// Whether staff are open at the instant.
+    public func isOpen(at date: Date) -> Bool {
+        openIntervals(on: localDay(containing: date)).contains { $0.start <= date && date < $0.end }
+    }
+
+    var calendar: Calendar {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        return calendar
+    }
+
+    func localDay(containing date: Date) -> DateComponents {
+        calendar.dateComponents([.year, .month, .day], from: date)
+    }
+
+    func nextDay(after day: DateComponents) -> DateComponents {
+        let noon = calendar.date(from: DateComponents(year: day.year, month: day.month, day: day.day, hour: 12)) ?? Date()
+        return localDay(containing: calendar.date(byAdding: .day, value: 1, to: noon) ?? noon)
+    }
+
+    /// The opening intervals of a local day as instants.
+    func openIntervals(on day: DateComponents) -> [DateInterval] {
+        guard let year = day.year, let month = day.month, let dayOfMonth = day.day else { return [] }
+        if holidays.contains(String(format: "%04d-%02d-%02d", year, month, dayOfMonth)) { return [] }
+        let calendar = self.calendar
+        guard let noon = calendar.date(from: DateComponents(year: year, month: month, day: dayOfMonth, hour: 12)) else {
+            return []
+        }
+        let weekday = calendar.component(.weekday, from: noon)
+        return (weekly[weekday] ?? []).compactMap { range in
+            guard let open = instant(year, month, dayOfMonth, minute: range.start),
+                let close = instant(year, month, dayOfMonth, minute: range.end), close > open
+            else { return nil }
+            return DateInterval(start: open, end: close)
+        }
+    }
+
+    private func instant(_ year: Int, _ month: Int, _ day: Int, minute: Int) -> Date? {
+        if minute >= 1440 {
+            // Midnight at the end of the day is the next day's 00:00.
+            guard let today = calendar.date(from: DateComponents(year: year, month: month, day: day, hour: 12)),
+                let tomorrow = calendar.date(byAdding: .day, value: 1, to: today)
+            else { return nil }
+            let next = calendar.dateComponents([.year, .month, .day], from: tomorrow)
+            return calendar.date(from: DateComponents(year: next.year, month: next.month, day: next.day, hour: 0, minute: 0))
+        }
+        return calendar.date(from: DateComponents(year: year, month: month, day: day, hour: minute / 60, minute: minute % 60))
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+
+/// A customer's satisfaction score for a resolved question.
+public struct Rating: Sendable, Equatable {
+    public var questionId: String
+    /// 1 (very unhappy) to 5 (very happy).
+    public var score: Int
+    public var comment: String?
+    /// The helper whose reply resolved the question.
+    public var helperId: String?
+    /// That helper's tier when the question was resolved.
+    public var helperTier: Tier?
+    public var ratedAt: Date
+
+    /// Creates a rating.
+    public init(questionId: String, score: Int, comment: String?, helperId: String?, helperTier: Tier?, ratedAt: Date) {
+        self.questionId = questionId
+        self.score = score
+        self.comment = comment
+        self.helperId = helperId
+        self.helperTier = helperTier
+        self.ratedAt = ratedAt
+    }
+}
+
+/// A single-use rating link issued when a question is resolved.
+public struct RatingGrant: Sendable, Equatable {
+    /// SHA-256 of the token; the token itself is only in the link.
+    public var tokenHash: String
+    /// The link the customer follows (it carries the token).
+    public var url: String
+    public var expiresAt: Date
+
+    /// Creates a grant.
+    public init(tokenHash: String, url: String, expiresAt: Date) {
+        self.tokenHash = tokenHash
+        self.url = url
+        self.expiresAt = expiresAt
+    }
+}
+
+/// What one sweep of the escalation engine did.
+public struct SweepOutcome: Sendable, Equatable {
+    /// Clocks looked at.
+    public var examined = 0
+    /// Questions moved to staff because their peer window ran out.
+    public var movedToStaff = 0
+    public var warnings = 0
+    public var breaches = 0
+
+    /// Creates an empty outcome.
+    public init() {}
+}

@@ -1,0 +1,130 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import PatenCore
+
+/// Escalations: handing questions to staff, the staff list, acknowledge and resolve, and the live stream.
+public struct EscalationController: Sendable {
+    let desk: SupportDesk
+    let escalations: EscalationDesk
+    /// How often the stream looks for new changes.
+    let pollInterval: Duration
+    /// How often the stream sends a heartbeat comment when nothing happens.
+    let heartbeatInterval: Duration
+
+    /// Creates the controller.
+    public init(
+        desk: SupportDesk, escalations: EscalationDesk, pollInterval: Duration = .milliseconds(500),
+        heartbeatInterval: Duration = .seconds(15)
+    ) {
+        self.desk = desk
+        self.escalations = escalations
+        self.pollInterval = pollInterval
+        self.heartbeatInterval = heartbeatInterval
+    }
+
+    /// `POST /v1/questions/{id}/escalate` body.
+    struct EscalateRequest: Decodable {
+        var note: String
+        var level: Int?
+    }
+
+    /// Adds the routes to a group under `/v1`.
+    public func addRoutes(to group: RouterGroup<PatenRequestContext>) {
+        group.post("questions/{id}/escalate") { request, context -> EditedResponse<EscalationResource> in
+            let actor = try context.requireIdentity()
+            var request = request
+            let body = try await request.decodeJSON(EscalateRequest.self)
+            let escalation = try await desk.escalate(try context.pathID(), note: body.note, level: body.level, by: actor)
+            return EditedResponse(status: .created, response: EscalationResource(escalation))
+        }
+        group.get("escalations", use: list)
+        group.post("escalations/{id}/acknowledge") { _, context in
+            EscalationResource(try await escalations.acknowledge(try context.pathID(), by: try context.requireIdentity()))
+        }
+        group.post("escalations/{id}/resolve") { _, context in
+            EscalationResource(try await escalations.resolve(try context.pathID(), by: try context.requireIdentity()))
+        }
+        group.get("escalations/stream", use: stream)
+    }
+
+    @Sendable func list(_ request: Request, context: PatenRequestContext) async throws -> EscalationListResource {
+        let viewer = try context.requireIdentity()
+        let level = try request.query("level", default: 0)
+        let minimumAge = try request.query("min_age", default: -1)
+        let filter = EscalationFilter(
+            state: try request.query("state", as: EscalationState.self), level: level == 0 ? nil : level,
+            reason: try request.query("reason", as: EscalationReason.self),
+            minimumAge: minimumAge < 0 ? nil : TimeInterval(minimumAge),
+            questionId: request.uri.queryParameters.get("question_id").map { String($0) },
+            limit: try request.query("limit", default: 100)
+        )
+        return EscalationListResource(escalations: try await escalations.list(filter, for: viewer).map(EscalationResource.init))
+    }
+
+    /// Server-Sent Events: every new or changed escalation as `id: <seq>`, `event: <kind>`, `data: <json>`, with
+    /// heartbeat comments; `Last-Event-ID` (header or `last_event_id` query) resumes after that change.
+    @Sendable func stream(_ request: Request, context: PatenRequestContext) async throws -> Response {
+        try EscalationDesk.requireStaff(try context.requireIdentity())
+        let resume = request.headers[.lastEventID] ?? request.uri.queryParameters.get("last_event_id").map { String($0) }
+        let first: Int64
+        if let resume {
+            guard let value = Int64(resume), value >= 0 else {
+                throw PatenError.malformed("invalid_last_event_id", "Last-Event-ID must be an event id this stream sent.")
+            }
+            first = value
+        } else {
+            first = try await escalations.latestChange()
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "text/event-stream"
+        headers[.cacheControl] = "no-cache"
+        let escalations = self.escalations
+        let pollInterval = self.pollInterval
+        let heartbeatInterval = self.heartbeatInterval
+        let logger = context.logger
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody { writer in
+                // A comment first, so clients and proxies see the stream open at once.
+                try await writer.write(ByteBuffer(string: ": connected\n\n"))
+                var start = first
+                var sinceBeat = Duration.zero
+                while !Task.isCancelled {
+                    let changes: [EscalationChange]
+                    do {
+                        changes = try await escalations.changes(after: start)
+                    } catch {
+                        logger.error("escalation stream read failed", metadata: ["error": "\(error)"])
+                        break
+                    }
+                    for change in changes {
+                        try await writer.write(ByteBuffer(string: try Self.event(change)))
+                        start = change.sequence
+                    }
+                    if changes.isEmpty {
+                        if sinceBeat >= heartbeatInterval {
+                            try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
+                            sinceBeat = .zero
+                        }
+                        try await Task.sleep(for: pollInterval)
+                        sinceBeat += pollInterval
+                    }
+                }
+                try await writer.finish(nil)
+            }
+        )
+    }
+
+    /// One change in the event-stream format.
+    static func event(_ change: EscalationChange) throws -> String {
+        let json = String(decoding: try APICoding.encoder.encode(EscalationResource(change.escalation)), as: UTF8.self)
+        return "id: \(change.sequence)\nevent: \(change.kind.rawValue)\ndata: \(json)\n\n"
+    }
+}
+
+extension HTTPField.Name {
+    /// The header an event-stream client sends to resume.
+    static var lastEventID: Self { Self("Last-Event-ID") ?? .accept }
+}

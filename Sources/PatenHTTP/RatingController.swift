@@ -1,0 +1,31 @@
+import Foundation
+import Hummingbird
+import PatenCore
+
+/// The customer's rating link: `POST /v1/ratings/{token}`, no login; the token is the permission.
+public struct RatingController: Sendable {
+    let desk: SupportDesk
+
+    /// Creates the controller.
+    public init(desk: SupportDesk) {
+        self.desk = desk
+    }
+
+    /// `POST /v1/ratings/{token}` body.
+    struct RateRequest: Decodable {
+        var score: Int
+        var comment: String?
+    }
+
+    /// Adds the route to a group under `/v1`.
+    public func addRoutes(to group: RouterGroup<PatenRequestContext>) {
+        group.post("ratings/{token}") { request, context -> EditedResponse<RatingResource> in
+            var request = request
+            let body = try await request.decodeJSON(RateRequest.self, limit: 16 * 1024)
+            let rating = try await desk.rate(
+                token: try context.parameters.require("token"), score: body.score, comment: body.comment
+            )
+            return EditedResponse(status: .created, response: RatingResource(rating))
+        }
+    }
+}
