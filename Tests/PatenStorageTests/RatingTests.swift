@@ -1,0 +1,79 @@
+import Foundation
+import PatenCore
+import PatenStorage
+import PatenTestSupport
+import Testing
+
+@Suite("Ratings")
+struct RatingTests {
+    /// The rating token from the resolved event's link.
+    func ratingToken(_ env: TestEnvironment, _ questionId: String, as viewer: Helper) async throws -> String {
+        let detail = try await env.desk.detail(id: questionId, for: viewer)
+        let url = try #require(detail.events.last { $0.type == .resolved }?.data["rating_url"])
+        #expect(url.hasPrefix(env.runtime.configuration.externalURL + "/v1/ratings/rt_"))
+        return String(try #require(url.split(separator: "/").last))
+    }
+
+    @Test("One rating per question, attributed to the helper whose reply resolved it; a low score escalates")
+    func rules() async throws {
+        try await withTestEnvironment { env in
+            let staff = try await env.account("lead", .staff).helper
+            let volunteer = try await env.account("vol", .volunteer).helper
+            let question = try await env.submit("Hotspot", by: staff)
+            _ = try await env.desk.claim(question.id, by: volunteer)
+            _ = try await env.desk.reply(to: question.id, body: "Enable it in settings", by: volunteer)
+            _ = try await env.desk.resolve(question.id, by: staff)
+            let token = try await ratingToken(env, question.id, as: staff)
+
+            let badScore = await #expect(throws: PatenError.self) { _ = try await env.desk.rate(token: token, score: 6, comment: nil) }
+            #expect(badScore?.kind == .unprocessable)
+            let longComment = await #expect(throws: PatenError.self) {
+                _ = try await env.desk.rate(token: token, score: 4, comment: String(repeating: "x", count: 2001))
+            }
+            #expect(longComment?.code == "comment_too_long")
+
+            let rating = try await env.desk.rate(token: token, score: 2, comment: "Did not work, \"sadly\"")
+            #expect(rating.helperId == volunteer.id)
+            #expect(rating.helperTier == .volunteer)
+            let again = await #expect(throws: PatenError.self) { _ = try await env.desk.rate(token: token, score: 5, comment: nil) }
+            #expect(again?.kind == .conflict)
+            let unknown = await #expect(throws: PatenError.self) { _ = try await env.desk.rate(token: "rt_nope", score: 5, comment: nil) }
+            #expect(unknown?.kind == .notFound)
+            let escalations = try await env.runtime.escalations.list(EscalationFilter(questionId: question.id), for: staff)
+            #expect(escalations.map(\.reason) == [.lowRating])
+
+            // Reopened and resolved again: no second link for a rated question.
+            _ = try await env.desk.reopen(question.id, by: staff)
+            _ = try await env.desk.resolve(question.id, by: staff)
+            let lastResolved = try await env.desk.detail(id: question.id, for: staff).events.last { $0.type == .resolved }
+            #expect(lastResolved?.data["rating_url"] == nil)
+        }
+    }
+
+    @Test("A link expires after 14 days")
+    func expiry() async throws {
+        try await withTestEnvironment { env in
+            let staff = try await env.account("lead", .staff).helper
+            let question = try await env.submit("Voicemail", by: staff)
+            _ = try await env.desk.resolve(question.id, by: staff)
+            let token = try await ratingToken(env, question.id, as: staff)
+            env.clock.advance(by: 14 * 86400 + 1)
+            let expired = await #expect(throws: PatenError.self) { _ = try await env.desk.rate(token: token, score: 5, comment: nil) }
+            #expect(expired?.code == "rating_expired")
+        }
+    }
+
+    @Test("A good score is recorded without escalating")
+    func goodScore() async throws {
+        try await withTestEnvironment { env in
+            let staff = try await env.account("lead", .staff).helper
+            let question = try await env.submit("Voicemail", by: staff)
+            _ = try await env.desk.reply(to: question.id, body: "Fixed", by: staff)
+            _ = try await env.desk.resolve(question.id, by: staff)
+            let rating = try await env.desk.rate(token: try await ratingToken(env, question.id, as: staff), score: 5, comment: " ")
+            #expect(rating.helperTier == .staff)
+            #expect(rating.comment == nil)
+            #expect(try await env.store.count("SELECT COUNT(*) FROM escalations") == 0)
+        }
+    }
+}
