@@ -1,22 +1,30 @@
 import Foundation
 import Hummingbird
 import Logging
+import Metrics
 import PatenCore
 import PatenHTTP
 import PatenStorage
+import Prometheus
 import ServiceLifecycle
 
 /// Wires the routes: operations at the root, the API under `/v1` behind bearer authentication, and one error
 /// middleware in front of everything.
-public func buildRouter(_ runtime: PatenRuntime) -> Router<PatenRequestContext> {
+public func buildRouter(
+    _ runtime: PatenRuntime, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
+) -> Router<PatenRequestContext> {
     let router = Router(context: PatenRequestContext.self)
     router.add(middleware: PatenErrorMiddleware())
+    router.add(middleware: MetricsMiddleware())
     OperationsController(readiness: { try await runtime.store.isReady() }).addRoutes(to: router)
+    PrometheusEndpoint(registry: registry, metrics: runtime.metrics, escalations: runtime.escalations)
+        .addRoutes(to: router)
     let api = router.group("v1").add(middleware: BearerAuthenticator(directory: runtime.directory))
     QuestionController(desk: runtime.desk).addRoutes(to: api)
     HelperController(directory: runtime.directory).addRoutes(to: api)
     EscalationController(desk: runtime.desk, escalations: runtime.escalations).addRoutes(to: api)
     RatingController(desk: runtime.desk).addRoutes(to: api)
+    MetricsController(metrics: runtime.metrics).addRoutes(to: api)
     return router
 }
 
@@ -24,22 +32,16 @@ public func buildRouter(_ runtime: PatenRuntime) -> Router<PatenRequestContext> 
 ///
 /// `onListening` receives the bound port once the server accepts connections (useful with port 0).
 public func buildApplication(
-    _ runtime: PatenRuntime, logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    _ runtime: PatenRuntime, logger: Logger, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+    onListening: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let configuration = runtime.configuration
     return Application(
-        router: buildRouter(runtime),
+        router: buildRouter(runtime, registry: registry),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port), serverName: "paten"
         ),
-        services: [
-            ClaimLeaseExpiry(
-                desk: runtime.desk, interval: configuration.leaseSweepInterval, clock: runtime.clock, logger: logger
-            ),
-            EscalationSweeper(
-                desk: runtime.desk, interval: configuration.sweepInterval, clock: runtime.clock, logger: logger
-            ),
-        ],
+        services: backgroundServices(runtime, logger: logger),
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
         logger: logger
     )
@@ -51,10 +53,13 @@ public func runServer(_ configuration: PatenConfiguration) async throws {
     var logger = Logger(label: "paten")
     logger.logLevel = configuration.logLevel
     let runtime = try await PatenRuntime.open(configuration)
+    // One registry for the process: swift-metrics (HTTP, first responses, ratings) and the scrape-time gauges.
+    let registry = PrometheusCollectorRegistry()
+    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
     if let token = try await runtime.directory.bootstrapAdminIfEmpty() {
         FileHandle.standardError.write(Data("admin token: \(token.secret)\n".utf8))
     }
-    let app = buildApplication(runtime, logger: logger) { port in
+    let app = buildApplication(runtime, logger: logger, registry: registry) { port in
         FileHandle.standardError.write(Data("paten listening on http://\(configuration.host):\(port)\n".utf8))
     }
     try await app.runService()

@@ -48,6 +48,80 @@ public struct PatenClient: Sendable {
         try await send(.POST, "/v1/questions/\(try pathSegment(id))/replies", body: ["body": body])
     }
 
+    /// Hands a question to staff (volunteers) or escalates it by hand (staff).
+    public func escalate(_ id: String, note: String, level: Int?) async throws -> EscalationResource {
+        try await send(.POST, "/v1/questions/\(try pathSegment(id))/escalate", json: EscalateBody(note: note, level: level))
+    }
+
+    /// Escalations, newest first.
+    public func escalations(state: EscalationState? = nil, level: Int? = nil) async throws -> EscalationListResource {
+        var query: [String] = []
+        if let state { query.append("state=\(state.rawValue)") }
+        if let level { query.append("level=\(level)") }
+        return try await send(.GET, "/v1/escalations" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")))
+    }
+
+    /// Acknowledges or resolves an escalation.
+    public func escalationAction(_ action: EscalationAction, _ id: String) async throws -> EscalationResource {
+        try await send(.POST, "/v1/escalations/\(try pathSegment(id))/\(action.rawValue)")
+    }
+
+    /// What staff do to an escalation.
+    public enum EscalationAction: String, Sendable {
+        case acknowledge, resolve
+    }
+
+    /// Metrics summary for a period (nil: the last 30 days).
+    public func metricsSummary(
+        from: String?, to: String?, groupBy: MetricsGrouping
+    ) async throws
+        -> MetricsController.SummaryResource
+    {
+        try await send(.GET, "/v1/metrics/summary?" + Self.query(["from": from, "to": to, "group_by": groupBy.rawValue]))
+    }
+
+    /// Streams the per-question export to `output`, chunk by chunk, so memory stays flat.
+    public func exportMetrics(format: String, from: String?, to: String?, into output: FileHandle) async throws {
+        let path = "/v1/metrics/export?" + Self.query(["format": format, "from": from, "to": to])
+        let response = try await open(.GET, path)
+        for try await chunk in response.body {
+            output.write(Data(chunk.readableBytesView))
+        }
+    }
+
+    /// Follows the escalation stream, calling `onEvent` for each event; reconnects with `Last-Event-ID` after a
+    /// dropped connection. Returns only when the task is cancelled or the server refuses.
+    public func watchEscalations(onEvent: @Sendable (ServerSentEvent) async throws -> Void) async throws {
+        var lastEventID: String?
+        while !Task.isCancelled {
+            var headers: [(String, String)] = [("Accept", "text/event-stream")]
+            if let lastEventID { headers.append(("Last-Event-ID", lastEventID)) }
+            do {
+                let response = try await open(.GET, "/v1/escalations/stream", headers: headers, timeout: .hours(24 * 365))
+                var parser = ServerSentEventParser()
+                for try await chunk in response.body {
+                    for event in parser.feed(String(decoding: chunk.readableBytesView, as: UTF8.self)) {
+                        if let id = event.id { lastEventID = id }
+                        try await onEvent(event)
+                    }
+                }
+            } catch let error as PatenError where error.kind != .unavailable {
+                throw error
+            } catch is CancellationError {
+                return
+            } catch {
+                // The connection dropped; wait a moment and resume where it stopped.
+            }
+            try await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    static func query(_ items: [String: String?]) -> String {
+        items.compactMap { key, value in
+            value.map { "\(key)=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["-", ":", "."])) ?? $0)" }
+        }.sorted().joined(separator: "&")
+    }
+
     /// The actions that take no body.
     public enum QuestionAction: String, Sendable {
         case claim, release, resolve, reopen
@@ -62,38 +136,18 @@ public struct PatenClient: Sendable {
     private func send<Response: Decodable>(
         _ method: HTTPMethod, _ path: String, body: [String: String]? = nil
     ) async throws -> Response {
-        let base = credentials.url.hasSuffix("/") ? String(credentials.url.dropLast()) : credentials.url
-        var request = HTTPClientRequest(url: base + path)
-        request.method = method
-        request.headers.add(name: "Authorization", value: "Bearer \(credentials.token)")
-        request.headers.add(name: "Accept", value: "application/json")
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: try APICoding.encoder.encode(body)))
-        }
-        let response: HTTPClientResponse
-        let bytes: ByteBuffer
+        try await send(method, path, json: body)
+    }
+
+    private func send<Response: Decodable>(
+        _ method: HTTPMethod, _ path: String, json body: (some Encodable & Sendable)?
+    ) async throws -> Response {
+        let response = try await open(method, path, body: try body.map { try APICoding.encoder.encode($0) })
+        let data: Data
         do {
-            response = try await http.execute(request, timeout: .seconds(30))
-            bytes = try await response.body.collect(upTo: 16 * 1024 * 1024)
+            data = Data(try await response.body.collect(upTo: 16 * 1024 * 1024).readableBytesView)
         } catch {
-            throw PatenError(
-                .unavailable, code: "server_unreachable",
-                message: "Cannot reach the Paten server at \(credentials.url) (\(error)); is it running?"
-            )
-        }
-        let data = Data(bytes.readableBytesView)
-        guard (200..<300).contains(response.status.code) else {
-            if let failure = try? APICoding.decoder.decode(ErrorBody.self, from: data) {
-                throw PatenError(
-                    Self.kind(for: Int(response.status.code)), code: failure.error.code,
-                    message: failure.error.message, details: failure.error.details ?? [:]
-                )
-            }
-            throw PatenError(
-                .unavailable, code: "unexpected_response",
-                message: "The server answered \(response.status.code) without an error body."
-            )
+            throw PatenError(.unavailable, code: "server_unreachable", message: "The server's answer broke off (\(error)).")
         }
         do {
             return try APICoding.decoder.decode(Response.self, from: data)
@@ -103,6 +157,44 @@ public struct PatenClient: Sendable {
                 message: "The server's answer could not be read (\(error)); are client and server the same version?"
             )
         }
+    }
+
+    /// Sends a request and returns the response once its head arrives; a non-2xx answer becomes the server's error.
+    private func open(
+        _ method: HTTPMethod, _ path: String, body: Data? = nil, headers: [(String, String)] = [],
+        timeout: TimeAmount = .seconds(30)
+    ) async throws -> HTTPClientResponse {
+        let base = credentials.url.hasSuffix("/") ? String(credentials.url.dropLast()) : credentials.url
+        var request = HTTPClientRequest(url: base + path)
+        request.method = method
+        request.headers.add(name: "Authorization", value: "Bearer \(credentials.token)")
+        request.headers.add(name: "Accept", value: "application/json")
+        for (name, value) in headers { request.headers.replaceOrAdd(name: name, value: value) }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(request, timeout: timeout)
+        } catch {
+            throw PatenError(
+                .unavailable, code: "server_unreachable",
+                message: "Cannot reach the Paten server at \(credentials.url) (\(error)); is it running?"
+            )
+        }
+        if (200..<300).contains(response.status.code) { return response }
+        let data = Data((try? await response.body.collect(upTo: 1024 * 1024))?.readableBytesView ?? ByteBuffer().readableBytesView)
+        if let failure = try? APICoding.decoder.decode(ErrorBody.self, from: data) {
+            throw PatenError(
+                Self.kind(for: Int(response.status.code)), code: failure.error.code, message: failure.error.message,
+                details: failure.error.details ?? [:]
+            )
+        }
+        throw PatenError(
+            .unavailable, code: "unexpected_response",
+            message: "The server answered \(response.status.code) without an error body."
+        )
     }
 
     private static func kind(for status: Int) -> PatenError.Kind {
@@ -117,4 +209,10 @@ public struct PatenClient: Sendable {
         default: .unavailable
         }
     }
+}
+
+/// The body of an escalation request.
+struct EscalateBody: Encodable, Sendable {
+    var note: String
+    var level: Int?
 }

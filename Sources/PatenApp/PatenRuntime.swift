@@ -10,6 +10,7 @@ public struct PatenRuntime: Sendable {
     public let desk: SupportDesk
     public let directory: HelperDirectory
     public let escalations: EscalationDesk
+    public let metrics: MetricsDesk
     public let clock: any Clock
 
     /// Opens the data directory's database (creating it, applying pending migrations) and loads the policy.
@@ -30,6 +31,7 @@ public struct PatenRuntime: Sendable {
                 policy: policy, helpers: store, tokens: store, hasher: hasher, clock: clock, ids: ids
             ),
             escalations: EscalationDesk(escalations: store, clock: clock),
+            metrics: MetricsDesk(metrics: store, calendar: policy.businessHours, clock: clock),
             clock: clock
         )
     }

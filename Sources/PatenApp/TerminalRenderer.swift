@@ -58,6 +58,49 @@ public enum TerminalRenderer {
         return line
     }
 
+    /// Escalations as a table, or a line saying there are none.
+    public static func escalations(_ escalations: [EscalationResource]) -> String {
+        guard !escalations.isEmpty else { return "No escalations." }
+        return table(
+            ["ID", "LEVEL", "REASON", "STATE", "AGE", "QUESTION", "SUBJECT"],
+            escalations.map { escalation in
+                [
+                    escalation.id, String(escalation.level), escalation.reason.rawValue, escalation.state.rawValue,
+                    age(since: escalation.createdAt), escalation.questionId, clip(escalation.questionSubject, 40),
+                ]
+            }
+        )
+    }
+
+    /// One line for an escalation event from the live stream.
+    public static func escalationEvent(_ kind: String, _ escalation: EscalationResource) -> String {
+        let what = kind.replacingOccurrences(of: "escalation.", with: "")
+        var line = "[\(APICoding.format(escalation.updatedAt))] \(what) L\(escalation.level) \(escalation.reason.rawValue) "
+        line += "\(escalation.id) on \(escalation.questionId) (\(escalation.questionPriority.rawValue)): "
+        line += clip(escalation.questionSubject, 60)
+        if let note = escalation.note, kind == "escalation.created" { line += " | " + clip(note, 80) }
+        return line
+    }
+
+    /// Summary groups as a table.
+    public static func summary(_ groups: [MetricsGroup]) -> String {
+        func seconds(_ value: Double?) -> String {
+            guard let value else { return "-" }
+            return value < 120 ? "\(Int(value))s" : value < 7200 ? "\(Int(value / 60))m" : String(format: "%.1fh", value / 3600)
+        }
+        func percent(_ value: Double?) -> String { value.map { String(format: "%.0f%%", $0 * 100) } ?? "-" }
+        return table(
+            ["GROUP", "QUESTIONS", "RESOLVED", "FIRST RESP p50", "p90", "RESOLUTION p50", "PEER SHARE", "ESCALATED", "CSAT", "SCORE"],
+            groups.map { group in
+                [
+                    group.key, String(group.questions), String(group.resolved), seconds(group.firstResponse.median),
+                    seconds(group.firstResponse.p90), seconds(group.resolution.median), percent(group.peerShare),
+                    percent(group.escalationRate), percent(group.csat), group.meanScore.map { String(format: "%.2f", $0) } ?? "-",
+                ]
+            }
+        )
+    }
+
     /// Helpers as a table.
     public static func helpers(_ helpers: [Helper]) -> String {
         table(

@@ -17,11 +17,13 @@ public struct BusinessCalendar: Sendable, Equatable {
         }
     }
 
-    public var timeZone: TimeZone
+    public let timeZone: TimeZone
     /// Opening ranges by weekday, 1 = Sunday ... 7 = Saturday (the Gregorian calendar's numbering).
-    public var weekly: [Int: [OpeningRange]]
+    public let weekly: [Int: [OpeningRange]]
     /// Local dates (yyyy-MM-dd) on which staff are closed all day.
-    public var holidays: Set<String>
+    public let holidays: Set<String>
+    /// The Gregorian calendar in `timeZone`, made once: building one is costly and every computation needs it.
+    let calendar: Calendar
 
     /// A calendar that is always open: business time equals calendar time.
     public static let alwaysOpen = BusinessCalendar(
@@ -35,6 +37,9 @@ public struct BusinessCalendar: Sendable, Equatable {
         self.timeZone = timeZone
         self.weekly = weekly
         self.holidays = holidays
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        self.calendar = calendar
     }
 
     /// The instant that lies `seconds` of opening time after `start`.
@@ -76,12 +81,6 @@ public struct BusinessCalendar: Sendable, Equatable {
     /// Whether staff are open at the instant.
     public func isOpen(at date: Date) -> Bool {
         openIntervals(on: localDay(containing: date)).contains { $0.start <= date && date < $0.end }
-    }
-
-    var calendar: Calendar {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone
-        return calendar
     }
 
     func localDay(containing date: Date) -> DateComponents {

@@ -3,6 +3,8 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import PatenCore
+import ServiceLifecycle
+import Synchronization
 
 /// Escalations: handing questions to staff, the staff list, acknowledge and resolve, and the live stream.
 public struct EscalationController: Sendable {
@@ -91,26 +93,33 @@ public struct EscalationController: Sendable {
                 try await writer.write(ByteBuffer(string: ": connected\n\n"))
                 var start = first
                 var sinceBeat = Duration.zero
-                while !Task.isCancelled {
-                    let changes: [EscalationChange]
-                    do {
-                        changes = try await escalations.changes(after: start)
-                    } catch {
-                        logger.error("escalation stream read failed", metadata: ["error": "\(error)"])
-                        break
-                    }
-                    for change in changes {
-                        try await writer.write(ByteBuffer(string: try Self.event(change)))
-                        start = change.sequence
-                    }
-                    if changes.isEmpty {
-                        if sinceBeat >= heartbeatInterval {
-                            try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
-                            sinceBeat = .zero
+                // The stream ends when the client goes away or the server shuts down gracefully; an open stream
+                // must never hold up a SIGTERM.
+                let stopping = StopSignal()
+                try await withGracefulShutdownHandler {
+                    while !Task.isCancelled && !stopping.isSet {
+                        let changes: [EscalationChange]
+                        do {
+                            changes = try await escalations.changes(after: start)
+                        } catch {
+                            logger.error("escalation stream read failed", metadata: ["error": "\(error)"])
+                            return
                         }
-                        try await Task.sleep(for: pollInterval)
-                        sinceBeat += pollInterval
+                        for change in changes {
+                            try await writer.write(ByteBuffer(string: try Self.event(change)))
+                            start = change.sequence
+                        }
+                        if changes.isEmpty {
+                            if sinceBeat >= heartbeatInterval {
+                                try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
+                                sinceBeat = .zero
+                            }
+                            guard (try? await Task.sleep(for: pollInterval)) != nil else { return }
+                            sinceBeat += pollInterval
+                        }
                     }
+                } onGracefulShutdown: {
+                    stopping.set()
                 }
                 try await writer.finish(nil)
             }
@@ -127,4 +136,15 @@ public struct EscalationController: Sendable {
 extension HTTPField.Name {
     /// The header an event-stream client sends to resume.
     static var lastEventID: Self { Self("Last-Event-ID") ?? .accept }
+}
+
+/// A flag one task raises and another polls.
+final class StopSignal: Sendable {
+    private let flag = Atomic<Bool>(false)
+
+    /// Whether the flag is raised.
+    var isSet: Bool { flag.load(ordering: .acquiring) }
+
+    /// Raises the flag.
+    func set() { flag.store(true, ordering: .releasing) }
 }

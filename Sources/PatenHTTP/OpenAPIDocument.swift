@@ -22,6 +22,7 @@ public enum OpenAPIDocument {
           - name: tokens
           - name: escalations
           - name: ratings
+          - name: metrics
           - name: operations
         paths:
           /v1/questions:
@@ -270,6 +271,38 @@ public enum OpenAPIDocument {
                 '409': { $ref: '#/components/responses/Conflict' }
                 '413': { $ref: '#/components/responses/TooLarge' }
                 '422': { $ref: '#/components/responses/Unprocessable' }
+          /v1/metrics/summary:
+            get:
+              tags: [metrics]
+              operationId: metricsSummary
+              summary: Response times (calendar and business hours), staff targets met, peer share, escalation rate and satisfaction for questions created in a period, by group (staff, admin). See docs/metrics.md.
+              parameters:
+                - { name: from, in: query, description: 'RFC 3339 time or YYYY-MM-DD (UTC); default 30 days before to.', schema: { type: string } }
+                - { name: to, in: query, description: 'Exclusive end; default now.', schema: { type: string } }
+                - { name: group_by, in: query, schema: { type: string, enum: [all, helper, tier, topic, channel, day], default: all } }
+              responses:
+                '200': { description: The summary., content: { application/json: { schema: { $ref: '#/components/schemas/MetricsSummary' } } } }
+                '400': { $ref: '#/components/responses/Malformed' }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { $ref: '#/components/responses/Forbidden' }
+          /v1/metrics/export:
+            get:
+              tags: [metrics]
+              operationId: metricsExport
+              summary: One row per question created in the period, streamed, as RFC 4180 CSV or a JSON array (staff, admin). Columns in docs/metrics.md.
+              parameters:
+                - { name: format, in: query, schema: { type: string, enum: [csv, json], default: csv } }
+                - { name: from, in: query, schema: { type: string } }
+                - { name: to, in: query, schema: { type: string } }
+              responses:
+                '200':
+                  description: The rows.
+                  content:
+                    text/csv: { schema: { type: string } }
+                    application/json: { schema: { type: array, items: { type: object } } }
+                '400': { $ref: '#/components/responses/Malformed' }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { $ref: '#/components/responses/Forbidden' }
           /v1/helpers:
             post:
               tags: [helpers]
@@ -416,6 +449,14 @@ public enum OpenAPIDocument {
               responses:
                 '200': { description: Ready., content: { application/json: { schema: { $ref: '#/components/schemas/Status' } } } }
                 '503': { description: Not ready., content: { application/json: { schema: { $ref: '#/components/schemas/Status' } } } }
+          /metrics:
+            get:
+              tags: [operations]
+              operationId: prometheusMetrics
+              summary: 'Prometheus text format: paten_queue_depth{tier}, paten_open_escalations{level}, first-response time histograms per tier, ratings by score, HTTP request counts and durations.'
+              security: []
+              responses:
+                '200': { description: The metrics., content: { text/plain: { schema: { type: string } } } }
           /openapi.yaml:
             get:
               tags: [operations]
@@ -647,5 +688,41 @@ public enum OpenAPIDocument {
                 score: { type: integer, minimum: 1, maximum: 5 }
                 comment: { type: string }
                 rated_at: { type: string, format: date-time }
+            Durations:
+              type: object
+              required: [count]
+              properties:
+                count: { type: integer }
+                median: { type: number, description: Seconds. }
+                p90: { type: number, description: Seconds (nearest rank). }
+                mean: { type: number, description: Seconds. }
+            MetricsGroup:
+              type: object
+              properties:
+                key: { type: string }
+                questions: { type: integer }
+                resolved: { type: integer }
+                escalated: { type: integer }
+                first_response: { $ref: '#/components/schemas/Durations' }
+                first_response_business: { $ref: '#/components/schemas/Durations' }
+                next_response: { $ref: '#/components/schemas/Durations' }
+                resolution: { $ref: '#/components/schemas/Durations' }
+                resolution_business: { $ref: '#/components/schemas/Durations' }
+                first_response_targets_met: { type: integer }
+                first_response_targets_measured: { type: integer }
+                peer_share: { type: number }
+                escalation_rate: { type: number }
+                ratings: { type: integer }
+                csat: { type: number }
+                mean_score: { type: number }
+                rating_response_rate: { type: number }
+            MetricsSummary:
+              type: object
+              required: [from, to, group_by, groups]
+              properties:
+                from: { type: string, format: date-time }
+                to: { type: string, format: date-time }
+                group_by: { type: string }
+                groups: { type: array, items: { $ref: '#/components/schemas/MetricsGroup' } }
         """##
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Metrics
 import PatenCore
 
 /// Questions: intake, listing, detail, the queue, and the claim, reply, release, resolve and reopen actions.
@@ -98,6 +99,10 @@ public struct QuestionController: Sendable {
         var request = request
         let body = try await request.decodeJSON(MessageRequest.self)
         let (question, message) = try await desk.reply(to: try context.pathID(), body: body.body, by: helper)
+        if question.firstResponseAt == message.createdAt {
+            Metrics.Timer(label: "paten_first_response_seconds", dimensions: [("tier", question.tier.rawValue)])
+                .recordInterval(since: question.createdAt, until: message.createdAt)
+        }
         return EditedResponse(
             status: .created,
             response: MessagePostedResource(question: QuestionResource(question), message: MessageResource(message))
@@ -117,5 +122,12 @@ public struct QuestionController: Sendable {
             status: .created,
             response: MessagePostedResource(question: QuestionResource(question), message: MessageResource(message))
         )
+    }
+}
+
+extension Metrics.Timer {
+    /// Records the time between two instants.
+    func recordInterval(since start: Date, until end: Date) {
+        recordNanoseconds(Int64(max(0, end.timeIntervalSince(start)) * 1_000_000_000))
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Metrics
 import PatenCore
 
 /// The customer's rating link: `POST /v1/ratings/{token}`, no login; the token is the permission.
@@ -25,6 +26,7 @@ public struct RatingController: Sendable {
             let rating = try await desk.rate(
                 token: try context.parameters.require("token"), score: body.score, comment: body.comment
             )
+            Counter(label: "paten_ratings_total", dimensions: [("score", String(rating.score))]).increment()
             return EditedResponse(status: .created, response: RatingResource(rating))
         }
     }

@@ -53,8 +53,9 @@ extension SQLiteStore: EscalationRepository {
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let bound = StatementArguments(arguments)
         return try await pool.read { db in
-            try Escalation.fetchAll(
-                db, sql: "\(Escalation.selection) \(whereClause) ORDER BY e.created_at DESC, e.id DESC LIMIT ?",
+            try db.fetchAll(
+                Escalation.self,
+                sql: "\(Escalation.selection) \(whereClause) ORDER BY e.created_at DESC, e.id DESC LIMIT ?",
                 arguments: bound
             )
         }
@@ -72,7 +73,7 @@ extension SQLiteStore: EscalationRepository {
                     "escalation_not_open", "Escalation \(id) is \(escalation.state.rawValue), not open; nothing to acknowledge."
                 )
             }
-            try db.execute(
+            try db.run(
                 sql: """
                     UPDATE escalations SET state = 'acknowledged', acknowledged_at = ?, acknowledged_by = ?, updated_at = ?
                     WHERE id = ?
@@ -90,7 +91,7 @@ extension SQLiteStore: EscalationRepository {
             guard escalation.state != .resolved else {
                 throw PatenError.conflict("escalation_resolved", "Escalation \(id) is already resolved.")
             }
-            try db.execute(
+            try db.run(
                 sql: """
                     UPDATE escalations SET state = 'resolved', resolved_at = ?, resolved_by = ?, updated_at = ?,
                     acknowledged_at = COALESCE(acknowledged_at, ?), acknowledged_by = COALESCE(acknowledged_by, ?)
@@ -108,8 +109,9 @@ extension SQLiteStore: EscalationRepository {
 
     public func escalationChanges(after sequence: Int64, limit: Int) async throws -> [EscalationChange] {
         try await pool.read { db in
-            let rows = try Row.fetchAll(
-                db, sql: "SELECT seq, escalation_id, kind FROM escalation_changes WHERE seq > ? ORDER BY seq LIMIT ?",
+            let rows = try db.fetchAll(
+                Row.self,
+                sql: "SELECT seq, escalation_id, kind FROM escalation_changes WHERE seq > ? ORDER BY seq LIMIT ?",
                 arguments: [sequence, limit]
             )
             return try rows.map { row in
@@ -122,13 +124,14 @@ extension SQLiteStore: EscalationRepository {
     }
 
     public func latestEscalationChange() async throws -> Int64 {
-        try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM escalation_changes") ?? 0 }
+        try await pool.read { db in try db.fetchOne(Int64.self, sql: "SELECT MAX(seq) FROM escalation_changes") ?? 0 }
     }
 
     public func unresolvedEscalationCounts() async throws -> [Int: Int] {
         try await pool.read { db in
-            let rows = try Row.fetchAll(
-                db, sql: "SELECT level, COUNT(*) AS n FROM escalations WHERE state != 'resolved' GROUP BY level"
+            let rows = try db.fetchAll(
+                Row.self,
+                sql: "SELECT level, COUNT(*) AS n FROM escalations WHERE state != 'resolved' GROUP BY level"
             )
             return Dictionary(uniqueKeysWithValues: rows.map { ($0["level"], $0["n"]) })
         }
@@ -167,8 +170,9 @@ extension SQLiteStore {
         let now = context.now
         return try await pool.write { db in
             var outcome = SweepOutcome()
-            let due = try Row.fetchAll(
-                db,
+            let due = try db.fetchAll(
+                Row.self,
+
                 sql: """
                     SELECT question_id, target, status, due_at FROM sla_timers
                     WHERE next_check_at IS NOT NULL AND next_check_at <= ?
@@ -195,7 +199,7 @@ extension SQLiteStore {
                     )
                     outcome.movedToStaff += 1
                 } else if dueAt <= now {
-                    try db.execute(
+                    try db.run(
                         sql: """
                             UPDATE sla_timers SET status = 'breached', next_check_at = NULL
                             WHERE question_id = ? AND target = ?
@@ -212,7 +216,7 @@ extension SQLiteStore {
                     )
                     outcome.breaches += 1
                 } else if status == .running {
-                    try db.execute(
+                    try db.run(
                         sql: """
                             UPDATE sla_timers SET status = 'warned', next_check_at = due_at
                             WHERE question_id = ? AND target = ?
@@ -241,8 +245,9 @@ extension SQLiteStore: RatingRepository {
         let now = context.now
         return try await pool.write { db in
             guard
-                let row = try Row.fetchOne(
-                    db,
+                let row = try db.fetchOne(
+                    Row.self,
+
                     sql: """
                         SELECT question_id, token_expires_at, helper_id, helper_tier, score FROM ratings
                         WHERE token_hash = ?
@@ -259,7 +264,7 @@ extension SQLiteStore: RatingRepository {
                     .notFound, code: "rating_expired", message: "This rating link has expired (links last 14 days)."
                 )
             }
-            try db.execute(
+            try db.run(
                 sql: "UPDATE ratings SET score = ?, comment = ?, rated_at = ? WHERE question_id = ?",
                 arguments: [score, comment, now.millisecondsSince1970, questionId]
             )
@@ -287,7 +292,7 @@ extension SQLiteStore: RatingRepository {
 // transaction.
 extension SQLiteStore {
     static func fetchEscalation(_ db: Database, _ id: String) throws -> Escalation? {
-        try Escalation.fetchOne(db, sql: "\(Escalation.selection) WHERE e.id = ?", arguments: [id])
+        try db.fetchOne(Escalation.self, sql: "\(Escalation.selection) WHERE e.id = ?", arguments: [id])
     }
 
     static func requireEscalation(_ db: Database, _ id: String) throws -> Escalation {
@@ -304,7 +309,7 @@ extension SQLiteStore {
         let id = context.ids.make("esc")
         let level = level ?? reason.defaultLevel
         let now = context.now.millisecondsSince1970
-        try db.execute(
+        try db.run(
             sql: """
                 INSERT INTO escalations (id, question_id, reason, level, state, note, created_by, created_at, updated_at)
                 VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?)
@@ -322,7 +327,7 @@ extension SQLiteStore {
     }
 
     static func recordChange(_ db: Database, _ id: String, _ kind: EscalationChange.Kind, at now: Date) throws {
-        try db.execute(
+        try db.run(
             sql: "INSERT INTO escalation_changes (escalation_id, kind, at) VALUES (?, ?, ?)",
             arguments: [id, kind.rawValue, now.millisecondsSince1970]
         )
@@ -337,7 +342,7 @@ extension SQLiteStore {
         let now = context.now
         let holder = question.holderId
         try endClaim(db, question.id, reason: end, at: now)
-        try db.execute(
+        try db.run(
             sql: """
                 UPDATE questions SET tier = 'staff', moved_to_staff_at = ?, updated_at = ?,
                 state = CASE WHEN state = 'claimed' THEN 'open' ELSE state END,
@@ -360,7 +365,7 @@ extension SQLiteStore {
     /// Starts (or restarts) a clock; with `onlyIfEnded`, a clock that is still running is left alone.
     static func startTimer(_ db: Database, _ questionId: String, _ timer: SLATimer, onlyIfEnded: Bool = false) throws {
         let guardClause = onlyIfEnded ? "WHERE sla_timers.ended_at IS NOT NULL" : ""
-        try db.execute(
+        try db.run(
             sql: """
                 INSERT INTO sla_timers (question_id, target, started_at, warn_at, due_at, next_check_at, status)
                 VALUES (?, ?, ?, ?, ?, ?, 'running')
@@ -383,7 +388,7 @@ extension SQLiteStore {
     )
         throws
     {
-        try db.execute(
+        try db.run(
             sql: """
                 UPDATE sla_timers SET status = CASE WHEN status = 'breached' THEN 'breached' ELSE ? END,
                 next_check_at = NULL, ended_at = ?
@@ -403,8 +408,9 @@ extension SQLiteStore {
     )
         throws -> Bool
     {
-        let lastReplier = try String.fetchOne(
-            db,
+        let lastReplier = try db.fetchOne(
+            String.self,
+
             sql: """
                 SELECT helper_id FROM messages WHERE question_id = ? AND author_kind = 'helper'
                 ORDER BY created_at DESC, rowid DESC LIMIT 1
@@ -412,9 +418,9 @@ extension SQLiteStore {
             arguments: [question.id]
         )
         let helperId = lastReplier ?? (resolver.role.answersQuestions ? resolver.id : nil)
-        let role = try helperId.flatMap { try String.fetchOne(db, sql: "SELECT role FROM helpers WHERE id = ?", arguments: [$0]) }
+        let role = try helperId.flatMap { try db.fetchOne(String.self, sql: "SELECT role FROM helpers WHERE id = ?", arguments: [$0]) }
         let tier: String? = role.map { $0 == Role.volunteer.rawValue ? Tier.volunteer.rawValue : Tier.staff.rawValue }
-        try db.execute(
+        try db.run(
             sql: """
                 INSERT INTO ratings (question_id, token_hash, token_expires_at, issued_at, helper_id, helper_tier)
                 VALUES (?, ?, ?, ?, ?, ?)

@@ -6,7 +6,7 @@ extension SQLiteStore: HelperRepository {
     public func insertHelper(_ helper: Helper) async throws {
         do {
             try await pool.write { db in
-                try db.execute(
+                try db.run(
                     sql: """
                         INSERT INTO helpers (\(Helper.columns))
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -26,25 +26,26 @@ extension SQLiteStore: HelperRepository {
 
     public func helper(id: String) async throws -> Helper? {
         try await pool.read { db in
-            try Helper.fetchOne(db, sql: "SELECT \(Helper.columns) FROM helpers WHERE id = ?", arguments: [id])
+            try db.fetchOne(Helper.self, sql: "SELECT \(Helper.columns) FROM helpers WHERE id = ?", arguments: [id])
         }
     }
 
     public func helper(handle: String) async throws -> Helper? {
         try await pool.read { db in
-            try Helper.fetchOne(db, sql: "SELECT \(Helper.columns) FROM helpers WHERE handle = ?", arguments: [handle])
+            try db.fetchOne(Helper.self, sql: "SELECT \(Helper.columns) FROM helpers WHERE handle = ?", arguments: [handle])
         }
     }
 
     public func helpers(role: Role?) async throws -> [Helper] {
         try await pool.read { db in
             if let role {
-                return try Helper.fetchAll(
-                    db, sql: "SELECT \(Helper.columns) FROM helpers WHERE role = ? ORDER BY handle",
+                return try db.fetchAll(
+                    Helper.self,
+                    sql: "SELECT \(Helper.columns) FROM helpers WHERE role = ? ORDER BY handle",
                     arguments: [role.rawValue]
                 )
             }
-            return try Helper.fetchAll(db, sql: "SELECT \(Helper.columns) FROM helpers ORDER BY handle")
+            return try db.fetchAll(Helper.self, sql: "SELECT \(Helper.columns) FROM helpers ORDER BY handle")
         }
     }
 
@@ -65,13 +66,14 @@ extension SQLiteStore: HelperRepository {
             set("presence", change.presence?.rawValue)
             set("active", change.active)
             arguments.append(id)
-            try db.execute(
+            try db.run(
                 sql: "UPDATE helpers SET \(assignments.joined(separator: ", ")) WHERE id = ?",
                 arguments: StatementArguments(arguments)
             )
             guard
-                let helper = try Helper.fetchOne(
-                    db, sql: "SELECT \(Helper.columns) FROM helpers WHERE id = ?", arguments: [id]
+                let helper = try db.fetchOne(
+                    Helper.self,
+                    sql: "SELECT \(Helper.columns) FROM helpers WHERE id = ?", arguments: [id]
                 )
             else { throw PatenError.notFound("helper", id: id) }
             return helper
@@ -79,7 +81,7 @@ extension SQLiteStore: HelperRepository {
     }
 
     public func helperCount() async throws -> Int {
-        try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM helpers") ?? 0 }
+        try await pool.read { db in try db.fetchOne(Int.self, sql: "SELECT COUNT(*) FROM helpers") ?? 0 }
     }
 }
 
@@ -89,7 +91,7 @@ extension SQLiteStore: TokenRepository {
 
     public func insertToken(_ token: AccessToken, secretHash: String) async throws {
         try await pool.write { db in
-            try db.execute(
+            try db.run(
                 sql: """
                     INSERT INTO access_tokens (id, helper_id, label, secret_hash, secret_prefix, created_at)
                     VALUES (?, ?, ?, ?, ?, ?)
@@ -105,16 +107,18 @@ extension SQLiteStore: TokenRepository {
     public func authenticate(secretHash: String, at now: Date) async throws -> (helper: Helper, token: AccessToken)? {
         let found = try await pool.read { db -> (Helper, AccessToken)? in
             guard
-                let token = try AccessToken.fetchOne(
-                    db,
+                let token = try db.fetchOne(
+                    AccessToken.self,
+
                     sql: """
                         SELECT \(AccessToken.columns) FROM access_tokens
                         WHERE secret_hash = ? AND revoked_at IS NULL
                         """,
                     arguments: [secretHash]
                 ),
-                let helper = try Helper.fetchOne(
-                    db, sql: "SELECT \(Helper.columns) FROM helpers WHERE id = ? AND active = 1",
+                let helper = try db.fetchOne(
+                    Helper.self,
+                    sql: "SELECT \(Helper.columns) FROM helpers WHERE id = ? AND active = 1",
                     arguments: [token.helperId]
                 )
             else { return nil }
@@ -124,7 +128,7 @@ extension SQLiteStore: TokenRepository {
         let nowMs = now.millisecondsSince1970
         if (token.lastUsedAt?.millisecondsSince1970 ?? 0) + Self.lastUsedResolution <= nowMs {
             try await pool.write { db in
-                try db.execute(sql: "UPDATE access_tokens SET last_used_at = ? WHERE id = ?", arguments: [nowMs, token.id])
+                try db.run(sql: "UPDATE access_tokens SET last_used_at = ? WHERE id = ?", arguments: [nowMs, token.id])
             }
         }
         return (helper, token)
@@ -133,8 +137,9 @@ extension SQLiteStore: TokenRepository {
     public func tokens(helperId: String?) async throws -> [AccessToken] {
         try await pool.read { db in
             if let helperId {
-                return try AccessToken.fetchAll(
-                    db,
+                return try db.fetchAll(
+                    AccessToken.self,
+
                     sql: """
                         SELECT \(AccessToken.columns) FROM access_tokens WHERE helper_id = ?
                         ORDER BY created_at DESC, id
@@ -142,29 +147,32 @@ extension SQLiteStore: TokenRepository {
                     arguments: [helperId]
                 )
             }
-            return try AccessToken.fetchAll(
-                db, sql: "SELECT \(AccessToken.columns) FROM access_tokens ORDER BY created_at DESC, id"
+            return try db.fetchAll(
+                AccessToken.self,
+                sql: "SELECT \(AccessToken.columns) FROM access_tokens ORDER BY created_at DESC, id"
             )
         }
     }
 
     public func token(id: String) async throws -> AccessToken? {
         try await pool.read { db in
-            try AccessToken.fetchOne(
-                db, sql: "SELECT \(AccessToken.columns) FROM access_tokens WHERE id = ?", arguments: [id]
+            try db.fetchOne(
+                AccessToken.self,
+                sql: "SELECT \(AccessToken.columns) FROM access_tokens WHERE id = ?", arguments: [id]
             )
         }
     }
 
     public func revokeToken(id: String, at now: Date) async throws -> AccessToken {
         try await pool.write { db in
-            try db.execute(
+            try db.run(
                 sql: "UPDATE access_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?",
                 arguments: [now.millisecondsSince1970, id]
             )
             guard
-                let token = try AccessToken.fetchOne(
-                    db, sql: "SELECT \(AccessToken.columns) FROM access_tokens WHERE id = ?", arguments: [id]
+                let token = try db.fetchOne(
+                    AccessToken.self,
+                    sql: "SELECT \(AccessToken.columns) FROM access_tokens WHERE id = ?", arguments: [id]
                 )
             else { throw PatenError.notFound("token", id: id) }
             return token

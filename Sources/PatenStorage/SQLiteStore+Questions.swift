@@ -10,7 +10,7 @@ extension SQLiteStore: QuestionRepository {
     {
         let question = draft.question
         try await pool.write { db in
-            try db.execute(
+            try db.run(
                 sql: """
                     INSERT INTO questions (\(Question.columns), priority_rank)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, NULL, NULL, NULL, ?, ?, ?, ?)
@@ -64,12 +64,14 @@ extension SQLiteStore: QuestionRepository {
     public func questionDetail(id: String) async throws -> QuestionDetail? {
         try await pool.read { db in
             guard let question = try Self.fetchQuestion(db, id) else { return nil }
-            let messages = try Message.fetchAll(
-                db, sql: "SELECT \(Message.columns) FROM messages WHERE question_id = ? ORDER BY created_at, rowid",
+            let messages = try db.fetchAll(
+                Message.self,
+                sql: "SELECT \(Message.columns) FROM messages WHERE question_id = ? ORDER BY created_at, rowid",
                 arguments: [id]
             )
-            let events = try QuestionEvent.fetchAll(
-                db, sql: "SELECT \(QuestionEvent.columns) FROM question_events WHERE question_id = ? ORDER BY seq",
+            let events = try db.fetchAll(
+                QuestionEvent.self,
+                sql: "SELECT \(QuestionEvent.columns) FROM question_events WHERE question_id = ? ORDER BY seq",
                 arguments: [id]
             )
             var named = Set(messages.compactMap(\.helperId) + events.compactMap(\.actorId))
@@ -101,8 +103,9 @@ extension SQLiteStore: QuestionRepository {
         arguments.append(filter.limit + 1)
         let bound = StatementArguments(arguments)
         let rows = try await pool.read { db in
-            try Question.fetchAll(
-                db,
+            try db.fetchAll(
+                Question.self,
+
                 sql: """
                     SELECT \(Question.columns) FROM questions \(whereClause)
                     ORDER BY created_at DESC, id DESC LIMIT ?
@@ -134,7 +137,7 @@ extension SQLiteStore: QuestionRepository {
             priority_rank DESC, created_at, id
             LIMIT ?
             """
-        return try await pool.read { db in try Question.fetchAll(db, sql: sql, arguments: bound) }
+        return try await pool.read { db in try db.fetchAll(Question.self, sql: sql, arguments: bound) }
     }
 
     public func claim(
@@ -148,8 +151,9 @@ extension SQLiteStore: QuestionRepository {
                 var question = try Self.requireQuestion(db, questionId)
                 try Self.endExpiredClaim(db, &question, context: context)
                 let live =
-                    try Int.fetchOne(
-                        db,
+                    try db.fetchOne(
+                        Int.self,
+
                         sql: "SELECT COUNT(*) FROM claims WHERE helper_id = ? AND ended_at IS NULL AND expires_at > ?",
                         arguments: [helper.id, now.millisecondsSince1970]
                     ) ?? 0
@@ -162,13 +166,13 @@ extension SQLiteStore: QuestionRepository {
                     // The holder claiming again renews the lease; no new claim, no new event.
                     try Self.renewLease(db, questionId, until: expires, at: now)
                 } else {
-                    try db.execute(
+                    try db.run(
                         sql: "INSERT INTO claims (id, question_id, helper_id, claimed_at, expires_at) VALUES (?, ?, ?, ?, ?)",
                         arguments: [
                             claimId, questionId, helper.id, now.millisecondsSince1970, expires.millisecondsSince1970,
                         ]
                     )
-                    try db.execute(
+                    try db.run(
                         sql: """
                             UPDATE questions SET state = 'claimed', holder_id = ?, lease_expires_at = ?, updated_at = ?
                             WHERE id = ? AND state = 'open'
@@ -201,7 +205,7 @@ extension SQLiteStore: QuestionRepository {
             try Self.endExpiredClaim(db, &question, context: context)
             try QuestionRules.checkRelease(question, by: actor, at: now)
             try Self.endClaim(db, questionId, reason: .released, at: now)
-            try db.execute(
+            try db.run(
                 sql: """
                     UPDATE questions SET state = 'open', holder_id = NULL, lease_expires_at = NULL, updated_at = ?
                     WHERE id = ?
@@ -228,8 +232,9 @@ extension SQLiteStore: QuestionRepository {
             )
             try Self.insertMessage(db, message)
             let isFirst = question.firstResponseAt == nil
-            let waiting = try Int64.fetchOne(
-                db, sql: "SELECT awaiting_reply_since FROM questions WHERE id = ?", arguments: [questionId]
+            let waiting = try db.fetchOne(
+                Int64.self,
+                sql: "SELECT awaiting_reply_since FROM questions WHERE id = ?", arguments: [questionId]
             )
             // The first reply answers the question; a later one answers the customer's latest follow-up, if any.
             let responseMs: Int64? =
@@ -238,7 +243,7 @@ extension SQLiteStore: QuestionRepository {
                 : waiting.map { now.millisecondsSince1970 - $0 }
             let nextMs: Int64 = isFirst ? 0 : responseMs ?? 0
             let countsAsNext = !isFirst && waiting != nil
-            try db.execute(
+            try db.run(
                 sql: """
                     UPDATE questions SET first_response_at = COALESCE(first_response_at, ?), updated_at = ?,
                     awaiting_reply_since = NULL,
@@ -286,7 +291,7 @@ extension SQLiteStore: QuestionRepository {
                 try Self.record(db, .reopened, questionId, actor: actor.id, at: now, ["reason": "customer_message"])
             }
             // The customer now waits for a reply: the next-response clock starts (staff tier) unless already running.
-            try db.execute(
+            try db.run(
                 sql: """
                     UPDATE questions SET updated_at = ?, awaiting_reply_since = COALESCE(awaiting_reply_since, ?)
                     WHERE id = ?
@@ -314,7 +319,7 @@ extension SQLiteStore: QuestionRepository {
             try Self.endExpiredClaim(db, &question, context: context)
             try QuestionRules.checkResolve(question, by: actor, at: now)
             try Self.endClaim(db, questionId, reason: .resolved, at: now)
-            try db.execute(
+            try db.run(
                 sql: """
                     UPDATE questions SET state = 'resolved', holder_id = NULL, lease_expires_at = NULL,
                     resolved_at = ?, resolved_by = ?, updated_at = ?, awaiting_reply_since = NULL
@@ -347,8 +352,9 @@ extension SQLiteStore: QuestionRepository {
     public func expireLeases(context: ChangeContext, limit: Int) async throws -> Int {
         let now = context.now
         return try await pool.write { db in
-            let due = try String.fetchAll(
-                db,
+            let due = try db.fetchAll(
+                String.self,
+
                 sql: """
                     SELECT id FROM questions WHERE state = 'claimed' AND lease_expires_at <= ?
                     ORDER BY lease_expires_at LIMIT ?
@@ -371,7 +377,7 @@ extension SQLiteStore: QuestionRepository {
 // Statements shared by the transactions above. Each runs inside the caller's transaction.
 extension SQLiteStore {
     static func fetchQuestion(_ db: Database, _ id: String) throws -> Question? {
-        try Question.fetchOne(db, sql: "SELECT \(Question.columns) FROM questions WHERE id = ?", arguments: [id])
+        try db.fetchOne(Question.self, sql: "SELECT \(Question.columns) FROM questions WHERE id = ?", arguments: [id])
     }
 
     static func requireQuestion(_ db: Database, _ id: String) throws -> Question {
@@ -385,7 +391,7 @@ extension SQLiteStore {
         let now = context.now
         guard question.state == .claimed, let expiry = question.leaseExpiresAt, expiry <= now else { return }
         try endClaim(db, question.id, reason: .expired, at: now)
-        try db.execute(
+        try db.run(
             sql: """
                 UPDATE questions SET state = 'open', holder_id = NULL, lease_expires_at = NULL, updated_at = ?,
                 claim_expiries = claim_expiries + 1
@@ -400,7 +406,7 @@ extension SQLiteStore {
         question.state = .open
         question.holderId = nil
         question.leaseExpiresAt = nil
-        let expiries = try Int.fetchOne(db, sql: "SELECT claim_expiries FROM questions WHERE id = ?", arguments: [question.id])
+        let expiries = try db.fetchOne(Int.self, sql: "SELECT claim_expiries FROM questions WHERE id = ?", arguments: [question.id])
         if (expiries ?? 0) >= 2 {
             try raiseEscalation(
                 db, question, .claimExpired, note: "Claimed twice and both leases ran out without a reply.", actor: nil,
@@ -410,25 +416,25 @@ extension SQLiteStore {
     }
 
     static func endClaim(_ db: Database, _ questionId: String, reason: ClaimEnd, at now: Date) throws {
-        try db.execute(
+        try db.run(
             sql: "UPDATE claims SET ended_at = ?, end_reason = ? WHERE question_id = ? AND ended_at IS NULL",
             arguments: [now.millisecondsSince1970, reason.rawValue, questionId]
         )
     }
 
     static func renewLease(_ db: Database, _ questionId: String, until expiry: Date, at now: Date) throws {
-        try db.execute(
+        try db.run(
             sql: "UPDATE claims SET expires_at = ? WHERE question_id = ? AND ended_at IS NULL",
             arguments: [expiry.millisecondsSince1970, questionId]
         )
-        try db.execute(
+        try db.run(
             sql: "UPDATE questions SET lease_expires_at = ?, updated_at = ? WHERE id = ?",
             arguments: [expiry.millisecondsSince1970, now.millisecondsSince1970, questionId]
         )
     }
 
     static func reopenRow(_ db: Database, _ questionId: String, at now: Date) throws {
-        try db.execute(
+        try db.run(
             sql: """
                 UPDATE questions SET state = 'open', resolved_at = NULL, resolved_by = NULL, updated_at = ?
                 WHERE id = ?
@@ -438,7 +444,7 @@ extension SQLiteStore {
     }
 
     static func insertMessage(_ db: Database, _ message: Message) throws {
-        try db.execute(
+        try db.run(
             sql: "INSERT INTO messages (\(Message.columns)) VALUES (?, ?, ?, ?, ?, ?)",
             arguments: [
                 message.id, message.questionId, message.authorKind.rawValue, message.helperId, message.body,
@@ -451,7 +457,7 @@ extension SQLiteStore {
         _ db: Database, _ type: QuestionEventType, _ questionId: String, actor: String?, at time: Date,
         _ data: [String: String]
     ) throws {
-        try db.execute(
+        try db.run(
             sql: "INSERT INTO question_events (question_id, type, actor_id, at, data) VALUES (?, ?, ?, ?, ?)",
             arguments: [questionId, type.rawValue, actor, time.millisecondsSince1970, StoredValue.json(data)]
         )
@@ -459,8 +465,9 @@ extension SQLiteStore {
 
     static func handles(_ db: Database, _ ids: [String]) throws -> [String: String] {
         guard !ids.isEmpty else { return [:] }
-        let rows = try Row.fetchAll(
-            db, sql: "SELECT id, handle FROM helpers WHERE id IN (\(placeholders(ids.count)))",
+        let rows = try db.fetchAll(
+            Row.self,
+            sql: "SELECT id, handle FROM helpers WHERE id IN (\(placeholders(ids.count)))",
             arguments: StatementArguments(ids)
         )
         return Dictionary(uniqueKeysWithValues: rows.map { ($0["id"], $0["handle"]) })

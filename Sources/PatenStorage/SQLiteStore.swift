@@ -16,7 +16,7 @@ public struct SQLiteStore: Sendable {
         configuration.busyMode = .timeout(10)
         configuration.foreignKeysEnabled = true
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.run(sql: "PRAGMA synchronous = NORMAL")
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
@@ -52,13 +52,13 @@ public struct SQLiteStore: Sendable {
     /// Runs a read-only SQL statement that returns one integer; for tests and diagnostics.
     public func count(_ sql: String, _ arguments: StatementArguments = []) async throws -> Int {
         try await pool.read { db in
-            try Int.fetchOne(db, sql: sql, arguments: arguments) ?? 0
+            try db.fetchOne(Int.self, sql: sql, arguments: arguments) ?? 0
         }
     }
 
     /// Checks the file with `PRAGMA integrity_check`; returns "ok" when sound.
     public func integrityCheck() async throws -> String {
-        try await pool.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "no answer" }
+        try await pool.read { db in try db.fetchOne(String.self, sql: "PRAGMA integrity_check") ?? "no answer" }
     }
 }
 

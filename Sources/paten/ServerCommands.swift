@@ -78,3 +78,49 @@ struct PolicyCommand: AsyncParsableCommand {
         }
     }
 }
+
+struct Worker: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run only the background work (lease expiry, escalation sweeper), no HTTP."
+    )
+
+    @OptionGroup var options: ServerOptions
+
+    func run() async throws {
+        try await runWorker(try await options.load())
+    }
+}
+
+struct DevCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dev", abstract: "Benchmark helpers: seed a database, time a sweep.", subcommands: [Seed.self, Sweep.self]
+    )
+
+    struct Seed: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write open questions straight into the database.")
+
+        @OptionGroup var options: ServerOptions
+        @Option(help: "How many open questions.") var questions: Int
+        @Option(name: .customLong("due-percent"), help: "Share whose peer window has run out.") var duePercent: Double = 1
+
+        func validate() throws {
+            guard questions > 0, (0...100).contains(duePercent) else {
+                throw ValidationError("--questions must be positive and --due-percent from 0 to 100.")
+            }
+        }
+
+        func run() async throws {
+            print(try await DevTools.seed(try await options.load(), count: questions, duePercent: duePercent))
+        }
+    }
+
+    struct Sweep: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run one escalation sweep pass and time it.")
+
+        @OptionGroup var options: ServerOptions
+
+        func run() async throws {
+            print(try await DevTools.sweepOnce(try await options.load()))
+        }
+    }
+}

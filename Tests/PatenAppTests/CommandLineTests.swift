@@ -106,3 +106,27 @@ struct ConfigurationTests {
         #expect(throws: PatenError.self) { try ClientCredentials.resolve(environment: ["XDG_CONFIG_HOME": home + "/none"]) }
     }
 }
+
+@Suite("Staff command-line parsing")
+struct StaffCommandLineTests {
+    @Test("escalate, escalations, ack and metrics parse their arguments")
+    func staffCommands() throws {
+        let escalate = try #require(
+            try Paten.parseAsRoot(["escalate", "q_1", "--note", "Tried APN reset", "--level", "2"]) as? Escalate
+        )
+        #expect(escalate.note == "Tried APN reset" && escalate.level == 2)
+        #expect(throws: (any Error).self) { try Paten.parseAsRoot(["escalate", "q_1"]) }
+        let watch = try #require(try Paten.parseAsRoot(["escalations", "--watch", "--state", "acknowledged"]) as? Escalations.List)
+        #expect(watch.watch && watch.state == .acknowledged)
+        let resolve = try #require(try Paten.parseAsRoot(["escalations", "resolve", "esc_1"]) as? Escalations.Resolve)
+        #expect(resolve.id == "esc_1")
+        #expect((try Paten.parseAsRoot(["ack", "esc_1"]) as? Ack)?.id == "esc_1")
+        let export = try #require(
+            try Paten.parseAsRoot(["metrics", "export", "--format", "csv", "--from", "2026-11-01", "-o", "out.csv"])
+                as? MetricsCommand.Export
+        )
+        #expect(export.output == "out.csv" && export.from == "2026-11-01")
+        let summary = try #require(try Paten.parseAsRoot(["metrics", "summary", "--group-by", "helper"]) as? MetricsCommand.Summary)
+        #expect(summary.groupBy == .helper)
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import Hummingbird
+import PatenCore
+import PatenHTTP
+import Prometheus
+
+/// `GET /metrics` in the Prometheus text format: queue depth per tier and unresolved escalations per level
+/// (counted at scrape time), plus whatever swift-metrics recorded into the same registry (first-response times,
+/// ratings, HTTP requests and latencies when the server bootstrapped the metrics system with it).
+public struct PrometheusEndpoint: Sendable {
+    let registry: PrometheusCollectorRegistry
+    let metrics: MetricsDesk
+    let escalations: EscalationDesk
+
+    /// Creates the endpoint over a registry.
+    public init(registry: PrometheusCollectorRegistry, metrics: MetricsDesk, escalations: EscalationDesk) {
+        self.registry = registry
+        self.metrics = metrics
+        self.escalations = escalations
+    }
+
+    /// Adds `GET /metrics` to the router's root.
+    public func addRoutes(to router: Router<PatenRequestContext>) {
+        router.get("metrics") { _, _ in
+            try await refresh()
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        }
+    }
+
+    /// Sets the gauges from the database.
+    func refresh() async throws {
+        let depth = try await metrics.queueDepth()
+        for tier in Tier.allCases {
+            registry.makeGauge(
+                name: "paten_queue_depth", labels: [("tier", tier.rawValue)], help: "Claimable questions by tier."
+            ).set(to: Double(depth[tier] ?? 0))
+        }
+        let open = try await escalations.unresolvedCounts()
+        for level in 1...2 {
+            registry.makeGauge(
+                name: "paten_open_escalations", labels: [("level", String(level))],
+                help: "Escalations not yet resolved, by level."
+            ).set(to: Double(open[level] ?? 0))
+        }
+    }
+}

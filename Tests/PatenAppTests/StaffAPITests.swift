@@ -1,0 +1,154 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import PatenApp
+import PatenCore
+import PatenTestSupport
+import Testing
+
+@Suite("Escalations, ratings and metrics over HTTP")
+struct StaffAPITests {
+    @Test("The live stream delivers a new escalation to a connected client, and resumes from Last-Event-ID")
+    func stream() async throws {
+        try await withTestEnvironment { env in
+            let staff = try await env.account("lead", .staff)
+            var logger = Logger(label: "paten-test")
+            logger.logLevel = .critical
+            let app = buildApplication(env.runtime, logger: logger)
+            try await app.test(.live) { client in
+                let port = try #require(client.port)
+                func open(lastEventID: String?) async throws -> HTTPClientResponse {
+                    var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/escalations/stream")
+                    request.headers.add(name: "Authorization", value: "Bearer \(staff.token)")
+                    if let lastEventID { request.headers.add(name: "Last-Event-ID", value: lastEventID) }
+                    return try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+                }
+                func firstEvent(_ response: HTTPClientResponse) async throws -> ServerSentEvent? {
+                    try await withThrowingTaskGroup(of: ServerSentEvent?.self) { group in
+                        group.addTask {
+                            var parser = ServerSentEventParser()
+                            for try await chunk in response.body {
+                                if let event = parser.feed(String(buffer: chunk)).first { return event }
+                            }
+                            return nil
+                        }
+                        group.addTask {
+                            try await Task.sleep(for: .seconds(10))
+                            return nil
+                        }
+                        let first = try await group.next() ?? nil
+                        group.cancelAll()
+                        return first
+                    }
+                }
+
+                let live = try await open(lastEventID: nil)
+                #expect(live.status == .ok)
+                #expect(live.headers.first(name: "Content-Type") == "text/event-stream")
+                let question = try await env.submit("My phone was stolen", by: staff.helper)
+                let event = try #require(try await firstEvent(live))
+                #expect(event.event == "escalation.created")
+                #expect(event.data.contains("\"reason\":\"critical_intake\""))
+                #expect(event.data.contains(question.id))
+
+                let resumed = try #require(try await firstEvent(try await open(lastEventID: "0")))
+                #expect(resumed.id == event.id)
+            }
+        }
+    }
+
+    @Test("Staff list, acknowledge and resolve escalations; volunteers are refused")
+    func escalationRoutes() async throws {
+        try await withAPI { env, client in
+            let staff = try await env.account("lead", .staff)
+            let volunteer = try await env.account("vol", .volunteer)
+            let question = try await env.submit("Fraud on my bill", by: staff.helper)
+            let list = try await client.call(.get, "/v1/escalations?state=open", token: staff.token)
+            let escalations = try #require(list.body["escalations"] as? [[String: Any]])
+            #expect(escalations.count == 1)
+            #expect(escalations.first?["question_id"] as? String == question.id)
+            let id = try #require(escalations.first?["id"] as? String)
+            #expect(try await client.call(.get, "/v1/escalations", token: volunteer.token).status == 403)
+            #expect(try await client.call(.get, "/v1/escalations?level=3x", token: staff.token).status == 400)
+            #expect(try await client.call(.post, "/v1/escalations/\(id)/acknowledge", token: staff.token).string("state") == "acknowledged")
+            #expect(try await client.call(.post, "/v1/escalations/\(id)/acknowledge", token: staff.token).status == 409)
+            #expect(try await client.call(.post, "/v1/escalations/\(id)/resolve", token: staff.token).string("state") == "resolved")
+            #expect(try await client.call(.post, "/v1/escalations/esc_nope/resolve", token: staff.token).status == 404)
+            #expect(try await client.call(.get, "/v1/escalations?state=open", token: staff.token).raw.contains(id) == false)
+        }
+    }
+
+    @Test("A rating link works without a login, once")
+    func ratingRoute() async throws {
+        try await withAPI { env, client in
+            let staff = try await env.account("lead", .staff)
+            let question = try await env.submit("Voicemail", by: staff.helper)
+            _ = try await env.desk.resolve(question.id, by: staff.helper)
+            let detail = try await env.desk.detail(id: question.id, for: staff.helper)
+            let url = try #require(detail.events.last?.data["rating_url"])
+            let path = String(url.dropFirst(env.runtime.configuration.externalURL.count))
+            #expect(try await client.call(.post, path, json: ["score": 9]).status == 422)
+            #expect(try await client.call(.post, path, json: ["score": "five"]).status == 400)
+            let rated = try await client.call(.post, path, json: ["score": 5, "comment": "Great"])
+            #expect(rated.status == 201)
+            #expect(rated.string("question_id") == question.id)
+            #expect(try await client.call(.post, path, json: ["score": 5]).status == 409)
+            #expect(try await client.call(.post, "/v1/ratings/rt_unknown", json: ["score": 5]).status == 404)
+        }
+    }
+
+    @Test("Summary and export for staff; 403 for volunteers; 400 for a bad period or format")
+    func metricsRoutes() async throws {
+        try await withAPI { env, client in
+            let staff = try await env.account("lead", .staff)
+            let volunteer = try await env.account("vol", .volunteer)
+            let question = try await env.submit("Roaming, \"Spain\"", customer: Customer(id: "c", name: "Zoë, Jr."), by: staff.helper)
+            env.clock.advance(by: 90)
+            _ = try await env.desk.reply(to: question.id, body: "Enable roaming", by: staff.helper)
+            _ = try await env.desk.resolve(question.id, by: staff.helper)
+            env.clock.advance(by: 1)
+
+            let summary = try await client.call(.get, "/v1/metrics/summary?group_by=topic", token: staff.token)
+            #expect(summary.status == 200)
+            let groups = try #require(summary.body["groups"] as? [[String: Any]])
+            #expect(groups.first?["key"] as? String == "roaming")
+            #expect((groups.first?["first_response"] as? [String: Any])?["median"] as? Double == 90)
+
+            let csv = try await client.call(.get, "/v1/metrics/export?format=csv", token: staff.token)
+            #expect(csv.status == 200)
+            #expect(csv.raw.hasPrefix("question_id,created_at,"))
+            #expect(csv.raw.contains("\"Zoë, Jr.\""))
+            #expect(csv.raw.contains(question.id))
+            let json = try await client.call(.get, "/v1/metrics/export?format=json", token: staff.token)
+            let rows = try #require(try JSONSerialization.jsonObject(with: Data(json.raw.utf8)) as? [[String: Any]])
+            #expect(rows.count == 1)
+            #expect(rows.first?["first_response_seconds"] as? Int == 90)
+
+            #expect(try await client.call(.get, "/v1/metrics/export", token: volunteer.token).status == 403)
+            #expect(try await client.call(.get, "/v1/metrics/summary", token: volunteer.token).status == 403)
+            #expect(try await client.call(.get, "/v1/metrics/export?format=xml", token: staff.token).status == 400)
+            #expect(try await client.call(.get, "/v1/metrics/summary?from=yesterday", token: staff.token).status == 400)
+            #expect(
+                try await client.call(.get, "/v1/metrics/summary?from=2026-02-01&to=2026-01-01", token: staff.token).errorCode
+                    == "invalid_period")
+            #expect(try await client.call(.get, "/v1/metrics/summary?group_by=planet", token: staff.token).status == 400)
+        }
+    }
+
+    @Test("/metrics speaks the Prometheus text format with queue depth and open escalations")
+    func prometheus() async throws {
+        try await withAPI { env, client in
+            let staff = try await env.account("lead", .staff)
+            _ = try await env.submit("Roaming", by: staff.helper)
+            _ = try await env.submit("Stolen phone", by: staff.helper)
+            let response = try await client.call(.get, "/metrics")
+            #expect(response.status == 200)
+            #expect(response.raw.contains("# TYPE paten_queue_depth gauge"))
+            #expect(response.raw.contains(#"paten_queue_depth{tier="volunteer"} 1"#))
+            #expect(response.raw.contains(#"paten_queue_depth{tier="staff"} 1"#))
+            #expect(response.raw.contains(#"paten_open_escalations{level="1"} 1"#))
+        }
+    }
+}
