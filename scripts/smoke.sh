@@ -46,7 +46,15 @@ status() { # status METHOD PATH TOKEN [BODY] -> HTTP status; body in $work/body
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 base="http://127.0.0.1:$port"
-"$bin" serve --port "$port" --data-dir "$work/data" --log-level warning 2>"$work/serve.log" &
+# A one-second peer window for low priority (via a policy copy) and a fast sweeper, so an escalation arrives within the test.
+python3 - "$work/policy.json" <<'PY'
+import json, sys
+policy = json.load(open("Config/policy.json"))
+policy["peer_window"]["low"] = "1s"
+json.dump(policy, open(sys.argv[1], "w"))
+PY
+PATEN_SWEEP_INTERVAL_MS=200 "$bin" serve --port "$port" --data-dir "$work/data" --policy "$work/policy.json" \
+    --log-level warning 2>"$work/serve.log" &
 server_pid=$!
 for _ in $(seq 1 100); do
     grep -q "paten listening" "$work/serve.log" 2>/dev/null && break
@@ -104,13 +112,47 @@ check "staff see the resolved state" resolved "$(status GET "/v1/questions/$ques
 check "the timeline has every step" "question.created question.routed question.claimed question.replied question.resolved" \
     "$(json timeline <"$work/body" | python3 -c 'import ast,sys; print(" ".join(e["type"] for e in ast.literal_eval(sys.stdin.read())))')"
 
+echo "escalations"
+"$bin" login --url "$base" --token "$staff" >/dev/null
+"$bin" escalations --watch --json >"$work/watch.out" 2>"$work/watch.err" &
+watch_pid=$!
+sleep 1
+check "staff submit a critical question" 201 "$(status POST /v1/questions "$staff" '{"subject":"Someone hacked my account","body":"They ordered a SIM swap","customer":{"id":"c-3","name":"Cy"}}')"
+critical=$(json id <"$work/body")
+check "it goes straight to staff" staff "$(json tier <"$work/body")"
+check "a low-priority peer question is submitted" 201 "$(status POST /v1/questions "$staff" '{"subject":"Hotspot keeps dropping","body":"Tethering stops after a minute","customer":{"id":"c-4","name":"Di"},"priority":"low"}')"
+peer=$(json id <"$work/body")
+for _ in $(seq 1 50); do
+    grep -q "peer_window_expired" "$work/watch.out" 2>/dev/null && grep -q "critical_intake" "$work/watch.out" && break
+    sleep 0.2
+done
+check "the watcher sees the critical escalation arrive" 1 "$(grep -c "\"question_id\":\"$critical\"" "$work/watch.out")"
+check "the short peer window moves the peer question to staff" 1 "$(grep -c "peer_window_expired" "$work/watch.out")"
+check "which is now staff tier" staff "$(status GET "/v1/questions/$peer" "$staff" >/dev/null; json question.tier <"$work/body")"
+escalation=$("$bin" escalations --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["escalations"][0]["id"])')
+check "ack" acknowledged "$("$bin" ack "$escalation" --json | json state)"
+check "resolve the escalation" resolved "$("$bin" escalations resolve "$escalation" --json | json state)"
+
+echo "ratings and metrics"
+check "staff reply to the peer question" 201 "$(status POST "/v1/questions/$peer/replies" "$staff" '{"body":"Turn off battery saver"}')"
+check "and resolve it" 200 "$(status POST "/v1/questions/$peer/resolve" "$staff")"
+rating_url=$(status GET "/v1/questions/$peer" "$staff" >/dev/null; python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print([e for e in d["timeline"] if e["type"]=="question.resolved"][-1]["data"]["rating_url"])' "$work/body")
+check "the customer rates through the link, no login" 201 "$(curl -s -o "$work/body" -w '%{http_code}' -X POST -H 'Content-Type: application/json' --data-binary '{"score":5,"comment":"Thanks, \"great\""}' "$rating_url")"
+"$bin" metrics export --format csv -o "$work/export.csv"
+check "the CSV export has a header and one row per question" 5 "$(python3 -c 'import csv,sys; print(len(list(csv.reader(open(sys.argv[1], newline="")))))' "$work/export.csv")"
+check "the rated question's comment survives CSV quoting" 'Thanks, "great"' "$(python3 -c 'import csv,sys; rows=list(csv.DictReader(open(sys.argv[1], newline=""))); print([r for r in rows if r["question_id"]==sys.argv[2]][0]["rating_comment"])' "$work/export.csv" "$peer")"
+check "metrics summary answers" all "$("$bin" metrics summary --json | json groups.0.key)"
+check "Prometheus metrics" 1 "$(curl -s "$base/metrics" | grep -c '^paten_queue_depth{tier="staff"}')"
+
 echo "shutdown"
 kill -TERM "$server_pid"
 exit_code=0
 for _ in $(seq 1 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.2; done
 if kill -0 "$server_pid" 2>/dev/null; then exit_code="still running"; else wait "$server_pid" || exit_code=$?; fi
 server_pid=""
-check "SIGTERM stops the server cleanly" 0 "$exit_code"
+check "SIGTERM stops the server cleanly, with a live stream open" 0 "$exit_code"
+for _ in $(seq 1 25); do kill -0 "$watch_pid" 2>/dev/null || break; sleep 0.2; done
+kill "$watch_pid" 2>/dev/null || true
 
 echo "smoke: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
