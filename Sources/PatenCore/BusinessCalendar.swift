@@ -24,6 +24,8 @@ public struct BusinessCalendar: Sendable, Equatable {
     public let holidays: Set<String>
     /// The Gregorian calendar in `timeZone`, made once: building one is costly and every computation needs it.
     let calendar: Calendar
+    /// Holidays as year * 10000 + month * 100 + day, for lookups without formatting dates.
+    let holidayNumbers: Set<Int>
 
     /// A calendar that is always open: business time equals calendar time.
     public static let alwaysOpen = BusinessCalendar(
@@ -40,6 +42,12 @@ public struct BusinessCalendar: Sendable, Equatable {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
         self.calendar = calendar
+        self.holidayNumbers = Set(
+            holidays.compactMap { day in
+                let parts = day.split(separator: "-").compactMap { Int($0) }
+                return parts.count == 3 ? parts[0] * 10000 + parts[1] * 100 + parts[2] : nil
+            }
+        )
     }
 
     /// The instant that lies `seconds` of opening time after `start`.
@@ -95,7 +103,7 @@ public struct BusinessCalendar: Sendable, Equatable {
     /// The opening intervals of a local day as instants.
     func openIntervals(on day: DateComponents) -> [DateInterval] {
         guard let year = day.year, let month = day.month, let dayOfMonth = day.day else { return [] }
-        if holidays.contains(String(format: "%04d-%02d-%02d", year, month, dayOfMonth)) { return [] }
+        if holidayNumbers.contains(year * 10000 + month * 100 + dayOfMonth) { return [] }
         let calendar = self.calendar
         guard let noon = calendar.date(from: DateComponents(year: year, month: month, day: dayOfMonth, hour: 12)) else {
             return []

@@ -104,7 +104,35 @@ enum StoredValue {
     static func json(_ value: some Encodable) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        // Encoding [String] or [String: String] cannot fail.
+        // Encoding [String] cannot fail.
         return (try? encoder.encode(value)).flatMap { String(data: $0, encoding: .utf8) } ?? "null"
+    }
+
+    /// A flat string map as a JSON object with sorted keys, written directly: event data is on every write path.
+    static func json(_ value: [String: String]) -> String {
+        var out = "{"
+        for (index, key) in value.keys.sorted().enumerated() {
+            if index > 0 { out += "," }
+            out += quoted(key) + ":" + quoted(value[key] ?? "")
+        }
+        return out + "}"
+    }
+
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
     }
 }
