@@ -35,9 +35,11 @@ public struct MetricsDesk: Sendable {
         -> [MetricsGroup]
     {
         try Self.requireStaff(viewer)
-        var rows: [QuestionMetrics] = []
-        try await forEachPage(from: from, to: to) { rows += $0 }
-        return calculator.summarize(rows, by: grouping)
+        var accumulator = MetricsAccumulator(calculator: calculator, grouping: grouping)
+        try await forEachPage(from: from, to: to) { page in
+            for row in page { accumulator.add(row) }
+        }
+        return accumulator.groups()
     }
 
     /// Calls `body` with each page of questions created in the period, oldest first; memory stays at one page.

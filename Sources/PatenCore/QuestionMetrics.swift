@@ -165,33 +165,82 @@ public struct MetricsCalculator: Sendable {
 
     /// Summary figures per group, ordered by key.
     public func summarize(_ rows: [QuestionMetrics], by grouping: MetricsGrouping) -> [MetricsGroup] {
-        Dictionary(grouping: rows) { key($0, by: grouping) }
-            .map { key, rows in group(key, rows) }
-            .sorted { $0.key < $1.key }
+        var accumulator = MetricsAccumulator(calculator: self, grouping: grouping)
+        for row in rows { accumulator.add(row) }
+        return accumulator.groups()
+    }
+}
+
+/// Builds a summary one row at a time, keeping only counters and the duration samples the medians need, so a
+/// summary of a million questions holds a few numbers per question rather than the rows.
+public struct MetricsAccumulator: Sendable {
+    struct Group: Sendable {
+        var questions = 0
+        var resolved = 0
+        var escalated = 0
+        var firstResponse: [Double] = []
+        var firstResponseBusiness: [Double] = []
+        var nextResponse: [Double] = []
+        var resolution: [Double] = []
+        var resolutionBusiness: [Double] = []
+        var targetsMet = 0
+        var targetsMeasured = 0
+        var resolvedByPeers = 0
+        var scores: [Int] = []
     }
 
-    func group(_ key: String, _ rows: [QuestionMetrics]) -> MetricsGroup {
-        let resolved = rows.filter { $0.state == .resolved }
-        let scores = rows.compactMap(\.ratingScore)
-        let firstClocks = rows.compactMap { $0.clocks[SLATarget.firstResponse.rawValue] }
-            .filter { $0 == .met || $0 == .breached }
+    let calculator: MetricsCalculator
+    let grouping: MetricsGrouping
+    var byKey: [String: Group] = [:]
+
+    /// Creates an empty accumulator.
+    public init(calculator: MetricsCalculator, grouping: MetricsGrouping) {
+        self.calculator = calculator
+        self.grouping = grouping
+    }
+
+    /// Adds one question.
+    public mutating func add(_ row: QuestionMetrics) {
+        let key = calculator.key(row, by: grouping)
+        var group = byKey[key] ?? Group()
+        group.questions += 1
+        if row.state == .resolved { group.resolved += 1 }
+        if row.escalated { group.escalated += 1 }
+        if let value = row.firstResponseSeconds { group.firstResponse.append(value) }
+        if let value = calculator.firstResponseBusinessSeconds(row) { group.firstResponseBusiness.append(value) }
+        if let value = row.nextResponseMeanSeconds { group.nextResponse.append(value) }
+        if let value = row.resolutionSeconds { group.resolution.append(value) }
+        if let value = calculator.resolutionBusinessSeconds(row) { group.resolutionBusiness.append(value) }
+        switch row.clocks[SLATarget.firstResponse.rawValue] {
+        case .met:
+            group.targetsMet += 1
+            group.targetsMeasured += 1
+        case .breached: group.targetsMeasured += 1
+        default: break
+        }
+        if row.resolvedByPeers { group.resolvedByPeers += 1 }
+        if let score = row.ratingScore { group.scores.append(score) }
+        byKey[key] = group
+    }
+
+    /// The figures per group, ordered by key.
+    public func groups() -> [MetricsGroup] {
         func share(_ part: Int, _ whole: Int) -> Double? { whole == 0 ? nil : Double(part) / Double(whole) }
-        return MetricsGroup(
-            key: key, questions: rows.count, resolved: resolved.count, escalated: rows.filter(\.escalated).count,
-            firstResponse: DurationStats(rows.compactMap(\.firstResponseSeconds)),
-            firstResponseBusiness: DurationStats(rows.compactMap(firstResponseBusinessSeconds)),
-            nextResponse: DurationStats(rows.compactMap(\.nextResponseMeanSeconds)),
-            resolution: DurationStats(rows.compactMap(\.resolutionSeconds)),
-            resolutionBusiness: DurationStats(rows.compactMap(resolutionBusinessSeconds)),
-            firstResponseTargetsMet: firstClocks.filter { $0 == .met }.count,
-            firstResponseTargetsMeasured: firstClocks.count,
-            peerShare: share(resolved.filter(\.resolvedByPeers).count, resolved.count),
-            escalationRate: share(rows.filter(\.escalated).count, rows.count),
-            ratings: scores.count,
-            csat: share(scores.filter { $0 >= 4 }.count, scores.count),
-            meanScore: scores.isEmpty ? nil : Double(scores.reduce(0, +)) / Double(scores.count),
-            ratingResponseRate: share(scores.count, resolved.count)
-        )
+        return byKey.sorted { $0.key < $1.key }.map { key, group in
+            MetricsGroup(
+                key: key, questions: group.questions, resolved: group.resolved, escalated: group.escalated,
+                firstResponse: DurationStats(group.firstResponse),
+                firstResponseBusiness: DurationStats(group.firstResponseBusiness),
+                nextResponse: DurationStats(group.nextResponse), resolution: DurationStats(group.resolution),
+                resolutionBusiness: DurationStats(group.resolutionBusiness), firstResponseTargetsMet: group.targetsMet,
+                firstResponseTargetsMeasured: group.targetsMeasured,
+                peerShare: share(group.resolvedByPeers, group.resolved),
+                escalationRate: share(group.escalated, group.questions), ratings: group.scores.count,
+                csat: share(group.scores.filter { $0 >= 4 }.count, group.scores.count),
+                meanScore: group.scores.isEmpty ? nil : Double(group.scores.reduce(0, +)) / Double(group.scores.count),
+                ratingResponseRate: share(group.scores.count, group.resolved)
+            )
+        }
     }
 }
 

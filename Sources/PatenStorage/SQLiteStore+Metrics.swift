@@ -7,9 +7,9 @@ extension SQLiteStore: MetricsRepository {
         var arguments: [(any DatabaseValueConvertible)?] = [from.millisecondsSince1970, to.millisecondsSince1970]
         var cursorClause = ""
         if let after {
-            cursorClause = "AND (q.created_at > ? OR (q.created_at = ? AND q.id > ?))"
-            let ms = after.createdAt.millisecondsSince1970
-            arguments += [ms, ms, after.id]
+            // A row-value comparison lets the index seek straight to the page instead of rescanning from the start.
+            cursorClause = "AND (q.created_at, q.id) > (?, ?)"
+            arguments += [after.createdAt.millisecondsSince1970, after.id]
         }
         arguments.append(limit)
         let bound = StatementArguments(arguments)

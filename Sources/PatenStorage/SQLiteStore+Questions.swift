@@ -96,8 +96,8 @@ extension SQLiteStore: QuestionRepository {
         if let holder = filter.holderId { add("holder_id = ?", holder) }
         if let channel = filter.channel { add("channel = ?", channel) }
         if let after = filter.after {
-            let ms = after.createdAt.millisecondsSince1970
-            add("(created_at < ? OR (created_at = ? AND id < ?))", ms, ms, after.id)
+            // A row-value comparison lets the index seek straight to the page.
+            add("(created_at, id) < (?, ?)", after.createdAt.millisecondsSince1970, after.id)
         }
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         arguments.append(filter.limit + 1)
