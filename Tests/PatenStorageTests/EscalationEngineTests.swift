@@ -122,6 +122,28 @@ struct EscalationEngineTests {
         }
     }
 
+    @Test("A customer follow-up on an answered staff question starts the next-response clock; a reply meets it")
+    func nextResponse() async throws {
+        try await withTestEnvironment { env in
+            let staff = try await env.account("lead", .staff).helper
+            let bridge = try await env.account("bridge", .integration).helper
+            let question = try await env.submit("Refund", body: "charged twice", by: bridge)
+            _ = try await env.desk.reply(to: question.id, body: "Looking into it", by: staff)
+            env.clock.advance(by: 60)
+            _ = try await env.desk.addCustomerMessage(to: question.id, body: "Any news?", by: bridge)
+            #expect(try await env.store.count("SELECT COUNT(*) FROM sla_timers WHERE question_id = ? AND target = 'next_response' AND status = 'running'", [question.id]) == 1)
+            env.clock.advance(by: 120)
+            let (_, _) = try await env.desk.reply(to: question.id, body: "Refunded", by: staff)
+            #expect(try await env.store.count("SELECT COUNT(*) FROM sla_timers WHERE question_id = ? AND target = 'next_response' AND status = 'met'", [question.id]) == 1)
+            let row = try #require(
+                try await env.runtime.metrics.summary(
+                    from: question.createdAt, to: env.clock.now().addingTimeInterval(1), by: .all, for: staff
+                ).first
+            )
+            #expect(row.nextResponse.median == 120)
+        }
+    }
+
     @Test("A volunteer hands off with a note; staff escalate by hand at level 2; repeats are 409")
     func handoffAndManual() async throws {
         try await withTestEnvironment { env in
