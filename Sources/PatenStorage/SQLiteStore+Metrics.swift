@@ -15,20 +15,13 @@ extension SQLiteStore: MetricsRepository {
         let bound = StatementArguments(arguments)
         let cursorCondition = cursorClause
         return try await pool.read { db in
-            try db.fetchAll(
+            let rows = try db.fetchAll(
                 Row.self,
-
                 sql: """
                     SELECT q.id, q.created_at, q.channel, q.topic, q.language, q.priority, q.tier, q.state,
                     q.customer_name, q.moved_to_staff_at, q.first_response_at, q.next_response_count,
-                    q.next_response_total_ms, q.next_response_max_ms, q.resolved_at, resolver.handle AS resolver_handle,
-                    q.staff_replies, q.volunteer_replies,
-                    (SELECT group_concat(reason, ' ') FROM
-                        (SELECT reason FROM escalations e WHERE e.question_id = q.id ORDER BY e.created_at, e.id))
-                        AS reasons,
-                    (SELECT group_concat(target || '=' || status, ' ') FROM sla_timers t WHERE t.question_id = q.id)
-                        AS clocks,
-                    r.score, r.comment, rated.handle AS rated_handle, r.helper_tier
+                    q.next_response_total_ms, q.next_response_max_ms, q.resolved_at, resolver.handle,
+                    q.staff_replies, q.volunteer_replies, r.score, r.comment, rated.handle, r.helper_tier
                     FROM questions q
                     LEFT JOIN helpers resolver ON resolver.id = q.resolved_by
                     LEFT JOIN ratings r ON r.question_id = q.id AND r.score IS NOT NULL
@@ -37,7 +30,30 @@ extension SQLiteStore: MetricsRepository {
                     ORDER BY q.created_at, q.id LIMIT ?
                     """,
                 arguments: bound
-            ).map(Self.metrics)
+            )
+            guard !rows.isEmpty else { return [] }
+            // Escalation reasons and clock outcomes for the whole page, one query each.
+            let ids: [String] = rows.map { $0[0] }
+            let inList = placeholders(ids.count)
+            var reasons: [String: [String]] = [:]
+            for row in try db.fetchAll(
+                Row.self,
+                sql: "SELECT question_id, reason FROM escalations WHERE question_id IN (\(inList)) ORDER BY created_at, id",
+                arguments: StatementArguments(ids)
+            ) {
+                reasons[row[0], default: []].append(row[1])
+            }
+            var clocks: [String: [String: SLAStatus]] = [:]
+            for row in try db.fetchAll(
+                Row.self, sql: "SELECT question_id, target, status FROM sla_timers WHERE question_id IN (\(inList))",
+                arguments: StatementArguments(ids)
+            ) {
+                if let status = SLAStatus(rawValue: row[2]) { clocks[row[0], default: [:]][row[1]] = status }
+            }
+            return try rows.map { row in
+                let id: String = row[0]
+                return try Self.metrics(row, reasons: reasons[id] ?? [], clocks: clocks[id] ?? [:])
+            }
         }
     }
 
@@ -61,25 +77,18 @@ extension SQLiteStore: MetricsRepository {
         }
     }
 
-    static func metrics(_ row: Row) throws -> QuestionMetrics {
-        let clocks = ((row["clocks"] as String?) ?? "").split(separator: " ").reduce(into: [String: SLAStatus]()) {
-            clocks, pair in
-            let parts = pair.split(separator: "=")
-            if parts.count == 2, let status = SLAStatus(rawValue: String(parts[1])) { clocks[String(parts[0])] = status }
-        }
-        return QuestionMetrics(
-            id: row["id"], createdAt: Date(millisecondsSince1970: row["created_at"]), channel: row["channel"],
-            topic: row["topic"], language: row["language"], priority: try StoredValue.decode(Priority.self, row["priority"]),
-            tier: try StoredValue.decode(Tier.self, row["tier"]),
-            state: try StoredValue.decode(QuestionState.self, row["state"]), customerName: row["customer_name"],
-            movedToStaffAt: StoredValue.date(row["moved_to_staff_at"]),
-            firstResponseAt: StoredValue.date(row["first_response_at"]), nextResponseCount: row["next_response_count"],
-            nextResponseTotalMs: row["next_response_total_ms"], nextResponseMaxMs: row["next_response_max_ms"],
-            resolvedAt: StoredValue.date(row["resolved_at"]), resolverHandle: row["resolver_handle"],
-            staffReplies: row["staff_replies"], volunteerReplies: row["volunteer_replies"],
-            escalationReasons: ((row["reasons"] as String?) ?? "").split(separator: " ").map(String.init),
-            clocks: clocks, ratingScore: row["score"], ratingComment: row["comment"], ratedHelperHandle: row["rated_handle"],
-            ratedHelperTier: (row["helper_tier"] as String?).flatMap(Tier.init(rawValue:))
+    /// A page row, read by position (the order of the SELECT above): faster than by name on a million rows.
+    static func metrics(_ row: Row, reasons: [String], clocks: [String: SLAStatus]) throws -> QuestionMetrics {
+        QuestionMetrics(
+            id: row[0], createdAt: Date(millisecondsSince1970: row[1]), channel: row[2], topic: row[3], language: row[4],
+            priority: try StoredValue.decode(Priority.self, row[5]), tier: try StoredValue.decode(Tier.self, row[6]),
+            state: try StoredValue.decode(QuestionState.self, row[7]), customerName: row[8],
+            movedToStaffAt: StoredValue.date(row[9]), firstResponseAt: StoredValue.date(row[10]),
+            nextResponseCount: row[11], nextResponseTotalMs: row[12], nextResponseMaxMs: row[13],
+            resolvedAt: StoredValue.date(row[14]), resolverHandle: row[15], staffReplies: row[16],
+            volunteerReplies: row[17], escalationReasons: reasons, clocks: clocks, ratingScore: row[18],
+            ratingComment: row[19], ratedHelperHandle: row[20],
+            ratedHelperTier: (row[21] as String?).flatMap(Tier.init(rawValue:))
         )
     }
 }

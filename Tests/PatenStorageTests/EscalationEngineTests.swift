@@ -131,10 +131,16 @@ struct EscalationEngineTests {
             _ = try await env.desk.reply(to: question.id, body: "Looking into it", by: staff)
             env.clock.advance(by: 60)
             _ = try await env.desk.addCustomerMessage(to: question.id, body: "Any news?", by: bridge)
-            #expect(try await env.store.count("SELECT COUNT(*) FROM sla_timers WHERE question_id = ? AND target = 'next_response' AND status = 'running'", [question.id]) == 1)
+            #expect(
+                try await env.store.count(
+                    "SELECT COUNT(*) FROM sla_timers WHERE question_id = ? AND target = 'next_response' AND status = 'running'",
+                    [question.id]) == 1)
             env.clock.advance(by: 120)
             let (_, _) = try await env.desk.reply(to: question.id, body: "Refunded", by: staff)
-            #expect(try await env.store.count("SELECT COUNT(*) FROM sla_timers WHERE question_id = ? AND target = 'next_response' AND status = 'met'", [question.id]) == 1)
+            #expect(
+                try await env.store.count(
+                    "SELECT COUNT(*) FROM sla_timers WHERE question_id = ? AND target = 'next_response' AND status = 'met'", [question.id])
+                    == 1)
             let row = try #require(
                 try await env.runtime.metrics.summary(
                     from: question.createdAt, to: env.clock.now().addingTimeInterval(1), by: .all, for: staff
