@@ -40,6 +40,14 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "PatenWebhooks",
+            dependencies: [
+                "PatenCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "PatenHTTP",
             dependencies: [
                 "PatenCore",
@@ -85,6 +93,10 @@ let package = Package(
         .testTarget(
             name: "PatenCoreTests",
             dependencies: ["PatenCore", "PatenTestSupport"]
+        ),
+        .testTarget(
+            name: "PatenWebhooksTests",
+            dependencies: ["PatenCore", "PatenWebhooks"]
         ),
         .testTarget(
             name: "PatenStorageTests",
