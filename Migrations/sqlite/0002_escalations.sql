@@ -72,3 +72,5 @@ ALTER TABLE questions ADD COLUMN next_response_max_ms BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE questions ADD COLUMN staff_replies INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE questions ADD COLUMN volunteer_replies INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE questions ADD COLUMN claim_expiries INTEGER NOT NULL DEFAULT 0;
+-- The next-response clock restarts with each follow-up; its breaches are counted so none is forgotten.
+ALTER TABLE questions ADD COLUMN next_response_breaches INTEGER NOT NULL DEFAULT 0;

@@ -100,10 +100,10 @@ public struct PatenClient: Sendable {
                 let response = try await open(.GET, "/v1/escalations/stream", headers: headers, timeout: .hours(24 * 365))
                 var parser = ServerSentEventParser()
                 for try await chunk in response.body {
-                    for event in parser.feed(String(decoding: chunk.readableBytesView, as: UTF8.self)) {
-                        if let id = event.id { lastEventID = id }
-                        try await onEvent(event)
-                    }
+                    let events = parser.feed(chunk.readableBytesView)
+                    // The stream's opening block carries the resume point even before the first event.
+                    if let id = parser.lastEventID { lastEventID = id }
+                    for event in events { try await onEvent(event) }
                 }
             } catch let error as PatenError where error.kind != .unavailable {
                 throw error

@@ -103,9 +103,10 @@ extension Duration {
 }
 
 extension Date {
-    /// Whole milliseconds since 1970, the unit every time is stored in; clamped to the years 0001 to 9999.
+    /// Whole milliseconds since 1970 (nearest), the unit every time is stored in; clamped to the years 0001 to 9999.
     public var millisecondsSince1970: Int64 {
-        let ms = (timeIntervalSince1970 * 1000).rounded(.down)
+        // Nearest, not down: a date made from whole milliseconds may sit a hair below them in binary.
+        let ms = (timeIntervalSince1970 * 1000).rounded()
         return Int64(exactly: min(max(ms, -62_135_596_800_000), 253_402_300_799_999)) ?? 0
     }
 

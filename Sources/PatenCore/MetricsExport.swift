@@ -69,13 +69,19 @@ public struct MetricsExport: Sendable {
         values.map { value in
             let text: String
             switch value {
-            case .text(let string): text = string
+            case .text(let string):
+                // A cell starting with =, +, - or @ would run as a formula in a spreadsheet; a leading quote keeps it
+                // text (OWASP's advice for CSV exports).
+                text = string.first.map { "=+-@".contains($0) } == true ? "'" + string : string
             case .number(let number): text = Self.number(number)
             case .integer(let integer): text = String(integer)
             case .flag(let flag): text = flag ? "true" : "false"
             case .empty: text = ""
             }
-            guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\r" || $0 == "\n" }) else { return text }
+            // Scalars, not Characters: "\r\n" is one Character that equals neither "\r" nor "\n".
+            guard text.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\r" || $0 == "\n" }) else {
+                return text
+            }
             return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         }.joined(separator: ",") + "\r\n"
     }

@@ -216,7 +216,9 @@ public struct SupportDesk: Sendable {
             actor.role == .volunteer ? chosen == 1 : (1...2).contains(chosen), "invalid_level",
             actor.role == .volunteer ? "Volunteers hand off at level 1." : "level must be 1 (staff queue) or 2 (staff lead)."
         )
-        return try await questions.escalate(questionId: id, by: actor, level: chosen, note: text, context: context())
+        var escalation = try await questions.escalate(questionId: id, by: actor, level: chosen, note: text, context: context())
+        if actor.role == .volunteer { escalation.questionSubject = masker.mask(escalation.questionSubject) }
+        return escalation
     }
 
     /// Records a customer's rating from a rating link.

@@ -36,7 +36,7 @@ public enum APICoding {
 
     /// A time as RFC 3339 in UTC with milliseconds, such as `2026-11-23T07:41:56.123Z`.
     public static func format(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+        RFC3339.format(date)
     }
 
     /// Reads an RFC 3339 time, with or without fractional seconds.

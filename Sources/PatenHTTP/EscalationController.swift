@@ -54,6 +54,9 @@ public struct EscalationController: Sendable {
     @Sendable func list(_ request: Request, context: PatenRequestContext) async throws -> EscalationListResource {
         let viewer = try context.requireIdentity()
         let level = try request.query("level", default: 0)
+        guard [0, 1, 2].contains(level) else {
+            throw PatenError.malformed("invalid_query", "Query parameter 'level' must be 1 or 2.")
+        }
         let minimumAge = try request.query("min_age", default: -1)
         let filter = EscalationFilter(
             state: try request.query("state", as: EscalationState.self), level: level == 0 ? nil : level,
@@ -89,8 +92,9 @@ public struct EscalationController: Sendable {
         return Response(
             status: .ok, headers: headers,
             body: ResponseBody { writer in
-                // A comment first, so clients and proxies see the stream open at once.
-                try await writer.write(ByteBuffer(string: ": connected\n\n"))
+                // The resume point first (an id with no data moves a client's Last-Event-ID without an event), so a
+                // client that drops before any event resumes here rather than at whatever is latest then.
+                try await writer.write(ByteBuffer(string: "id: \(first)\n\n: connected\n\n"))
                 var start = first
                 var sinceBeat = Duration.zero
                 // The stream ends when the client goes away or the server shuts down gracefully; an open stream

@@ -206,6 +206,12 @@ extension SQLiteStore {
                             """,
                         arguments: [question.id, target.rawValue]
                     )
+                    if target == .nextResponse {
+                        try db.run(
+                            sql: "UPDATE questions SET next_response_breaches = next_response_breaches + 1 WHERE id = ?",
+                            arguments: [question.id]
+                        )
+                    }
                     try Self.record(
                         db, .slaBreached, question.id, actor: nil, at: now,
                         ["target": target.rawValue, "due_at": String(dueAt.millisecondsSince1970)]
@@ -356,6 +362,14 @@ extension SQLiteStore {
             priority: question.priority, at: now, alreadyAnswered: question.firstResponseAt != nil
         )
         for timer in timers { try startTimer(db, question.id, timer) }
+        let waiting = try db.fetchOne(
+            Int64.self, sql: "SELECT awaiting_reply_since FROM questions WHERE id = ?", arguments: [question.id]
+        )
+        if waiting != nil, question.firstResponseAt != nil,
+            let timer = context.planner.staffTimer(.nextResponse, priority: question.priority, from: now)
+        {
+            try startTimer(db, question.id, timer)
+        }
         question = try requireQuestion(db, question.id)
         var data = ["tier": "staff", "reason": end == .handoff ? "handoff" : "moved"]
         data["former_holder_id"] = holder

@@ -21,7 +21,8 @@ extension SQLiteStore: MetricsRepository {
                     SELECT q.id, q.created_at, q.channel, q.topic, q.language, q.priority, q.tier, q.state,
                     q.customer_name, q.moved_to_staff_at, q.first_response_at, q.next_response_count,
                     q.next_response_total_ms, q.next_response_max_ms, q.resolved_at, resolver.handle,
-                    q.staff_replies, q.volunteer_replies, r.score, r.comment, rated.handle, r.helper_tier
+                    q.staff_replies, q.volunteer_replies, r.score, r.comment, rated.handle, r.helper_tier,
+                    q.next_response_breaches
                     FROM questions q
                     LEFT JOIN helpers resolver ON resolver.id = q.resolved_by
                     LEFT JOIN ratings r ON r.question_id = q.id AND r.score IS NOT NULL
@@ -52,7 +53,10 @@ extension SQLiteStore: MetricsRepository {
             }
             return try rows.map { row in
                 let id: String = row[0]
-                return try Self.metrics(row, reasons: reasons[id] ?? [], clocks: clocks[id] ?? [:])
+                var questionClocks = clocks[id] ?? [:]
+                // A next-response clock restarts with each follow-up; any breach on the way stays the outcome.
+                if (row[22] as Int? ?? 0) > 0 { questionClocks[SLATarget.nextResponse.rawValue] = .breached }
+                return try Self.metrics(row, reasons: reasons[id] ?? [], clocks: questionClocks)
             }
         }
     }

@@ -287,7 +287,7 @@ extension SQLiteStore: QuestionRepository {
             )
             try Self.insertMessage(db, message)
             if question.state == .resolved {
-                try Self.reopenRow(db, questionId, at: now)
+                try Self.reopenRow(db, question, context: context)
                 try Self.record(db, .reopened, questionId, actor: actor.id, at: now, ["reason": "customer_message"])
             }
             // The customer now waits for a reply: the next-response clock starts (staff tier) unless already running.
@@ -343,7 +343,7 @@ extension SQLiteStore: QuestionRepository {
         return try await pool.write { db in
             let question = try Self.requireQuestion(db, questionId)
             try QuestionRules.checkReopen(question, by: actor)
-            try Self.reopenRow(db, questionId, at: now)
+            try Self.reopenRow(db, question, context: context)
             try Self.record(db, .reopened, questionId, actor: actor.id, at: now, ["reason": "requested"])
             return try Self.requireQuestion(db, questionId)
         }
@@ -390,14 +390,25 @@ extension SQLiteStore {
     static func endExpiredClaim(_ db: Database, _ question: inout Question, context: ChangeContext) throws {
         let now = context.now
         guard question.state == .claimed, let expiry = question.leaseExpiresAt, expiry <= now else { return }
+        // Only a lease that ran out with no reply from its holder counts towards the claim_expired escalation.
+        let repliedDuringClaim =
+            try db.fetchOne(
+                Int.self,
+                sql: """
+                    SELECT COUNT(*) FROM messages m JOIN claims c ON c.question_id = m.question_id
+                    WHERE c.question_id = ? AND c.ended_at IS NULL AND m.helper_id = c.helper_id
+                    AND m.created_at >= c.claimed_at
+                    """,
+                arguments: [question.id]
+            ) ?? 0
         try endClaim(db, question.id, reason: .expired, at: now)
         try db.run(
             sql: """
                 UPDATE questions SET state = 'open', holder_id = NULL, lease_expires_at = NULL, updated_at = ?,
-                claim_expiries = claim_expiries + 1
+                claim_expiries = claim_expiries + ?
                 WHERE id = ?
                 """,
-            arguments: [now.millisecondsSince1970, question.id]
+            arguments: [now.millisecondsSince1970, repliedDuringClaim == 0 ? 1 : 0, question.id]
         )
         try record(
             db, .claimExpired, question.id, actor: nil, at: now,
@@ -407,7 +418,7 @@ extension SQLiteStore {
         question.holderId = nil
         question.leaseExpiresAt = nil
         let expiries = try db.fetchOne(Int.self, sql: "SELECT claim_expiries FROM questions WHERE id = ?", arguments: [question.id])
-        if (expiries ?? 0) >= 2 {
+        if repliedDuringClaim == 0 && (expiries ?? 0) >= 2 {
             try raiseEscalation(
                 db, question, .claimExpired, note: "Claimed twice and both leases ran out without a reply.", actor: nil,
                 context: context
@@ -433,14 +444,28 @@ extension SQLiteStore {
         )
     }
 
-    static func reopenRow(_ db: Database, _ questionId: String, at now: Date) throws {
+    /// Reopens a resolved question and starts its clocks again: the peer window for an unanswered volunteer-tier
+    /// question, the staff first-response (if unanswered) and resolution clocks for a staff-tier one.
+    static func reopenRow(_ db: Database, _ question: Question, context: ChangeContext) throws {
+        let now = context.now
         try db.run(
             sql: """
                 UPDATE questions SET state = 'open', resolved_at = NULL, resolved_by = NULL, updated_at = ?
                 WHERE id = ?
                 """,
-            arguments: [now.millisecondsSince1970, questionId]
+            arguments: [now.millisecondsSince1970, question.id]
         )
+        switch question.tier {
+        case .volunteer where question.firstResponseAt == nil:
+            try startTimer(db, question.id, context.planner.peerWindow(priority: question.priority, from: now))
+        case .volunteer:
+            break
+        case .staff:
+            let timers = context.planner.staffArrival(
+                priority: question.priority, at: now, alreadyAnswered: question.firstResponseAt != nil
+            )
+            for timer in timers { try startTimer(db, question.id, timer) }
+        }
     }
 
     static func insertMessage(_ db: Database, _ message: Message) throws {

@@ -30,7 +30,7 @@ struct StaffAPITests {
                         group.addTask {
                             var parser = ServerSentEventParser()
                             for try await chunk in response.body {
-                                if let event = parser.feed(String(buffer: chunk)).first { return event }
+                                if let event = parser.feed(chunk.readableBytesView).first { return event }
                             }
                             return nil
                         }
@@ -53,8 +53,11 @@ struct StaffAPITests {
                 #expect(event.data.contains("\"reason\":\"critical_intake\""))
                 #expect(event.data.contains(question.id))
 
-                let resumed = try #require(try await firstEvent(try await open(lastEventID: "0")))
-                #expect(resumed.id == event.id)
+                // A second escalation; resuming after the first must deliver exactly the second.
+                let second = try await env.submit("Fraud on my account", by: staff.helper)
+                let resumed = try #require(try await firstEvent(try await open(lastEventID: event.id)))
+                #expect(resumed.data.contains(second.id))
+                #expect(resumed.id != event.id)
             }
         }
     }
@@ -150,5 +153,22 @@ struct StaffAPITests {
             #expect(response.raw.contains(#"paten_queue_depth{tier="staff"} 1"#))
             #expect(response.raw.contains(#"paten_open_escalations{level="1"} 1"#))
         }
+    }
+}
+
+@Suite("Server-Sent Events parsing")
+struct ServerSentEventParserTests {
+    @Test("Events split anywhere, even inside a multi-byte character, come out whole; ids without data move the resume point")
+    func chunked() {
+        let stream = Array("id: 7\n\n: heartbeat\n\nid: 8\nevent: escalation.created\ndata: {\"subject\":\"Zoë 🚀\"}\n\n".utf8)
+        for split in 1..<stream.count {
+            var parser = ServerSentEventParser()
+            let events = parser.feed(stream[..<split]) + parser.feed(stream[split...])
+            #expect(events == [ServerSentEvent(id: "8", event: "escalation.created", data: "{\"subject\":\"Zoë 🚀\"}")])
+            #expect(parser.lastEventID == "8")
+        }
+        var opening = ServerSentEventParser()
+        #expect(opening.feed(Array("id: 41\n\n: connected\n\n".utf8)).isEmpty)
+        #expect(opening.lastEventID == "41")
     }
 }

@@ -61,7 +61,23 @@ struct BusinessCalendarTests {
         #expect(officeHours.add(2 * 3600, to: utc("2026-10-23T14:00:00Z")) == utc("2026-10-26T09:00:00Z"))
     }
 
-    @Test("The shipped policy's calendar parses, and a bad range names its key")
+    @Test("An opening range on a DST Sunday counts the real hours; a range can end at midnight")
+    func rangesAcrossTheChange() {
+        let night = BusinessCalendar(
+            timeZone: berlin, weekly: [1: [BusinessCalendar.OpeningRange(start: 60, end: 240)]], holidays: []
+        )
+        // 01:00-04:00 local: two real hours when clocks spring forward, four when they fall back.
+        #expect(night.businessSeconds(from: utc("2026-03-28T12:00:00Z"), to: utc("2026-03-29T12:00:00Z")) == 2 * 3600)
+        #expect(night.businessSeconds(from: utc("2026-10-24T12:00:00Z"), to: utc("2026-10-25T12:00:00Z")) == 4 * 3600)
+        #expect(night.add(3 * 3600, to: utc("2026-10-24T12:00:00Z")) == utc("2026-10-25T02:00:00Z"))
+        let lateSaturday = BusinessCalendar(
+            timeZone: berlin, weekly: [7: [BusinessCalendar.OpeningRange(start: 20 * 60, end: 1440)]], holidays: []
+        )
+        // Saturday 2026-11-21 20:00-24:00 CET is 19:00-23:00 UTC.
+        #expect(lateSaturday.add(4 * 3600, to: utc("2026-11-21T00:00:00Z")) == utc("2026-11-21T23:00:00Z"))
+    }
+
+    @Test("A bad opening range in a policy names its key")
     func policyCalendar() throws {
         let document = #"""
             {"topics": [{"name": "general", "keywords": []}], "default_topic": "general", "staff_only_topics": [],

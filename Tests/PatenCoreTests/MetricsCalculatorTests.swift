@@ -79,6 +79,8 @@ struct MetricsCalculatorTests {
         tricky.customerName = "Zoë \"Zee\" Müller, Jr."
         tricky.ratingComment = "Line one\nline two, with a comma"
         tricky.resolverHandle = "jörg"
+        tricky.topic = "=HYPERLINK(\"x\")"
+        tricky.language = "Windows\r\nline"
         let export = MetricsExport(calculator: MetricsCalculator(calendar: .alwaysOpen)) { _ in "T" }
         let line = export.csv(tricky)
         #expect(line.hasSuffix("\r\n"))
@@ -94,6 +96,8 @@ struct MetricsCalculatorTests {
         #expect(record["rating_comment"] == "Line one\nline two, with a comma")
         #expect(record["rating_score"] == "3")
         #expect(record["resolved_by_peers"] == "true")
+        #expect(record["topic"] == "'=HYPERLINK(\"x\")")
+        #expect(record["language"] == "Windows\r\nline")
     }
 
     @Test("JSON rows are valid JSON with typed values")

@@ -89,6 +89,37 @@ struct EscalationEngineTests {
         }
     }
 
+    @Test("Leases that run out after the holder replied do not count towards claim_expired")
+    func claimExpiryAfterReply() async throws {
+        try await withTestEnvironment { env in
+            let staff = try await env.account("lead", .staff).helper
+            let volunteer = try await env.account("vol", .volunteer).helper
+            let question = try await env.submit("APN", priority: "low", by: staff)
+            for _ in 1...3 {
+                _ = try await env.desk.claim(question.id, by: volunteer)
+                _ = try await env.desk.reply(to: question.id, body: "Waiting for your answer", by: volunteer)
+                env.clock.advance(by: 31 * 60)
+                #expect(try await env.desk.expireLeases() == 1)
+            }
+            #expect(try await escalations(env, question.id) == [])
+        }
+    }
+
+    @Test("Reopening an unanswered volunteer-tier question starts its peer window again")
+    func reopenRestartsPeerWindow() async throws {
+        try await withTestEnvironment { env in
+            let staff = try await env.account("lead", .staff).helper
+            let question = try await env.submit("Voicemail", by: staff)
+            _ = try await env.desk.resolve(question.id, by: staff)
+            env.clock.advance(by: 3 * 3600)
+            #expect(try await env.desk.sweep().movedToStaff == 0)
+            _ = try await env.desk.reopen(question.id, by: staff)
+            env.clock.advance(by: 2 * 3600 + 1)
+            #expect(try await env.desk.sweep().movedToStaff == 1)
+            #expect(try await escalations(env, question.id) == ["peer_window_expired/1"])
+        }
+    }
+
     @Test("A staff target warns at the threshold, then breaches at level 2; each once")
     func warningThenBreach() async throws {
         try await withTestEnvironment { env in
@@ -98,6 +129,11 @@ struct EscalationEngineTests {
             let planner = SLAPlanner(policy: env.runtime.policy)
             let timer = try #require(planner.staffTimer(.firstResponse, priority: .normal, from: question.createdAt))
             let warnAt = try #require(timer.warnAt)
+            // Submitted Monday 16:13:20 in Berlin; 4 business hours with staff open 08:00-20:00 run out Tuesday
+            // 08:13:20 (06:13:20 UTC); the warning at 80 % comes Monday 19:25:20 (17:25:20 UTC).
+            #expect(question.createdAt == (try Date("2026-09-21T14:13:20Z", strategy: .iso8601)))
+            #expect(timer.dueAt == (try Date("2026-09-22T06:13:20Z", strategy: .iso8601)))
+            #expect(warnAt == (try Date("2026-09-21T17:25:20Z", strategy: .iso8601)))
 
             env.clock.advance(by: warnAt.timeIntervalSince(env.clock.now()) - 1)
             #expect(try await env.desk.sweep().warnings == 0)
