@@ -61,7 +61,9 @@ public struct ClientCredentials: Codable, Sendable, Equatable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(self)
         // Create empty with 0600 first, so the token never sits in a file others can read.
-        FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+        guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+            throw PatenError.configuration("\(path): cannot create the credentials file.")
+        }
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
         try data.write(to: URL(fileURLWithPath: path))
         return path

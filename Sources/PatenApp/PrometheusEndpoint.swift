@@ -34,14 +34,20 @@ public struct PrometheusEndpoint: Sendable {
         let depth = try await metrics.queueDepth()
         for tier in Tier.allCases {
             registry.makeGauge(
-                name: "paten_queue_depth", labels: [("tier", tier.rawValue)], help: "Claimable questions by tier."
+                descriptor: MetricNameDescriptor(
+                    namespace: "paten", metricName: "queue", unitName: "depth", helpText: "Claimable questions by tier."
+                ),
+                labels: [("tier", tier.rawValue)]
             ).set(to: Double(depth[tier] ?? 0))
         }
         let open = try await escalations.unresolvedCounts()
         for level in 1...2 {
             registry.makeGauge(
-                name: "paten_open_escalations", labels: [("level", String(level))],
-                help: "Escalations not yet resolved, by level."
+                descriptor: MetricNameDescriptor(
+                    namespace: "paten", metricName: "open", unitName: "escalations",
+                    helpText: "Escalations not yet resolved, by level."
+                ),
+                labels: [("level", String(level))]
             ).set(to: Double(open[level] ?? 0))
         }
     }
