@@ -113,26 +113,8 @@ enum StoredValue {
         var out = "{"
         for (index, key) in value.keys.sorted().enumerated() {
             if index > 0 { out += "," }
-            out += quoted(key) + ":" + quoted(value[key] ?? "")
+            out += JSONText.quoted(key) + ":" + JSONText.quoted(value[key] ?? "")
         }
         return out + "}"
-    }
-
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }
