@@ -19,12 +19,7 @@ public struct ClaimLeaseExpiry: Service {
     }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            // Shutdown cancels the sleep; that is the normal way out, not a failure.
-            while (try? await clock.sleep(for: interval)) != nil {
-                await tick()
-            }
-        }
+        await runPeriodically(every: interval, on: clock) { await tick() }
     }
 
     /// One pass: ends every lease that is due, in batches.
