@@ -4,12 +4,15 @@ import PatenCore
 
 extension SQLiteStore: MetricsRepository {
     public func metricsRows(from: Date, to: Date, after: QuestionCursor?, limit: Int) async throws -> [QuestionMetrics] {
-        var arguments: [(any DatabaseValueConvertible)?] = [from.millisecondsSince1970, to.millisecondsSince1970]
-        var cursorClause = ""
+        // The lower bound is the cursor once there is one: given both, SQLite seeks by `created_at >= from` and
+        // walks every earlier page again, which made a million-row export quadratic.
+        var arguments: [(any DatabaseValueConvertible)?] = [to.millisecondsSince1970]
+        var cursorClause = "AND q.created_at >= ?"
         if let after {
-            // A row-value comparison lets the index seek straight to the page instead of rescanning from the start.
             cursorClause = "AND (q.created_at, q.id) > (?, ?)"
             arguments += [after.createdAt.millisecondsSince1970, after.id]
+        } else {
+            arguments.append(from.millisecondsSince1970)
         }
         arguments.append(limit)
         let bound = StatementArguments(arguments)
@@ -27,7 +30,7 @@ extension SQLiteStore: MetricsRepository {
                     LEFT JOIN helpers resolver ON resolver.id = q.resolved_by
                     LEFT JOIN ratings r ON r.question_id = q.id AND r.score IS NOT NULL
                     LEFT JOIN helpers rated ON rated.id = r.helper_id
-                    WHERE q.created_at >= ? AND q.created_at < ? \(cursorCondition)
+                    WHERE q.created_at < ? \(cursorCondition)
                     ORDER BY q.created_at, q.id LIMIT ?
                     """,
                 arguments: bound
