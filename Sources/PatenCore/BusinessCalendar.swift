@@ -52,20 +52,32 @@ public struct BusinessCalendar: Sendable, Equatable {
 
     /// The instant that lies `seconds` of opening time after `start`.
     public func add(_ seconds: TimeInterval, to start: Date) -> Date {
-        var remaining = seconds
-        if remaining <= 0 { return start }
+        add([seconds], to: start)[0]
+    }
+
+    /// The instants that lie each of `offsets` seconds of opening time after `start`, found in one walk over the
+    /// opening hours (a warning and a due time share the walk).
+    public func add(_ offsets: [TimeInterval], to start: Date) -> [Date] {
+        let order = offsets.indices.sorted { offsets[$0] < offsets[$1] }
+        var results = offsets.map { $0 <= 0 ? start : start.addingTimeInterval($0) }
+        var pending = order.filter { offsets[$0] > 0 }[...]
+        var consumed: TimeInterval = 0
         var day = localDay(containing: start)
         // Ten years of days is far beyond any target; the bound only guards a calendar with no opening at all.
-        for _ in 0..<3660 {
+        for _ in 0..<3660 where !pending.isEmpty {
             for interval in openIntervals(on: day) where interval.end > start {
                 let from = max(interval.start, start)
                 let available = interval.end.timeIntervalSince(from)
-                if available >= remaining { return from.addingTimeInterval(remaining) }
-                remaining -= available
+                while let next = pending.first, offsets[next] - consumed <= available {
+                    results[next] = from.addingTimeInterval(offsets[next] - consumed)
+                    pending.removeFirst()
+                }
+                consumed += available
+                if pending.isEmpty { break }
             }
             day = nextDay(after: day)
         }
-        return start.addingTimeInterval(seconds)
+        return results
     }
 
     /// Seconds of opening time between two instants (zero when `end` is not after `start`).

@@ -67,11 +67,8 @@ public struct SLAPlanner: Sendable {
         guard let length = policy.target(target, for: priority), let clock = SLATarget(rawValue: target.rawValue) else {
             return nil
         }
-        let calendar = policy.businessHours
-        return SLATimer(
-            target: clock, startedAt: start, warnAt: calendar.add(length * policy.warningThreshold, to: start),
-            dueAt: calendar.add(length, to: start)
-        )
+        let times = policy.businessHours.add([length * policy.warningThreshold, length], to: start)
+        return SLATimer(target: clock, startedAt: start, warnAt: times[0], dueAt: times[1])
     }
 
     /// The clocks that start when a question reaches staff: first response (unless a helper already answered)

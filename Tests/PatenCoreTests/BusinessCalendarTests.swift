@@ -98,3 +98,18 @@ struct BusinessCalendarTests {
         }
     }
 }
+
+@Suite("Business-hours arithmetic, several offsets")
+struct BusinessCalendarOffsetsTests {
+    @Test("One walk gives the same instants as separate additions, in any order of offsets")
+    func sameAsSeparate() {
+        let berlin = TimeZone(identifier: "Europe/Berlin") ?? .gmt
+        let day = [BusinessCalendar.OpeningRange(start: 9 * 60, end: 12 * 60), BusinessCalendar.OpeningRange(start: 13 * 60, end: 17 * 60)]
+        let calendar = BusinessCalendar(timeZone: berlin, weekly: [2: day, 3: day, 4: day, 5: day, 6: day], holidays: ["2026-12-25"])
+        let start = Date(timeIntervalSince1970: 1_797_000_000)
+        let offsets: [TimeInterval] = [40 * 3600, 0, 3600, 11.5 * 3600, 7 * 3600, 7 * 3600 + 1]
+        let together = calendar.add(offsets, to: start)
+        #expect(together == offsets.map { calendar.add($0, to: start) })
+        #expect(together[1] == start)
+    }
+}
