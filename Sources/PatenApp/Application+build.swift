@@ -17,6 +17,7 @@ public func buildRouter(
     router.add(middleware: PatenErrorMiddleware())
     router.add(middleware: MetricsMiddleware())
     OperationsController(readiness: { try await runtime.store.isReady() }).addRoutes(to: router)
+    HookController(receiver: runtime.receiver).addRoutes(to: router)
     PrometheusEndpoint(registry: registry, metrics: runtime.metrics, escalations: runtime.escalations)
         .addRoutes(to: router)
     let api = router.group("v1").add(middleware: BearerAuthenticator(directory: runtime.directory))
@@ -25,6 +26,7 @@ public func buildRouter(
     EscalationController(desk: runtime.desk, escalations: runtime.escalations).addRoutes(to: api)
     RatingController(desk: runtime.desk).addRoutes(to: api)
     MetricsController(metrics: runtime.metrics).addRoutes(to: api)
+    IntegrationController(integrations: runtime.integrations).addRoutes(to: api)
     return router
 }
 

@@ -5,7 +5,7 @@ import PatenStorage
 import ServiceLifecycle
 import UnixSignals
 
-/// `paten worker`: the background services alone (lease expiry, escalation sweeper), no HTTP, until SIGTERM or
+/// `paten worker`: the background services alone (lease expiry, escalation sweeper, webhook delivery), no HTTP, until SIGTERM or
 /// SIGINT.
 public func runWorker(_ configuration: PatenConfiguration) async throws {
     var logger = Logger(label: "paten-worker")
@@ -29,6 +29,7 @@ public func backgroundServices(_ runtime: PatenRuntime, logger: Logger) -> [any 
             desk: runtime.desk, interval: configuration.leaseSweepInterval, clock: runtime.clock, logger: logger
         ),
         EscalationSweeper(desk: runtime.desk, interval: configuration.sweepInterval, clock: runtime.clock, logger: logger),
+        WebhookDeliveryService(runtime: runtime, logger: logger),
     ]
 }
 

@@ -22,6 +22,25 @@ public struct PatenConfiguration: Sendable, Equatable {
     /// http://host:port.
     public var publicURL: String?
 
+    /// The file holding the key that seals integration secrets; nil means `secrets.key` in the data directory
+    /// (created with mode 0600 on first use).
+    public var secretsKeyFile: String?
+    /// The key itself (base64 of 32 bytes), instead of a file; from `PATEN_SECRETS_KEY`, say.
+    public var secretsKey: String?
+    /// How long a rotated-out integration secret stays valid.
+    public var secretRotationOverlap: TimeInterval = 86400
+    /// Whether outbound webhooks may go to loopback addresses (tests, a bridge on the same host).
+    public var webhookAllowLoopback = false
+    /// Whether outbound webhooks may go to private networks (RFC 1918, unique local, CGNAT).
+    public var webhookAllowPrivate = false
+    /// How often the deliverer looks for due outbox messages.
+    public var deliveryInterval: Duration = .milliseconds(500)
+
+    /// The key file in use.
+    public var secretsKeyPath: String {
+        secretsKeyFile ?? (dataDirectory as NSString).appendingPathComponent("secrets.key")
+    }
+
     /// The base of links this service hands out.
     public var externalURL: String { publicURL ?? "http://\(host):\(port)" }
 
@@ -118,6 +137,22 @@ public struct PatenConfiguration: Sendable, Equatable {
             }
             settings.sweepInterval = .milliseconds(milliseconds)
         }
+        settings.secretsKeyFile = reader.string(forKey: "secrets_key_file")
+        settings.secretsKey = reader.string(forKey: "secrets_key", isSecret: true)
+        if let seconds = try integer(reader, "secret_rotation_overlap") {
+            guard (0...30 * 86400).contains(seconds) else {
+                throw PatenError.configuration("secret_rotation_overlap: use 0 to 2592000 seconds (30 days).")
+            }
+            settings.secretRotationOverlap = TimeInterval(seconds)
+        }
+        settings.webhookAllowLoopback = try boolean(reader, "webhook_allow_loopback") ?? false
+        settings.webhookAllowPrivate = try boolean(reader, "webhook_allow_private") ?? false
+        if let milliseconds = try integer(reader, "delivery_interval_ms") {
+            guard milliseconds >= 10 else {
+                throw PatenError.configuration("delivery_interval_ms: must be at least 10 milliseconds.")
+            }
+            settings.deliveryInterval = .milliseconds(milliseconds)
+        }
         if let url = reader.string(forKey: "public_url") {
             guard url.hasPrefix("http://") || url.hasPrefix("https://"), URL(string: url)?.host != nil else {
                 throw PatenError.configuration("public_url: '\(url)' is not an http(s) URL.")
@@ -125,6 +160,14 @@ public struct PatenConfiguration: Sendable, Equatable {
             settings.publicURL = url
         }
         return settings
+    }
+
+    private static func boolean(_ reader: ConfigReader, _ key: String) throws -> Bool? {
+        if let value = reader.bool(forKey: ConfigKey(key)) { return value }
+        if let text = reader.string(forKey: ConfigKey(key)) {
+            throw PatenError.configuration("\(key): '\(text)' is not true or false.")
+        }
+        return nil
     }
 
     private static func integer(_ reader: ConfigReader, _ key: String) throws -> Int? {

@@ -1,6 +1,7 @@
 import Foundation
 import PatenCore
 import PatenStorage
+import PatenWebhooks
 
 /// Everything a Paten process needs, opened once: configuration, policy, the database and the services over it.
 public struct PatenRuntime: Sendable {
@@ -11,6 +12,11 @@ public struct PatenRuntime: Sendable {
     public let directory: HelperDirectory
     public let escalations: EscalationDesk
     public let metrics: MetricsDesk
+    public let integrations: IntegrationDirectory
+    /// Turns verified inbound webhooks into questions and customer messages.
+    public let receiver: InboundWebhookReceiver
+    /// Where outbound webhooks may go.
+    public let destinations: NetworkDestinationGuard
     public let clock: any Clock
 
     /// Opens the data directory's database (creating it, applying pending migrations) and loads the policy.
@@ -21,19 +27,36 @@ public struct PatenRuntime: Sendable {
         let policy = try PolicyFile.load(configuration.policyPath)
         let store = try await openStore(configuration)
         let hasher = SHA256SecretHasher()
+        let sealer = try SecretBox(keyBytes: try secretsKey(configuration))
+        let destinations = NetworkDestinationGuard(
+            allowLoopback: configuration.webhookAllowLoopback, allowPrivate: configuration.webhookAllowPrivate
+        )
+        let desk = SupportDesk(
+            policy: policy, questions: store, ratings: store, hasher: hasher, clock: clock, ids: ids,
+            publicURL: configuration.externalURL
+        )
+        let directory = HelperDirectory(
+            policy: policy, helpers: store, tokens: store, hasher: hasher, clock: clock, ids: ids
+        )
+        let integrations = IntegrationDirectory(
+            integrations: store, outbox: store, accounts: directory, sealer: sealer, destinations: destinations,
+            clock: clock, ids: ids, rotationOverlap: configuration.secretRotationOverlap
+        )
         return PatenRuntime(
-            configuration: configuration, policy: policy, store: store,
-            desk: SupportDesk(
-                policy: policy, questions: store, ratings: store, hasher: hasher, clock: clock, ids: ids,
-                publicURL: configuration.externalURL
-            ),
-            directory: HelperDirectory(
-                policy: policy, helpers: store, tokens: store, hasher: hasher, clock: clock, ids: ids
-            ),
+            configuration: configuration, policy: policy, store: store, desk: desk, directory: directory,
             escalations: EscalationDesk(escalations: store, clock: clock),
             metrics: MetricsDesk(metrics: store, calendar: policy.businessHours, clock: clock),
-            clock: clock
+            integrations: integrations,
+            receiver: InboundWebhookReceiver(integrations: integrations, accounts: directory, desk: desk, clock: clock),
+            destinations: destinations, clock: clock
         )
+    }
+
+    /// The key that seals integration secrets: given in the configuration, or read from (and on first use
+    /// created in) the key file.
+    static func secretsKey(_ configuration: PatenConfiguration) throws -> [UInt8] {
+        if let key = configuration.secretsKey { return try SecretBox.decodeKey(key, source: "secrets_key") }
+        return try SecretBox.loadOrCreateKey(at: configuration.secretsKeyPath)
     }
 
     /// Opens the data directory's database, creating it and (unless told not to) applying pending migrations.

@@ -27,6 +27,13 @@ public struct HelperDirectory: Sendable {
 
     /// Makes a helper account after validating every field.
     public func create(_ draft: NewHelper) async throws -> Helper {
+        let helper = try makeHelper(draft)
+        try await helpers.insertHelper(helper)
+        return helper
+    }
+
+    /// A new account from the draft, every field validated, not stored yet.
+    public func makeHelper(_ draft: NewHelper) throws -> Helper {
         let handle = draft.handle.lowercased()
         try SupportDesk.require(
             handle.range(of: #"\A[a-z0-9][a-z0-9_.\-]{1,31}\z"#, options: .regularExpression) != nil, "invalid_handle",
@@ -46,7 +53,6 @@ public struct HelperDirectory: Sendable {
             role: draft.role, skills: draft.skills, languages: draft.languages, capacity: capacity,
             presence: draft.role == .integration ? .offline : .available, active: true, createdAt: now, updatedAt: now
         )
-        try await helpers.insertHelper(helper)
         return helper
     }
 

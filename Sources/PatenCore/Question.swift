@@ -148,11 +148,14 @@ public struct QuestionDraft: Sendable, Equatable {
     public var body: String
     /// Why intake routed it the way it did, recorded with the routed event.
     public var routingReason: String
+    /// The inbound webhook it came from, if any: stored with it, so a repeat is recognised.
+    public var origin: InboundOrigin?
 
     /// Creates a draft.
-    public init(question: Question, body: String, routingReason: String) {
+    public init(question: Question, body: String, routingReason: String, origin: InboundOrigin? = nil) {
         self.question = question
         self.body = body
         self.routingReason = routingReason
+        self.origin = origin
     }
 }

@@ -73,8 +73,9 @@ public struct QuestionPage: Sendable, Equatable {
 /// Stores questions, their messages, claims, clocks, escalations and timelines. Every method that changes state
 /// writes the change and its timeline events in one transaction, and checks the rules of `QuestionRules` inside it.
 public protocol QuestionRepository: Sendable {
-    /// Stores a new question with its first message, its created and routed events, its clocks, and (when
-    /// critical) its `critical_intake` escalation.
+    /// Stores a new question with its first message, its created and routed events, its clocks, (when critical)
+    /// its `critical_intake` escalation, and (from an inbound webhook) its receipt and conversation; a repeated
+    /// webhook id is a `duplicate_webhook` conflict, a conversation taken meanwhile `conversation_exists`.
     func insertQuestion(_ draft: QuestionDraft, messageId: String, context: ChangeContext) async throws -> Question
     /// The question with the id, if any.
     func question(id: String) async throws -> Question?
@@ -98,9 +99,11 @@ public protocol QuestionRepository: Sendable {
         questionId: String, by helper: Helper, messageId: String, body: String, lease: TimeInterval,
         context: ChangeContext
     ) async throws -> (question: Question, message: Message)
-    /// Records a customer follow-up, starting the next-response clock; a resolved question is reopened by it.
+    /// Records a customer follow-up, starting the next-response clock; a resolved question is reopened by it. An
+    /// inbound webhook's receipt is stored with it; a repeated webhook id is a `duplicate_webhook` conflict.
     func addCustomerMessage(
-        questionId: String, by actor: Helper, messageId: String, body: String, context: ChangeContext
+        questionId: String, by actor: Helper, messageId: String, body: String, origin: InboundOrigin?,
+        context: ChangeContext
     ) async throws -> (question: Question, message: Message)
     /// Marks the question resolved, ends any claim and clock, and issues the rating link unless already rated.
     func resolve(

@@ -70,8 +70,11 @@ public struct SupportDesk: Sendable {
         ChangeContext(now: clock.now(), planner: planner, ids: ids)
     }
 
-    /// Takes in a new question: validates, classifies, routes and stores it with its timeline.
-    public func submit(_ submission: QuestionSubmission, by submitter: Helper) async throws -> Question {
+    /// Takes in a new question: validates, classifies, routes and stores it with its timeline. An inbound
+    /// webhook's `origin` is stored in the same transaction (a repeat is a `duplicate_webhook` conflict).
+    public func submit(
+        _ submission: QuestionSubmission, by submitter: Helper, origin: InboundOrigin? = nil
+    ) async throws -> Question {
         guard submitter.role != .volunteer else {
             throw PatenError.forbidden(
                 "role_cannot_submit", "Volunteers cannot submit questions; customers do, through an integration or staff."
@@ -106,7 +109,9 @@ public struct SupportDesk: Sendable {
             language: classification.language, priority: classification.priority, tier: decision.tier, state: .open,
             peerDeadlineAt: decision.peerDeadline, createdBy: submitter.id, createdAt: now, updatedAt: now
         )
-        let draft = QuestionDraft(question: question, body: body, routingReason: decision.reason.rawValue)
+        let draft = QuestionDraft(
+            question: question, body: body, routingReason: decision.reason.rawValue, origin: origin
+        )
         return try await questions.insertQuestion(draft, messageId: ids.make("m"), context: context())
     }
 
@@ -178,11 +183,14 @@ public struct SupportDesk: Sendable {
         return (view(question, for: helper), message)
     }
 
-    /// Records a customer's follow-up, sent by the integration the question came from.
-    public func addCustomerMessage(to id: String, body: String, by actor: Helper) async throws -> (Question, Message) {
+    /// Records a customer's follow-up, sent by the integration the question came from (through the API or an
+    /// inbound webhook, whose `origin` is stored in the same transaction).
+    public func addCustomerMessage(
+        to id: String, body: String, by actor: Helper, origin: InboundOrigin? = nil
+    ) async throws -> (Question, Message) {
         let text = try Self.validMessage(body)
         return try await questions.addCustomerMessage(
-            questionId: id, by: actor, messageId: ids.make("m"), body: text, context: context()
+            questionId: id, by: actor, messageId: ids.make("m"), body: text, origin: origin, context: context()
         )
     }
 

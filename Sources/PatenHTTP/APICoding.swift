@@ -41,10 +41,7 @@ public enum APICoding {
 
     /// Reads an RFC 3339 time, with or without fractional seconds.
     public static func parse(_ text: String) -> Date? {
-        if let date = try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true)) {
-            return date
-        }
-        return try? Date(text, strategy: .iso8601)
+        RFC3339.parse(text)
     }
 }
 
@@ -66,43 +63,6 @@ extension Request {
 extension APICoding {
     /// A one-line account of a decoding failure that names the field in the API's snake_case.
     static func describe(_ error: DecodingError) -> String {
-        func path(_ keys: [any CodingKey]) -> String {
-            let parts = keys.map { key in key.intValue.map { "[\($0)]" } ?? snakeCase(key.stringValue) }
-            return parts.isEmpty ? "the body" : "'" + parts.joined(separator: ".").replacingOccurrences(of: ".[", with: "[") + "'"
-        }
-        switch error {
-        case .keyNotFound(let key, let context):
-            return "Missing field \(path(context.codingPath + [key]))."
-        case .typeMismatch(let type, let context):
-            return "Field \(path(context.codingPath)) has the wrong type; expected \(describe(type))."
-        case .valueNotFound(let type, let context):
-            return "Field \(path(context.codingPath)) is null; expected \(describe(type))."
-        case .dataCorrupted(let context):
-            if context.codingPath.isEmpty { return "The body is not valid JSON." }
-            return "Field \(path(context.codingPath)) is not valid: \(context.debugDescription)"
-        @unknown default:
-            return "The body could not be read as the expected JSON."
-        }
-    }
-
-    private static func describe(_ type: Any.Type) -> String {
-        switch type {
-        case is String.Type: "a string"
-        case is Int.Type: "a whole number"
-        case is Bool.Type: "true or false"
-        default: "\(type)".contains("Array") ? "a list" : "an object"
-        }
-    }
-
-    private static func snakeCase(_ name: String) -> String {
-        var out = ""
-        for character in name {
-            if character.isUppercase {
-                out += "_" + character.lowercased()
-            } else {
-                out.append(character)
-            }
-        }
-        return out
+        error.fieldDescription
     }
 }

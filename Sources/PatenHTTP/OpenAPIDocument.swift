@@ -23,6 +23,7 @@ public enum OpenAPIDocument {
           - name: escalations
           - name: ratings
           - name: metrics
+          - name: integrations
           - name: operations
         paths:
           /v1/questions:
@@ -432,6 +433,177 @@ public enum OpenAPIDocument {
                 '401': { $ref: '#/components/responses/Unauthenticated' }
                 '404': { $ref: '#/components/responses/NotFound' }
                 '409': { $ref: '#/components/responses/Conflict' }
+          /v1/integrations:
+            post:
+              tags: [integrations]
+              operationId: createIntegration
+              summary: Connect an integration (admin). Its signing secret is in the answer and shown only this once.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema: { $ref: '#/components/schemas/IntegrationCreate' }
+              responses:
+                '201': { description: The integration and its secret., content: { application/json: { schema: { $ref: '#/components/schemas/IntegrationWithSecret' } } } }
+                '400': { $ref: '#/components/responses/Malformed' }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { $ref: '#/components/responses/Forbidden' }
+                '409': { $ref: '#/components/responses/Conflict' }
+                '413': { $ref: '#/components/responses/TooLarge' }
+                '422': { $ref: '#/components/responses/Unprocessable' }
+            get:
+              tags: [integrations]
+              operationId: listIntegrations
+              summary: Every integration (admin).
+              responses:
+                '200': { description: The integrations., content: { application/json: { schema: { $ref: '#/components/schemas/IntegrationList' } } } }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { $ref: '#/components/responses/Forbidden' }
+          /v1/integrations/{id}:
+            get:
+              tags: [integrations]
+              operationId: getIntegration
+              summary: One integration by id or name, with its secrets' validity (never their values), audit trail and delivery counts (admin).
+              parameters: [{ $ref: '#/components/parameters/Id' }]
+              responses:
+                '200': { description: The integration., content: { application/json: { schema: { $ref: '#/components/schemas/IntegrationDetail' } } } }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { $ref: '#/components/responses/Forbidden' }
+                '404': { $ref: '#/components/responses/NotFound' }
+            patch:
+              tags: [integrations]
+              operationId: updateIntegration
+              summary: Change an integration (admin). state disabled refuses its webhooks and tokens; outbound_enabled true sends the messages that waited.
+              parameters: [{ $ref: '#/components/parameters/Id' }]
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema: { $ref: '#/components/schemas/IntegrationUpdate' }
+              responses:
+                '200': { description: The integration., content: { application/json: { schema: { $ref: '#/components/schemas/Integration' } } } }
+                '400': { $ref: '#/components/responses/Malformed' }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { $ref: '#/components/responses/Forbidden' }
+                '404': { $ref: '#/components/responses/NotFound' }
+                '413': { $ref: '#/components/responses/TooLarge' }
+                '422': { $ref: '#/components/responses/Unprocessable' }
+          /v1/integrations/{id}/rotate-secret:
+            post:
+              tags: [integrations]
+              operationId: rotateIntegrationSecret
+              summary: Give the integration a new secret, shown once; the previous one stays valid for the overlap (default 24 h, 0 ends it now) (admin).
+              parameters: [{ $ref: '#/components/parameters/Id' }]
+              requestBody:
+                required: false
+                content:
+                  application/json:
+                    schema: { $ref: '#/components/schemas/SecretRotation' }
+              responses:
+                '200': { description: The integration and its new secret., content: { application/json: { schema: { $ref: '#/components/schemas/IntegrationWithSecret' } } } }
+                '400': { $ref: '#/components/responses/Malformed' }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { $ref: '#/components/responses/Forbidden' }
+                '404': { $ref: '#/components/responses/NotFound' }
+                '422': { $ref: '#/components/responses/Unprocessable' }
+          /v1/integrations/{id}/previous-secrets:
+            delete:
+              tags: [integrations]
+              operationId: revokePreviousSecrets
+              summary: End every previous secret now, before its overlap runs out (admin).
+              parameters: [{ $ref: '#/components/parameters/Id' }]
+              responses:
+                '200': { description: How many were ended., content: { application/json: { schema: { type: object, required: [revoked], properties: { revoked: { type: integer } } } } } }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { $ref: '#/components/responses/Forbidden' }
+                '404': { $ref: '#/components/responses/NotFound' }
+          /v1/integrations/{id}/deliveries:
+            get:
+              tags: [integrations]
+              operationId: listDeliveries
+              summary: The integration's outbound messages with every attempt, newest first; state=dead lists dead letters (admin).
+              parameters:
+                - { $ref: '#/components/parameters/Id' }
+                - { name: state, in: query, schema: { type: string, enum: [pending, delivered, dead] } }
+                - { name: limit, in: query, schema: { type: integer, minimum: 1, maximum: 200, default: 50 } }
+                - { name: cursor, in: query, schema: { type: string } }
+              responses:
+                '200': { description: A page of deliveries., content: { application/json: { schema: { $ref: '#/components/schemas/DeliveryList' } } } }
+                '400': { $ref: '#/components/responses/Malformed' }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { $ref: '#/components/responses/Forbidden' }
+                '404': { $ref: '#/components/responses/NotFound' }
+          /v1/integrations/{id}/redeliver:
+            post:
+              tags: [integrations]
+              operationId: redeliverSince
+              summary: Send again every delivered or dead message written since a time, each with its own id (admin).
+              parameters: [{ $ref: '#/components/parameters/Id' }]
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema: { type: object, required: [since], properties: { since: { type: string, format: date-time } } }
+              responses:
+                '200': { description: How many were queued., content: { application/json: { schema: { type: object, required: [queued], properties: { queued: { type: integer } } } } } }
+                '400': { $ref: '#/components/responses/Malformed' }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { $ref: '#/components/responses/Forbidden' }
+                '404': { $ref: '#/components/responses/NotFound' }
+                '409': { $ref: '#/components/responses/Conflict' }
+                '422': { $ref: '#/components/responses/Unprocessable' }
+          /v1/deliveries/{id}:
+            get:
+              tags: [integrations]
+              operationId: getDelivery
+              summary: One outbound message (by its webhook-id) with its body and every attempt (admin).
+              parameters: [{ $ref: '#/components/parameters/Id' }]
+              responses:
+                '200': { description: The delivery., content: { application/json: { schema: { $ref: '#/components/schemas/Delivery' } } } }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { $ref: '#/components/responses/Forbidden' }
+                '404': { $ref: '#/components/responses/NotFound' }
+          /v1/deliveries/{id}/redeliver:
+            post:
+              tags: [integrations]
+              operationId: redeliver
+              summary: Send one message again now, with the same webhook-id (admin).
+              parameters: [{ $ref: '#/components/parameters/Id' }]
+              responses:
+                '200': { description: The delivery, pending again., content: { application/json: { schema: { $ref: '#/components/schemas/Delivery' } } } }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { $ref: '#/components/responses/Forbidden' }
+                '404': { $ref: '#/components/responses/NotFound' }
+                '409': { $ref: '#/components/responses/Conflict' }
+          /hooks/{id}:
+            post:
+              tags: [integrations]
+              operationId: receiveWebhook
+              summary: Inbound webhook from an integration, signed with its secret (Standard Webhooks v1 or Slack v0); see docs/integrations.md.
+              security: []
+              parameters: [{ $ref: '#/components/parameters/Id' }]
+              requestBody:
+                required: true
+                description: At most 256 KiB. A standard integration sends InboundMessageCreated; a slack one sends Slack Events API bodies.
+                content:
+                  application/json:
+                    schema:
+                      oneOf:
+                        - { $ref: '#/components/schemas/InboundMessageCreated' }
+                        - { type: object, description: A Slack Events API body (url_verification or event_callback). }
+              responses:
+                '200':
+                  description: Acted on, a repeat of a webhook id already acted on, ignored, or Slack's challenge.
+                  content:
+                    application/json:
+                      schema:
+                        oneOf:
+                          - { $ref: '#/components/schemas/HookResult' }
+                          - { type: object, required: [challenge], properties: { challenge: { type: string } } }
+                '400': { $ref: '#/components/responses/Malformed' }
+                '401': { description: Unknown or disabled integration, or a signature that does not verify (always the same answer)., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+                '413': { description: The body is over 256 KiB., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+                '422': { $ref: '#/components/responses/Unprocessable' }
           /healthz:
             get:
               tags: [operations]
@@ -724,5 +896,159 @@ public enum OpenAPIDocument {
                 to: { type: string, format: date-time }
                 group_by: { type: string }
                 groups: { type: array, items: { $ref: '#/components/schemas/MetricsGroup' } }
+            IntegrationKind: { type: string, enum: [standard, slack] }
+            OutboundEventType:
+              type: string
+              enum: [question.created, question.routed, question.claimed, question.released, question.replied, question.customer_replied, question.escalated, escalation.acknowledged, escalation.resolved, sla.warning, sla.breached, question.resolved, question.reopened, rating.received]
+            IntegrationCreate:
+              type: object
+              required: [name, kind]
+              properties:
+                name: { type: string, description: "The account's handle: 2 to 32 letters, digits, dots, underscores or hyphens." }
+                display_name: { type: string }
+                kind: { $ref: '#/components/schemas/IntegrationKind' }
+                inbound_enabled: { type: boolean, default: true }
+                outbound_url: { type: string, description: "http(s) URL for outbound events (standard only); private and loopback addresses are refused unless allowed." }
+                events: { type: array, items: { $ref: '#/components/schemas/OutboundEventType' }, description: "Default: every event when outbound_url is set." }
+                all_channels: { type: boolean, default: false, description: "Events about every question, not only those this integration brought in." }
+                secret: { type: string, description: "The Slack app's signing secret (slack only; standard secrets are made by Paten)." }
+            IntegrationUpdate:
+              type: object
+              properties:
+                inbound_enabled: { type: boolean }
+                outbound_url: { type: [string, 'null'], description: "null removes it." }
+                events: { type: array, items: { $ref: '#/components/schemas/OutboundEventType' } }
+                all_channels: { type: boolean }
+                state: { type: string, enum: [active, disabled] }
+                outbound_enabled: { type: boolean, description: "true enables an endpoint disabled by 410, five failing days or an admin; false disables it." }
+            Integration:
+              type: object
+              required: [id, name, kind, state, inbound_enabled, inbound_path, events, all_channels, outbound_enabled, created_at, updated_at]
+              properties:
+                id: { type: string, description: "Also the channel of the questions it brings in." }
+                name: { type: string }
+                kind: { $ref: '#/components/schemas/IntegrationKind' }
+                state: { type: string, enum: [active, disabled] }
+                inbound_enabled: { type: boolean }
+                inbound_path: { type: string }
+                outbound_url: { type: string }
+                events: { type: array, items: { $ref: '#/components/schemas/OutboundEventType' } }
+                all_channels: { type: boolean }
+                outbound_enabled: { type: boolean }
+                outbound_disabled_at: { type: string, format: date-time }
+                outbound_disabled_reason: { type: string }
+                failing_since: { type: string, format: date-time }
+                created_at: { type: string, format: date-time }
+                updated_at: { type: string, format: date-time }
+            IntegrationWithSecret:
+              type: object
+              required: [integration, secret]
+              properties:
+                integration: { $ref: '#/components/schemas/Integration' }
+                secret: { type: string, description: "whsec_ + base64 of 32 bytes (standard) or the Slack signing secret. Shown once." }
+            IntegrationList:
+              type: object
+              required: [integrations]
+              properties:
+                integrations: { type: array, items: { $ref: '#/components/schemas/Integration' } }
+            IntegrationDetail:
+              type: object
+              required: [integration, secrets, audit, deliveries]
+              properties:
+                integration: { $ref: '#/components/schemas/Integration' }
+                secrets:
+                  type: array
+                  items:
+                    type: object
+                    required: [id, created_at, active]
+                    properties:
+                      id: { type: string }
+                      created_at: { type: string, format: date-time }
+                      expires_at: { type: string, format: date-time }
+                      active: { type: boolean }
+                audit:
+                  type: array
+                  items:
+                    type: object
+                    required: [type, at, detail]
+                    properties:
+                      type: { type: string }
+                      at: { type: string, format: date-time }
+                      detail: { type: string }
+                deliveries: { type: object, additionalProperties: { type: integer }, description: "Messages by state." }
+            SecretRotation:
+              type: object
+              properties:
+                overlap_seconds: { type: integer, minimum: 0, maximum: 2592000 }
+                secret: { type: string, description: "The new Slack signing secret (slack only)." }
+            Delivery:
+              type: object
+              required: [id, integration_id, event_type, state, attempt_count, created_at, attempts]
+              properties:
+                id: { type: string, description: "The webhook-id, the same on every attempt and redelivery." }
+                integration_id: { type: string }
+                event_type: { $ref: '#/components/schemas/OutboundEventType' }
+                question_id: { type: string }
+                state: { type: string, enum: [pending, delivered, dead] }
+                attempt_count: { type: integer, description: "Attempts since written or last redelivered." }
+                next_attempt_at: { type: string, format: date-time }
+                delivered_at: { type: string, format: date-time }
+                dead_at: { type: string, format: date-time }
+                last_error: { type: string }
+                created_at: { type: string, format: date-time }
+                payload: { type: string, description: "The body as sent (GET /v1/deliveries/{id} only)." }
+                attempts:
+                  type: array
+                  items:
+                    type: object
+                    required: [attempt, at, outcome, latency_ms]
+                    properties:
+                      attempt: { type: integer }
+                      at: { type: string, format: date-time }
+                      outcome: { type: string, enum: [delivered, failed, refused] }
+                      status_code: { type: integer }
+                      latency_ms: { type: integer }
+                      error: { type: string }
+            DeliveryList:
+              type: object
+              required: [deliveries]
+              properties:
+                deliveries: { type: array, items: { $ref: '#/components/schemas/Delivery' } }
+                next_cursor: { type: string }
+            InboundMessageCreated:
+              type: object
+              required: [type, data]
+              properties:
+                type: { type: string, enum: [message.created], description: "Other types are answered 200 ignored." }
+                timestamp: { type: string, format: date-time }
+                data:
+                  type: object
+                  required: [conversation_id, customer, message]
+                  properties:
+                    conversation_id: { type: string, minLength: 1, maxLength: 200 }
+                    customer:
+                      type: object
+                      required: [id, name]
+                      properties:
+                        id: { type: string }
+                        name: { type: string }
+                        language: { type: string }
+                    message:
+                      type: object
+                      required: [text]
+                      properties:
+                        id: { type: string }
+                        text: { type: string }
+                        sent_at: { type: string, format: date-time }
+                    subject: { type: string, description: "Default: the message's first line." }
+                    topic: { type: string }
+                    priority: { $ref: '#/components/schemas/Priority' }
+            HookResult:
+              type: object
+              required: [result]
+              properties:
+                result: { type: string, enum: [question_created, message_added, duplicate, ignored] }
+                question_id: { type: string }
+                reason: { type: string }
         """##
 }

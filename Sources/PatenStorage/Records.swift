@@ -118,3 +118,78 @@ enum StoredValue {
         return out + "}"
     }
 }
+
+extension Integration: FetchableRecord {
+    static let columns = """
+        i.id, h.handle, i.kind, i.state, i.inbound_enabled, i.outbound_url, i.events, i.all_channels, \
+        i.outbound_disabled_at, i.outbound_disabled_reason, i.failing_since, i.created_at, i.updated_at
+        """
+    /// Integrations with their account's handle; append a WHERE clause.
+    static let selection = "SELECT \(columns) FROM integrations i JOIN helpers h ON h.id = i.id"
+
+    public init(row: Row) throws {
+        self.init(
+            id: row["id"], name: row["handle"], kind: try StoredValue.decode(IntegrationKind.self, row["kind"]),
+            state: try StoredValue.decode(IntegrationState.self, row["state"]), inboundEnabled: row["inbound_enabled"],
+            outboundURL: row["outbound_url"], events: try StoredValue.eventList(row["events"]),
+            allChannels: row["all_channels"], outboundDisabledAt: StoredValue.date(row["outbound_disabled_at"]),
+            outboundDisabledReason: row["outbound_disabled_reason"], failingSince: StoredValue.date(row["failing_since"]),
+            createdAt: Date(millisecondsSince1970: row["created_at"]),
+            updatedAt: Date(millisecondsSince1970: row["updated_at"])
+        )
+    }
+}
+
+extension SealedSecret: FetchableRecord {
+    static let columns = "id, sealed, created_at, expires_at"
+
+    public init(row: Row) throws {
+        let sealed: Data = row["sealed"]
+        self.init(
+            id: row["id"], sealed: Array(sealed), createdAt: Date(millisecondsSince1970: row["created_at"]),
+            expiresAt: StoredValue.date(row["expires_at"])
+        )
+    }
+}
+
+extension WebhookMessage: FetchableRecord {
+    static let columns = """
+        id, integration_id, event_type, question_id, payload, created_at, state, attempts, next_attempt_at, \
+        delivered_at, dead_at, last_error
+        """
+
+    public init(row: Row) throws {
+        let payload: Data = row["payload"]
+        self.init(
+            id: row["id"], integrationId: row["integration_id"], eventType: row["event_type"],
+            questionId: row["question_id"], payload: Array(payload),
+            createdAt: Date(millisecondsSince1970: row["created_at"]),
+            state: try StoredValue.decode(DeliveryState.self, row["state"]), attempts: row["attempts"],
+            nextAttemptAt: StoredValue.date(row["next_attempt_at"]), deliveredAt: StoredValue.date(row["delivered_at"]),
+            deadAt: StoredValue.date(row["dead_at"]), lastError: row["last_error"]
+        )
+    }
+}
+
+extension DeliveryAttempt: FetchableRecord {
+    static let columns = "attempt, attempted_at, outcome, status_code, latency_ms, error"
+
+    public init(row: Row) throws {
+        self.init(
+            attempt: row["attempt"], at: Date(millisecondsSince1970: row["attempted_at"]),
+            outcome: try StoredValue.decode(AttemptOutcome.self, row["outcome"]), statusCode: row["status_code"],
+            latencyMs: row["latency_ms"], error: row["error"]
+        )
+    }
+}
+
+extension StoredValue {
+    /// Subscribed events are stored as `,a,b,` so that `LIKE '%,a,%'` finds subscribers.
+    static func eventList(_ text: String) throws -> [OutboundEventType] {
+        try text.split(separator: ",").map { try decode(OutboundEventType.self, String($0)) }
+    }
+
+    static func eventText(_ events: [OutboundEventType]) -> String {
+        events.isEmpty ? "," : "," + events.map(\.rawValue).joined(separator: ",") + ","
+    }
+}

@@ -81,7 +81,12 @@ extension SQLiteStore: EscalationRepository {
                 arguments: [now.millisecondsSince1970, actor.id, now.millisecondsSince1970, id]
             )
             try Self.recordChange(db, id, .acknowledged, at: now)
-            return try Self.requireEscalation(db, id)
+            let changed = try Self.requireEscalation(db, id)
+            try Self.publish(
+                db, .escalationAcknowledged, questionId: changed.questionId, actor: actor.id, at: now, details: [:],
+                escalation: changed
+            )
+            return changed
         }
     }
 
@@ -103,7 +108,12 @@ extension SQLiteStore: EscalationRepository {
                 ]
             )
             try Self.recordChange(db, id, .resolved, at: now)
-            return try Self.requireEscalation(db, id)
+            let changed = try Self.requireEscalation(db, id)
+            try Self.publish(
+                db, .escalationResolved, questionId: changed.questionId, actor: actor.id, at: now, details: [:],
+                escalation: changed
+            )
+            return changed
         }
     }
 

@@ -4,21 +4,24 @@ import PatenCore
 
 extension SQLiteStore: HelperRepository {
     public func insertHelper(_ helper: Helper) async throws {
+        try await pool.write { db in try Self.insertHelper(db, helper) }
+    }
+
+    /// Inserts an account inside the caller's transaction; a taken handle is a `handle_taken` conflict.
+    static func insertHelper(_ db: Database, _ helper: Helper) throws {
         do {
-            try await pool.write { db in
-                try db.run(
-                    sql: """
-                        INSERT INTO helpers (\(Helper.columns))
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        helper.id, helper.handle, helper.displayName, helper.role.rawValue,
-                        StoredValue.json(helper.skills), StoredValue.json(helper.languages), helper.capacity,
-                        helper.presence.rawValue, helper.active, helper.createdAt.millisecondsSince1970,
-                        helper.updatedAt.millisecondsSince1970,
-                    ]
-                )
-            }
+            try db.run(
+                sql: """
+                    INSERT INTO helpers (\(Helper.columns))
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    helper.id, helper.handle, helper.displayName, helper.role.rawValue,
+                    StoredValue.json(helper.skills), StoredValue.json(helper.languages), helper.capacity,
+                    helper.presence.rawValue, helper.active, helper.createdAt.millisecondsSince1970,
+                    helper.updatedAt.millisecondsSince1970,
+                ]
+            )
         } catch let error as DatabaseError where error.isUniqueViolation {
             throw PatenError.conflict("handle_taken", "The handle '\(helper.handle)' is taken; choose another.")
         }

@@ -30,10 +30,13 @@ extension SQLiteStore: QuestionRepository {
                     createdAt: question.createdAt
                 )
             )
-            try Self.record(
-                db, .created, question.id, actor: question.createdBy, at: question.createdAt,
-                ["channel": question.channel, "message_id": messageId]
-            )
+            var created = ["channel": question.channel, "message_id": messageId]
+            if let origin = draft.origin {
+                try Self.storeReceipt(db, origin, questionId: question.id, at: question.createdAt)
+                try Self.startConversation(db, origin, questionId: question.id, at: question.createdAt)
+                created.merge(origin.eventData) { current, _ in current }
+            }
+            try Self.record(db, .created, question.id, actor: question.createdBy, at: question.createdAt, created)
             var routed = [
                 "tier": question.tier.rawValue, "reason": draft.routingReason, "topic": question.topic,
                 "priority": question.priority.rawValue, "language": question.language,
@@ -276,12 +279,14 @@ extension SQLiteStore: QuestionRepository {
     }
 
     public func addCustomerMessage(
-        questionId: String, by actor: Helper, messageId: String, body: String, context: ChangeContext
+        questionId: String, by actor: Helper, messageId: String, body: String, origin: InboundOrigin?,
+        context: ChangeContext
     ) async throws -> (question: Question, message: Message) {
         let now = context.now
         return try await pool.write { db in
             let question = try Self.requireQuestion(db, questionId)
             try QuestionRules.checkCustomerMessage(question, by: actor)
+            if let origin { try Self.storeReceipt(db, origin, questionId: questionId, at: now) }
             let message = Message(
                 id: messageId, questionId: questionId, authorKind: .customer, helperId: nil, body: body, createdAt: now
             )
@@ -303,7 +308,9 @@ extension SQLiteStore: QuestionRepository {
             {
                 try Self.startTimer(db, questionId, timer, onlyIfEnded: true)
             }
-            try Self.record(db, .customerReplied, questionId, actor: actor.id, at: now, ["message_id": messageId])
+            var data = ["message_id": messageId]
+            if let origin { data.merge(origin.eventData) { current, _ in current } }
+            try Self.record(db, .customerReplied, questionId, actor: actor.id, at: now, data)
             return (try Self.requireQuestion(db, questionId), message)
         }
     }
@@ -486,6 +493,9 @@ extension SQLiteStore {
             sql: "INSERT INTO question_events (question_id, type, actor_id, at, data) VALUES (?, ?, ?, ?, ?)",
             arguments: [questionId, type.rawValue, actor, time.millisecondsSince1970, StoredValue.json(data)]
         )
+        if let outbound = OutboundEventType(type) {
+            try publish(db, outbound, questionId: questionId, actor: actor, at: time, details: data)
+        }
     }
 
     static func handles(_ db: Database, _ ids: [String]) throws -> [String: String] {

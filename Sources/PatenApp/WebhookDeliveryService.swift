@@ -1,0 +1,64 @@
+import AsyncHTTPClient
+import Logging
+import PatenCore
+import PatenWebhooks
+import ServiceLifecycle
+import Synchronization
+
+/// The outbox deliverer as a service: every `interval` it sends what is due, and once an hour it forgets inbound
+/// webhook ids past their retention. It owns its HTTP client and shuts it down after the last pass.
+public struct WebhookDeliveryService: Service {
+    /// How often old inbound receipts are purged.
+    static let purgeEvery: Duration = .seconds(3600)
+
+    let runtime: PatenRuntime
+    let logger: Logger
+
+    /// Creates the service.
+    public init(runtime: PatenRuntime, logger: Logger) {
+        self.runtime = runtime
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let client = WebhookDeliverer.makeClient()
+        let deliverer = WebhookDeliverer(
+            outbox: runtime.store, integrations: runtime.integrations, client: client,
+            destinations: runtime.destinations, clock: runtime.clock, logger: logger
+        )
+        let purger = ReceiptPurger(integrations: runtime.integrations, logger: logger)
+        await runPeriodically(every: runtime.configuration.deliveryInterval, on: runtime.clock) {
+            await deliverer.deliverDue()
+            await purger.purgeIfDue(every: Self.purgeEvery)
+        }
+        try await client.shutdown()
+    }
+}
+
+/// Forgets inbound webhook ids older than their retention, at most once per period.
+final class ReceiptPurger: Sendable {
+    private let integrations: IntegrationDirectory
+    private let logger: Logger
+    private let last = Mutex<ContinuousClock.Instant?>(nil)
+
+    init(integrations: IntegrationDirectory, logger: Logger) {
+        self.integrations = integrations
+        self.logger = logger
+    }
+
+    func purgeIfDue(every period: Duration) async {
+        let now = ContinuousClock.now
+        let due = last.withLock { last in
+            guard last.map({ now - $0 >= period }) ?? true else { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
+        do {
+            let purged = try await integrations.purgeReceipts(olderThan: InboundWebhookReceiver.receiptRetention)
+            if purged > 0 { logger.info("forgot old inbound webhook ids", metadata: ["count": "\(purged)"]) }
+        } catch {
+            logger.error("purging inbound webhook ids failed", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,257 @@
+import Foundation
+import GRDB
+import PatenCore
+
+extension SQLiteStore: OutboxRepository {
+    public func claimDueMessages(at now: Date, lease: TimeInterval, limit: Int) async throws -> [DueDelivery] {
+        try await pool.write { db in
+            let ms = now.millisecondsSince1970
+            let messages = try db.fetchAll(
+                WebhookMessage.self,
+                sql: """
+                    SELECT \(WebhookMessage.columns) FROM outbox_messages
+                    WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?
+                    """,
+                arguments: [ms, limit]
+            )
+            guard !messages.isEmpty else { return [] }
+            var due: [DueDelivery] = []
+            var endpoints: [String: (url: String, secrets: [SealedSecret])?] = [:]
+            for message in messages {
+                if endpoints[message.integrationId] == nil {
+                    let integration = try Self.fetchIntegration(db, message.integrationId)
+                    if let integration, integration.state == .active, integration.outboundDisabledAt == nil,
+                        let url = integration.outboundURL
+                    {
+                        endpoints[message.integrationId] = (url, try Self.activeSecrets(db, integration.id, at: now))
+                    } else {
+                        endpoints[message.integrationId] = .some(nil)
+                        try Self.pauseMessages(db, message.integrationId)
+                    }
+                }
+                guard let endpoint = endpoints[message.integrationId] ?? nil else { continue }
+                // The lease: no other deliverer takes the message until the attempt has had time to end.
+                try db.run(
+                    sql: "UPDATE outbox_messages SET next_attempt_at = ? WHERE id = ?",
+                    arguments: [now.addingTimeInterval(lease).millisecondsSince1970, message.id]
+                )
+                due.append(DueDelivery(message: message, url: endpoint.url, secrets: endpoint.secrets))
+            }
+            return due
+        }
+    }
+
+    public func finishAttempt(_ report: AttemptReport) async throws {
+        try await pool.write { db in
+            let attempt = report.attempt
+            let now = attempt.at.millisecondsSince1970
+            let number =
+                try db.fetchOne(
+                    Int.self, sql: "SELECT MAX(attempt) FROM delivery_attempts WHERE message_id = ?",
+                    arguments: [report.messageId]
+                ) ?? 0
+            try db.run(
+                sql: """
+                    INSERT INTO delivery_attempts (message_id, attempt, attempted_at, outcome, status_code, latency_ms, error)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    report.messageId, number + 1, now, attempt.outcome.rawValue, attempt.statusCode, attempt.latencyMs,
+                    attempt.error,
+                ]
+            )
+            switch report.disposition {
+            case .delivered:
+                try db.run(
+                    sql: """
+                        UPDATE outbox_messages SET state = 'delivered', delivered_at = ?, next_attempt_at = NULL,
+                        attempts = attempts + 1, last_error = NULL WHERE id = ?
+                        """,
+                    arguments: [now, report.messageId]
+                )
+                try db.run(
+                    sql: "UPDATE integrations SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL",
+                    arguments: [report.integrationId]
+                )
+                return
+            case .retry(let next):
+                try db.run(
+                    sql: """
+                        UPDATE outbox_messages SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?
+                        WHERE id = ? AND state = 'pending'
+                        """,
+                    arguments: [next.millisecondsSince1970, attempt.error, report.messageId]
+                )
+            case .deadLetter, .endpointGone:
+                try db.run(
+                    sql: """
+                        UPDATE outbox_messages SET state = 'dead', dead_at = ?, next_attempt_at = NULL,
+                        attempts = attempts + 1, last_error = ? WHERE id = ?
+                        """,
+                    arguments: [now, attempt.error, report.messageId]
+                )
+            }
+            if report.disposition == .endpointGone {
+                try Self.disableEndpoint(db, report.integrationId, reason: "the endpoint answered 410 Gone", at: attempt.at)
+                return
+            }
+            try db.run(
+                sql: "UPDATE integrations SET failing_since = COALESCE(failing_since, ?) WHERE id = ?",
+                arguments: [now, report.integrationId]
+            )
+            let since = try db.fetchOne(
+                Int64.self, sql: "SELECT failing_since FROM integrations WHERE id = ?", arguments: [report.integrationId]
+            )
+            if let since, Double(now - since) / 1000 >= report.failingLimit {
+                let days = Int((report.failingLimit / 86400).rounded())
+                try Self.disableEndpoint(
+                    db, report.integrationId,
+                    reason: "every attempt failed for \(days) days, since \(RFC3339.format(Date(millisecondsSince1970: since)))",
+                    at: attempt.at
+                )
+            }
+        }
+    }
+
+    public func delivery(id: String) async throws -> DeliveryRecord? {
+        try await pool.read { db in
+            guard
+                let message = try db.fetchOne(
+                    WebhookMessage.self, sql: "SELECT \(WebhookMessage.columns) FROM outbox_messages WHERE id = ?",
+                    arguments: [id]
+                )
+            else { return nil }
+            return DeliveryRecord(message: message, attempts: try Self.attempts(db, [id])[id] ?? [])
+        }
+    }
+
+    public func deliveries(
+        integrationId: String, state: DeliveryState?, before cursor: QuestionCursor?, limit: Int
+    ) async throws -> [DeliveryRecord] {
+        try await pool.read { db in
+            let messages = try db.fetchAll(
+                WebhookMessage.self,
+                sql: """
+                    SELECT \(WebhookMessage.columns) FROM outbox_messages
+                    WHERE integration_id = ? AND (? IS NULL OR state = ?) AND (? IS NULL OR (created_at, id) < (?, ?))
+                    ORDER BY created_at DESC, id DESC LIMIT ?
+                    """,
+                arguments: [
+                    integrationId, state?.rawValue, state?.rawValue, cursor?.id, cursor?.createdAt.millisecondsSince1970,
+                    cursor?.id, limit,
+                ]
+            )
+            let attempts = try Self.attempts(db, messages.map(\.id))
+            return messages.map { DeliveryRecord(message: $0, attempts: attempts[$0.id] ?? []) }
+        }
+    }
+
+    public func redeliver(messageId: String, at now: Date) async throws -> WebhookMessage {
+        try await pool.write { db in
+            try db.run(
+                sql: """
+                    UPDATE outbox_messages SET state = 'pending', attempts = 0, next_attempt_at = ?, delivered_at = NULL,
+                    dead_at = NULL WHERE id = ?
+                    """,
+                arguments: [now.millisecondsSince1970, messageId]
+            )
+            guard
+                let message = try db.fetchOne(
+                    WebhookMessage.self, sql: "SELECT \(WebhookMessage.columns) FROM outbox_messages WHERE id = ?",
+                    arguments: [messageId]
+                )
+            else { throw PatenError.notFound("delivery", id: messageId) }
+            return message
+        }
+    }
+
+    public func redeliver(integrationId: String, since: Date, at now: Date) async throws -> Int {
+        try await pool.write { db in
+            try db.run(
+                sql: """
+                    UPDATE outbox_messages SET state = 'pending', attempts = 0, next_attempt_at = ?, delivered_at = NULL,
+                    dead_at = NULL WHERE integration_id = ? AND created_at >= ? AND state IN ('delivered', 'dead')
+                    """,
+                arguments: [now.millisecondsSince1970, integrationId, since.millisecondsSince1970]
+            )
+            return db.changesCount
+        }
+    }
+}
+
+// The outbox side of every change: written inside the change's transaction.
+extension SQLiteStore {
+    private static let messageIds = RandomIdentifierGenerator()
+
+    /// Writes one outbox message per integration subscribed to the event (about this question), in the caller's
+    /// transaction. Messages for an endpoint that is disabled wait (no next attempt) until it is enabled again.
+    static func publish(
+        _ db: Database, _ type: OutboundEventType, questionId: String, actor: String?, at time: Date,
+        details: [String: String], escalation: Escalation? = nil
+    ) throws {
+        let subscribers = try db.fetchAll(
+            Row.self,
+            sql: """
+                SELECT id, outbound_disabled_at FROM integrations
+                WHERE state = 'active' AND outbound_url IS NOT NULL AND events LIKE ?
+                AND (all_channels = 1 OR id = (SELECT channel FROM questions WHERE id = ?))
+                """,
+            arguments: ["%,\(type.rawValue),%", questionId]
+        )
+        guard !subscribers.isEmpty else { return }
+        let question = try requireQuestion(db, questionId)
+        let conversation = try db.fetchOne(
+            String.self, sql: "SELECT conversation_id FROM conversations WHERE question_id = ? LIMIT 1",
+            arguments: [questionId]
+        )
+        let account = try actor.flatMap {
+            try db.fetchOne(Helper.self, sql: "SELECT \(Helper.columns) FROM helpers WHERE id = ?", arguments: [$0])
+        }
+        let message = try details["message_id"].flatMap {
+            try db.fetchOne(Message.self, sql: "SELECT \(Message.columns) FROM messages WHERE id = ?", arguments: [$0])
+        }
+        let escalation = try escalation ?? details["escalation_id"].flatMap { try fetchEscalation(db, $0) }
+        var rest = details
+        for key in ["message_id", "escalation_id", "rating_url"] { rest[key] = nil }
+        let payload = try OutboundPayload(
+            type: type, at: time,
+            data: OutboundPayload.Body(
+                question: question, conversationId: conversation, actor: account.map(OutboundPayload.Actor.init),
+                message: message.map(OutboundPayload.MessageBody.init),
+                escalation: escalation.map(OutboundPayload.EscalationBody.init), ratingUrl: details["rating_url"],
+                details: rest
+            )
+        ).encoded()
+        let ms = time.millisecondsSince1970
+        for subscriber in subscribers {
+            let paused = (subscriber["outbound_disabled_at"] as Int64?) != nil
+            try db.run(
+                sql: """
+                    INSERT INTO outbox_messages (id, integration_id, event_type, question_id, payload, created_at, state,
+                    next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)
+                    """,
+                arguments: [
+                    messageIds.make("msg"), subscriber["id"] as String, type.rawValue, questionId, Data(payload), ms,
+                    paused ? nil : ms,
+                ]
+            )
+        }
+    }
+
+    static func attempts(_ db: Database, _ messageIds: [String]) throws -> [String: [DeliveryAttempt]] {
+        guard !messageIds.isEmpty else { return [:] }
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT message_id, \(DeliveryAttempt.columns) FROM delivery_attempts
+                WHERE message_id IN (\(placeholders(messageIds.count))) ORDER BY message_id, attempt
+                """,
+            arguments: StatementArguments(messageIds)
+        )
+        var result: [String: [DeliveryAttempt]] = [:]
+        for row in rows {
+            result[row["message_id"], default: []].append(try DeliveryAttempt(row: row))
+        }
+        return result
+    }
+}
