@@ -119,7 +119,7 @@ extension SQLiteStore: IntegrationRepository {
                 }
             }
             try db.run(sql: "UPDATE integrations SET updated_at = ? WHERE id = ?", arguments: [ms, id])
-            let updated = try Self.fetchIntegration(db, id)!
+            guard let updated = try Self.fetchIntegration(db, id) else { throw PatenError.notFound("integration", id: id) }
             // Waiting messages move when, and only when, the endpoint can take them.
             if updated.state == .active, updated.outboundDisabledAt == nil, updated.outboundURL != nil {
                 try db.run(

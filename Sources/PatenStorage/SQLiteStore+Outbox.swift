@@ -10,7 +10,7 @@ extension SQLiteStore: OutboxRepository {
                 WebhookMessage.self,
                 sql: """
                     SELECT \(WebhookMessage.columns) FROM outbox_messages
-                    WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?
+                    WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, rowid LIMIT ?
                     """,
                 arguments: [ms, limit]
             )

@@ -110,9 +110,13 @@ struct InboundMessage: Sendable, Equatable {
 
 /// The `standard` inbound payload, documented in docs/integrations.md.
 enum StandardInboundPayload {
+    struct Kind: Decodable {
+        var type: String
+    }
+
     struct Envelope: Decodable {
         var type: String
-        var data: Data?
+        var data: Data
     }
 
     struct Data: Decodable {
@@ -140,14 +144,14 @@ enum StandardInboundPayload {
     static func parse(_ body: [UInt8], integrationId: String, webhookId: String) throws -> InboundMessage? {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
-        let envelope: Envelope
+        let data: Data
         do {
-            envelope = try decoder.decode(Envelope.self, from: Foundation.Data(body))
+            // Other event types are not for Paten; only a message.created must have the full shape.
+            guard try decoder.decode(Kind.self, from: Foundation.Data(body)).type == "message.created" else { return nil }
+            data = try decoder.decode(Envelope.self, from: Foundation.Data(body)).data
         } catch let error as DecodingError {
             throw PatenError.malformed("invalid_payload", error.fieldDescription)
         }
-        guard envelope.type == "message.created" else { return nil }
-        guard let data = envelope.data else { throw PatenError.malformed("invalid_payload", "Missing field 'data'.") }
         let conversation = data.conversationId.trimmingCharacters(in: .whitespaces)
         guard !conversation.isEmpty, conversation.count <= 200 else {
             throw PatenError.unprocessable("invalid_conversation_id", "data.conversation_id must be 1 to 200 characters.")

@@ -23,7 +23,10 @@ public struct SecretBox: SecretSealer {
     public func seal(_ secret: String, context: String) throws -> [UInt8] {
         let box = try AES.GCM.seal(Data(secret.utf8), using: key, authenticating: Data(context.utf8))
         // combined = 12-byte nonce, ciphertext, 16-byte tag; always present for the default nonce size.
-        return Array(box.combined!)
+        guard let combined = box.combined else {
+            throw PatenError(.unavailable, code: "seal_failed", message: "Sealing a secret failed.")
+        }
+        return Array(combined)
     }
 
     public func open(_ sealed: [UInt8], context: String) throws -> String {

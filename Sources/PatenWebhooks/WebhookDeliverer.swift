@@ -61,14 +61,25 @@ public struct WebhookDeliverer: Sendable {
             while true {
                 let due = try await outbox.claimDueMessages(at: clock.now(), lease: Self.lease, limit: batchSize)
                 guard !due.isEmpty else { break }
+                // One endpoint's messages go one after another, in the order they were written; endpoints are
+                // served side by side.
+                var queues: [String: [DueDelivery]] = [:]
+                var order: [String] = []
+                for delivery in due {
+                    if queues[delivery.message.integrationId] == nil { order.append(delivery.message.integrationId) }
+                    queues[delivery.message.integrationId, default: []].append(delivery)
+                }
                 await withTaskGroup(of: Void.self) { group in
                     var running = 0
-                    for delivery in due {
+                    for integration in order {
                         if running == concurrency {
                             await group.next()
                             running -= 1
                         }
-                        group.addTask { await deliver(delivery) }
+                        let queue = queues[integration] ?? []
+                        group.addTask {
+                            for delivery in queue { await deliver(delivery) }
+                        }
                         running += 1
                     }
                 }

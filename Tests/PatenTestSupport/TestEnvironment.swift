@@ -49,8 +49,10 @@ public struct TestEnvironment: Sendable {
     }
 }
 
-/// Runs the body with a fresh test environment and removes its files afterwards.
+/// Runs the body with a fresh test environment and removes its files afterwards. Outbound webhooks may go to
+/// loopback (test receivers listen there) unless `configure` says otherwise.
 public func withTestEnvironment<T>(
+    configure: (inout PatenConfiguration) -> Void = { _ in },
     _ body: (TestEnvironment) async throws -> T
 ) async throws -> T {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("paten-test-\(UUID().uuidString)")
@@ -58,6 +60,8 @@ public func withTestEnvironment<T>(
     var configuration = PatenConfiguration()
     configuration.dataDirectory = directory.path
     configuration.policyPath = repositoryRoot.appendingPathComponent("Config/policy.json").path
+    configuration.webhookAllowLoopback = true
+    configure(&configuration)
     let clock = ManualClock()
     let runtime = try await PatenRuntime.open(configuration, clock: clock)
     return try await body(TestEnvironment(directory: directory, runtime: runtime, clock: clock))

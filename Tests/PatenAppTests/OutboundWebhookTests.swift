@@ -1,0 +1,338 @@
+import Foundation
+import PatenCore
+import PatenTestSupport
+import PatenWebhooks
+import Testing
+
+@Suite("Outbound webhooks")
+struct OutboundWebhookTests {
+    /// An integration sending every event about every question to the receiver.
+    static func subscriber(_ env: TestEnvironment, url: String) async throws -> IntegrationWithSecret {
+        try await env.runtime.integrations.create(
+            NewIntegration(name: "bridge", kind: .standard, inboundEnabled: false, outboundURL: url, allChannels: true)
+        )
+    }
+
+    @Test("A volunteer's reply goes out signed, with the text and the conversation, verifiable with the secret")
+    func replyGoesOut() async throws {
+        try await withReceiver { hooks, url in
+            try await withTestEnvironment { env in
+                let bridge = try await Self.subscriber(env, url: url)
+                let chat = try await env.runtime.integrations.create(NewIntegration(name: "webchat", kind: .standard))
+                let account = try await env.runtime.directory.helper(chat.integration.id)
+                let origin = InboundOrigin(
+                    integrationId: chat.integration.id, webhookId: "w1", conversationId: "conv-77",
+                    externalMessageId: nil, sentAt: nil
+                )
+                let question = try await env.desk.submit(
+                    QuestionSubmission(subject: "eSIM", body: "Help", customer: Customer(id: "c", name: "Cy")), by: account,
+                    origin: origin
+                )
+                let (volunteer, _) = try await env.account("vera", .volunteer)
+                _ = try await env.desk.claim(question.id, by: volunteer)
+                _ = try await env.desk.reply(to: question.id, body: "Restart the phone, then scan again.", by: volunteer)
+                try await withDeliverer(env) { deliverer in
+                    #expect(await deliverer.deliverDue() == 4)
+                }
+                let hits = await hooks.hits
+                #expect(
+                    hits.map { $0.json["type"] as? String }
+                        == [
+                            "question.created", "question.routed", "question.claimed", "question.replied",
+                        ].map(Optional.some))
+                let reply = try #require(hits.last)
+                let data = try #require(reply.json["data"] as? [String: Any])
+                #expect(data["conversation_id"] as? String == "conv-77")
+                #expect(data["channel"] as? String == chat.integration.id)
+                #expect((data["message"] as? [String: Any])?["text"] as? String == "Restart the phone, then scan again.")
+                #expect((data["actor"] as? [String: Any])?["handle"] as? String == "vera")
+                try StandardWebhookSignature.verify(
+                    id: reply.id, timestamp: reply.timestamp, signature: reply.signature, body: reply.body,
+                    secrets: [try WebhookSecret(bridge.secret)], now: env.clock.now()
+                )
+                #expect(reply.id.hasPrefix("msg_"))
+                let log = try await env.runtime.integrations.deliveries("bridge")
+                #expect(log.allSatisfy { $0.message.state == .delivered && $0.attempts.count == 1 })
+            }
+        }
+    }
+
+    @Test("Retries follow the schedule with ±20 % jitter, keep the id, and dead-letter after the last attempt")
+    func retryScheduleAndDeadLetter() async throws {
+        try await withReceiver { hooks, url in
+            await hooks.answer([], then: 500)
+            try await withTestEnvironment { env in
+                _ = try await env.runtime.integrations.create(
+                    NewIntegration(
+                        name: "bridge", kind: .standard, outboundURL: url, events: [.questionCreated], allChannels: true
+                    )
+                )
+                let (staff, _) = try await env.account("sam", .staff)
+                _ = try await env.submit("Where is my bill?", by: staff)
+                try await withDeliverer(env) { deliverer in
+                    let schedule = RetrySchedule.standard
+                    for (index, delay) in schedule.delays.enumerated() {
+                        let before = env.clock.now()
+                        #expect(await deliverer.deliverDue() == 1, "attempt \(index + 1)")
+                        let record = try #require(try await env.runtime.integrations.deliveries("bridge").first)
+                        let wait = try #require(record.message.nextAttemptAt).timeIntervalSince(before)
+                        #expect(wait >= delay * 0.8 - 0.001 && wait <= delay * 1.2 + 0.001, "wait \(wait) after attempt \(index + 1)")
+                        // Nothing is sent before the wait is over.
+                        env.clock.advance(by: wait - 1)
+                        #expect(await deliverer.deliverDue() == 0)
+                        env.clock.advance(by: 1)
+                    }
+                    #expect(await deliverer.deliverDue() == 1)
+                    #expect(await deliverer.deliverDue() == 0)
+                }
+                let record = try #require(try await env.runtime.integrations.deliveries("bridge", state: .dead).first)
+                #expect(record.attempts.count == 8)
+                #expect(record.attempts.allSatisfy { $0.statusCode == 500 && $0.outcome == .failed })
+                let hits = await hooks.hits
+                #expect(hits.count == 8)
+                #expect(Set(hits.map(\.id)) == [record.message.id])
+                #expect(Set(hits.map(\.timestamp)).count == 8)
+            }
+        }
+    }
+
+    @Test("A receiver that is down for a while, then back, gets every message, each with one stable id")
+    func outageLosesNothing() async throws {
+        try await withReceiver { hooks, url in
+            await hooks.answer(Array(repeating: 503, count: 6))
+            try await withTestEnvironment { env in
+                _ = try await env.runtime.integrations.create(
+                    NewIntegration(
+                        name: "bridge", kind: .standard, outboundURL: url, events: [.questionCreated], allChannels: true
+                    )
+                )
+                let (staff, _) = try await env.account("sam", .staff)
+                for number in 1...3 { _ = try await env.submit("Question \(number)", by: staff) }
+                try await withDeliverer(env) { deliverer in
+                    for _ in 0..<6 {
+                        await deliverer.deliverDue()
+                        env.clock.advance(by: 3 * 3600)
+                    }
+                    await deliverer.deliverDue()
+                }
+                let delivered = await hooks.delivered
+                #expect(delivered.count == 3)
+                #expect(Set(delivered.map(\.id)).count == 3)
+                let hits = await hooks.hits
+                for hit in delivered {
+                    // Every attempt for the message carried the same id and the same body.
+                    let attempts = hits.filter { $0.id == hit.id }
+                    #expect(attempts.count == 3)
+                    #expect(Set(attempts.map(\.body)).count == 1)
+                }
+                let subjects = delivered.compactMap { ($0.json["data"] as? [String: Any])?["subject"] as? String }
+                #expect(Set(subjects) == ["Question 1", "Question 2", "Question 3"])
+            }
+        }
+    }
+
+    @Test("Retry-After is honoured; 410 dead-letters the message and disables the endpoint until enabled again")
+    func retryAfterAndGone() async throws {
+        try await withReceiver { hooks, url in
+            await hooks.answer([429], retryAfter: "120")
+            try await withTestEnvironment { env in
+                _ = try await env.runtime.integrations.create(
+                    NewIntegration(
+                        name: "bridge", kind: .standard, outboundURL: url, events: [.questionCreated], allChannels: true
+                    )
+                )
+                let (staff, _) = try await env.account("sam", .staff)
+                _ = try await env.submit("First", by: staff)
+                try await withDeliverer(env) { deliverer in
+                    let before = env.clock.now()
+                    await deliverer.deliverDue()
+                    let record = try #require(try await env.runtime.integrations.deliveries("bridge").first)
+                    #expect(record.message.nextAttemptAt == before.addingTimeInterval(120))
+
+                    await hooks.answer([410])
+                    env.clock.advance(by: 120)
+                    await deliverer.deliverDue()
+                    let gone = try await env.runtime.integrations.integration("bridge")
+                    #expect(gone.outboundDisabledAt != nil)
+                    #expect(gone.outboundDisabledReason?.contains("410") == true)
+                    #expect(try await env.runtime.integrations.deliveries("bridge", state: .dead).count == 1)
+
+                    // While disabled, new events wait instead of being sent or lost.
+                    await hooks.answer([])
+                    _ = try await env.submit("Second", by: staff)
+                    env.clock.advance(by: 60)
+                    #expect(await deliverer.deliverDue() == 0)
+                    await #expect(throws: PatenError.self) {
+                        _ = try await env.runtime.integrations.redeliver("bridge", since: before)
+                    }
+                    _ = try await env.runtime.integrations.update("bridge", IntegrationChange(outboundEnabled: true))
+                    #expect(await deliverer.deliverDue() == 1)
+                    let audit = try await env.runtime.integrations.detail("bridge").audit.map(\.type)
+                    #expect(audit.contains("endpoint.disabled") && audit.contains("endpoint.enabled"))
+                }
+                let subjects = await hooks.delivered.compactMap { ($0.json["data"] as? [String: Any])?["subject"] as? String }
+                #expect(subjects == ["Second"])
+            }
+        }
+    }
+
+    @Test("Redelivery sends a delivered or dead message again with the same id, one or all since a time")
+    func redelivery() async throws {
+        try await withReceiver { hooks, url in
+            try await withTestEnvironment { env in
+                _ = try await env.runtime.integrations.create(
+                    NewIntegration(
+                        name: "bridge", kind: .standard, outboundURL: url, events: [.questionCreated], allChannels: true
+                    )
+                )
+                let (staff, _) = try await env.account("sam", .staff)
+                let start = env.clock.now()
+                _ = try await env.submit("One", by: staff)
+                env.clock.advance(by: 10)
+                _ = try await env.submit("Two", by: staff)
+                try await withDeliverer(env) { deliverer in
+                    #expect(await deliverer.deliverDue() == 2)
+                    let first = try #require(try await env.runtime.integrations.deliveries("bridge").last)
+                    _ = try await env.runtime.integrations.redeliver(first.message.id)
+                    #expect(await deliverer.deliverDue() == 1)
+                    let again = try await env.runtime.integrations.delivery(first.message.id)
+                    #expect(again.attempts.map(\.attempt) == [1, 2])
+                    #expect(again.message.state == .delivered)
+                    #expect(try await env.runtime.integrations.redeliver("bridge", since: start.addingTimeInterval(5)) == 1)
+                    #expect(try await env.runtime.integrations.redeliver("bridge", since: start) == 1)
+                    #expect(await deliverer.deliverDue() == 2)
+                }
+                let ids = await hooks.hits.map(\.id)
+                #expect(ids.count == 5)
+                #expect(Set(ids).count == 2)
+            }
+        }
+    }
+
+    @Test("During a rotation overlap deliveries carry two signatures, each verifying with its own secret")
+    func rotationSignsWithBoth() async throws {
+        try await withReceiver { hooks, url in
+            try await withTestEnvironment { env in
+                let made = try await Self.subscriber(env, url: url)
+                let rotated = try await env.runtime.integrations.rotateSecret("bridge")
+                let (staff, _) = try await env.account("sam", .staff)
+                _ = try await env.submit("Hello", by: staff)
+                try await withDeliverer(env) { deliverer in await deliverer.deliverDue() }
+                let hit = try #require(await hooks.hits.first)
+                #expect(hit.signature.split(separator: " ").count == 2)
+                for secret in [made.secret, rotated.secret] {
+                    try StandardWebhookSignature.verify(
+                        id: hit.id, timestamp: hit.timestamp, signature: hit.signature, body: hit.body,
+                        secrets: [try WebhookSecret(secret)], now: env.clock.now()
+                    )
+                }
+            }
+        }
+    }
+
+    @Test("An endpoint failing for five days is disabled and the admin trail says so")
+    func failingEndpointDisabled() async throws {
+        try await withReceiver { hooks, url in
+            await hooks.answer([], then: 500)
+            try await withTestEnvironment { env in
+                _ = try await env.runtime.integrations.create(
+                    NewIntegration(
+                        name: "bridge", kind: .standard, outboundURL: url, events: [.questionCreated], allChannels: true
+                    )
+                )
+                let (staff, _) = try await env.account("sam", .staff)
+                try await withDeliverer(env) { deliverer in
+                    for day in 0...5 {
+                        _ = try await env.submit("Day \(day)", by: staff)
+                        await deliverer.deliverDue()
+                        #expect(
+                            try await env.runtime.integrations.integration("bridge").outboundDisabledAt == nil || day == 5
+                        )
+                        env.clock.advance(by: 86400)
+                    }
+                }
+                let bridge = try await env.runtime.integrations.integration("bridge")
+                #expect(bridge.outboundDisabledAt != nil)
+                #expect(bridge.outboundDisabledReason?.contains("5 days") == true)
+                #expect(try await env.runtime.integrations.detail("bridge").audit.first?.type == "endpoint.disabled")
+            }
+        }
+    }
+
+    @Test("Private, loopback and link-local destinations are refused unless allowed")
+    func ssrfRefusal() async throws {
+        try await withTestEnvironment(configure: { $0.webhookAllowLoopback = false }) { (env: TestEnvironment) async throws in
+            for url in [
+                "http://127.0.0.1:8080/hook", "http://localhost/hook", "http://10.1.2.3/hook", "http://192.168.0.5/",
+                "http://169.254.169.254/latest/meta-data", "http://[::1]:8080/", "http://[fd00::1]/", "http://0.0.0.0/",
+                "http://[::ffff:127.0.0.1]/",
+            ] {
+                await #expect(throws: PatenError.self, "\(url)") {
+                    _ = try await env.runtime.integrations.create(
+                        NewIntegration(name: "bridge", kind: .standard, outboundURL: url)
+                    )
+                }
+            }
+            let refused = await #expect(throws: PatenError.self) {
+                _ = try await env.runtime.integrations.create(
+                    NewIntegration(name: "bridge", kind: .standard, outboundURL: "http://127.0.0.1/hook")
+                )
+            }
+            #expect(refused?.code == "destination_not_allowed")
+            #expect(try await env.store.count("SELECT COUNT(*) FROM integrations") == 0)
+            #expect(try await env.store.count("SELECT COUNT(*) FROM helpers WHERE role = 'integration'") == 0)
+        }
+        let allowPrivate = NetworkDestinationGuard(allowLoopback: false, allowPrivate: true)
+        try await allowPrivate.check("http://10.0.0.7/hook")
+        await #expect(throws: PatenError.self) { try await allowPrivate.check("http://169.254.169.254/") }
+        #expect(NetworkDestinationGuard.classify([93, 184, 216, 34]) == .global)
+        #expect(NetworkDestinationGuard.classify([100, 64, 0, 1]) == .private)
+        #expect(NetworkDestinationGuard.classify([172, 31, 255, 255]) == .private)
+        #expect(NetworkDestinationGuard.classify([172, 32, 0, 1]) == .global)
+    }
+
+    @Test("A destination that became private is refused at delivery time and logged as refused")
+    func refusedAtDelivery() async throws {
+        try await withTestEnvironment { env in
+            _ = try await env.runtime.integrations.create(
+                NewIntegration(name: "bridge", kind: .standard, outboundURL: "http://127.0.0.1:9/hook", allChannels: true)
+            )
+            let (staff, _) = try await env.account("sam", .staff)
+            _ = try await env.submit("Hello", by: staff)
+            let client = WebhookDeliverer.makeClient()
+            let strict = WebhookDeliverer(
+                outbox: env.store, integrations: env.runtime.integrations, client: client,
+                destinations: NetworkDestinationGuard(allowLoopback: false, allowPrivate: false), clock: env.clock,
+                logger: .init(label: "test")
+            )
+            await strict.deliverDue()
+            try await client.shutdown()
+            let record = try #require(try await env.runtime.integrations.deliveries("bridge").first)
+            #expect(record.attempts.first?.outcome == .refused)
+            #expect(record.message.state == .pending)
+        }
+    }
+
+    @Test("Secrets are sealed at rest, and the key file is created once with mode 0600")
+    func secretsAtRest() async throws {
+        try await withTestEnvironment { env in
+            let made = try await env.runtime.integrations.create(NewIntegration(name: "webchat", kind: .standard))
+            let stored = try await env.store.activeSecrets(integrationId: made.integration.id, at: env.clock.now())
+            #expect(stored.count == 1)
+            #expect(Data(stored[0].sealed).range(of: Data(made.secret.utf8)) == nil)
+            #expect(Data(stored[0].sealed).range(of: Data(made.secret.dropFirst(6).utf8)) == nil)
+            let keyPath = env.runtime.configuration.secretsKeyPath
+            let mode = try FileManager.default.attributesOfItem(atPath: keyPath)[.posixPermissions] as? NSNumber
+            #expect(mode?.intValue == 0o600)
+            let key = try SecretBox.loadOrCreateKey(at: keyPath)
+            #expect(key.count == 32)
+            let credentials = try #require(try await env.runtime.integrations.inboundCredentials(made.integration.id))
+            #expect(credentials.secrets == [made.secret])
+            // Another key does not open them.
+            let other = try SecretBox(keyBytes: [UInt8](repeating: 1, count: 32))
+            #expect(throws: PatenError.self) { try other.open(stored[0].sealed, context: made.integration.id) }
+            try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: keyPath)
+            #expect(throws: PatenError.self) { try SecretBox.loadOrCreateKey(at: keyPath) }
+        }
+    }
+}
