@@ -51,10 +51,11 @@ func withReceiver(_ body: @escaping @Sendable (ReceivedHooks, String) async thro
     router.post("hook") { request, _ -> Response in
         var request = request
         let buffer = try await request.collectBody(upTo: 1 << 20)
+        func header(_ name: String) -> String {
+            request.headers.first { $0.name.canonicalName == name }?.value ?? ""
+        }
         let status = await hooks.record(
-            id: request.headers[HTTPField.Name("webhook-id")!] ?? "",
-            timestamp: request.headers[HTTPField.Name("webhook-timestamp")!] ?? "",
-            signature: request.headers[HTTPField.Name("webhook-signature")!] ?? "",
+            id: header("webhook-id"), timestamp: header("webhook-timestamp"), signature: header("webhook-signature"),
             body: Array(buffer.readableBytesView)
         )
         var headers = HTTPFields()
@@ -134,7 +135,10 @@ extension TestClientProtocol {
     func hook(_ integrationId: String, headers: [String: String], body: String) async throws -> APIResponse {
         var fields = HTTPFields()
         fields[.contentType] = "application/json"
-        for (name, value) in headers { fields[HTTPField.Name(name)!] = value }
+        for (name, value) in headers {
+            guard let field = HTTPField.Name(name) else { throw PatenError.malformed("bad_header", name) }
+            fields[field] = value
+        }
         return try await execute(
             uri: "/hooks/\(integrationId)", method: .post, headers: fields, body: ByteBuffer(string: body)
         ) { response in
