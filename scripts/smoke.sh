@@ -144,6 +144,18 @@ check "the rated question's comment survives CSV quoting" 'Thanks, "great"' "$(p
 check "metrics summary answers" all "$("$bin" metrics summary --json | json groups.0.key)"
 check "Prometheus metrics" 1 "$(curl -s "$base/metrics" | grep -c '^paten_queue_depth{tier="staff"}')"
 
+echo "integrations"
+check "admin connects an integration over the API" 201 "$(status POST /v1/integrations "$admin" '{"name":"webchat","kind":"standard"}')"
+integration=$(json integration.id <"$work/body")
+check "its secret is shown once, in Standard Webhooks form" whsec_ "$(json secret <"$work/body" | cut -c1-6)"
+check "a loopback outbound URL is refused by default" destination_not_allowed "$(status POST /v1/integrations "$admin" '{"name":"bridge","kind":"standard","outbound_url":"http://127.0.0.1:9/hook"}' >/dev/null; json error.code <"$work/body")"
+check "staff cannot manage integrations" 403 "$(status GET /v1/integrations "$staff")"
+check "an unsigned inbound webhook is 401" 401 "$(status POST "/hooks/$integration" '' '{"type":"message.created"}')"
+check "an unknown integration is the same 401" 401 "$(status POST /hooks/int_nope '' '{"type":"message.created"}')"
+check "paten integrations list shows it" 1 "$("$bin" integrations list --data-dir "$work/data" | grep -c webchat)"
+check "rotation prints a new secret" whsec_ "$("$bin" integrations rotate-secret webchat --data-dir "$work/data" | cut -c1-6)"
+check "the admin trail records the rotation" 1 "$("$bin" integrations show webchat --data-dir "$work/data" | grep -c 'secret.rotated')"
+
 echo "shutdown"
 kill -TERM "$server_pid"
 exit_code=0

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: format lint, build, unit and integration tests, then the end-to-end smoke test.
+# The whole test suite: format lint, build, unit and integration tests, the end-to-end smoke test, and webhook
+# interoperability against the Python standardwebhooks package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,3 +15,6 @@ swift test
 
 echo "== smoke test"
 scripts/smoke.sh
+
+echo "== webhook interoperability (Python standardwebhooks)"
+scripts/interop.sh

@@ -149,3 +149,64 @@ public enum TerminalRenderer {
         text.count <= length ? text : String(text.prefix(length - 1)) + "…"
     }
 }
+
+extension TerminalRenderer {
+    /// Integrations as a table.
+    public static func integrations(_ integrations: [IntegrationResource]) -> String {
+        guard !integrations.isEmpty else { return "no integrations" }
+        return table(
+            ["ID", "NAME", "KIND", "STATE", "INBOUND", "OUTBOUND", "URL"],
+            integrations.map { integration in
+                [
+                    integration.id, integration.name, integration.kind.rawValue, integration.state.rawValue,
+                    integration.inboundEnabled ? "on" : "off",
+                    integration.outboundUrl == nil ? "-" : (integration.outboundEnabled ? "on" : "disabled"),
+                    integration.outboundUrl ?? "-",
+                ]
+            }
+        )
+    }
+
+    /// One integration: settings, secrets' validity, delivery counts and the audit trail.
+    public static func integration(_ detail: IntegrationDetailResource) -> String {
+        let integration = detail.integration
+        var lines = [
+            "\(integration.id)  \(integration.name)  (\(integration.kind.rawValue), \(integration.state.rawValue))",
+            "inbound: \(integration.inboundEnabled ? "on" : "off") at POST \(integration.inboundPath)",
+            "outbound: \(integration.outboundUrl ?? "none")"
+                + (integration.outboundDisabledReason.map { " (disabled: \($0))" } ?? ""),
+            "events: \(integration.events.isEmpty ? "none" : integration.events.map(\.rawValue).joined(separator: ", "))"
+                + (integration.allChannels ? " about every question" : " about its own questions"),
+            "deliveries: "
+                + DeliveryState.allCases.map { "\(detail.deliveries[$0.rawValue] ?? 0) \($0.rawValue)" }.joined(separator: ", "),
+            "",
+            "secrets:",
+        ]
+        for secret in detail.secrets {
+            let validity = secret.expiresAt.map { (secret.active ? "valid until " : "ended ") + APICoding.format($0) } ?? "current"
+            lines.append("  \(secret.id)  created \(APICoding.format(secret.createdAt))  \(validity)")
+        }
+        lines.append("")
+        lines.append("audit:")
+        for event in detail.audit {
+            lines.append("  [\(APICoding.format(event.at))] \(event.type): \(event.detail)")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// Deliveries as a table, newest first.
+    public static func deliveries(_ deliveries: [DeliveryResource]) -> String {
+        guard !deliveries.isEmpty else { return "no deliveries" }
+        return table(
+            ["ID", "EVENT", "STATE", "ATTEMPTS", "LAST", "CREATED", "ERROR"],
+            deliveries.map { delivery in
+                let last = delivery.attempts.last
+                return [
+                    delivery.id, delivery.eventType, delivery.state.rawValue, String(delivery.attempts.count),
+                    last.map { "\($0.statusCode.map(String.init) ?? $0.outcome.rawValue) \($0.latencyMs)ms" } ?? "-",
+                    APICoding.format(delivery.createdAt), clip(delivery.lastError ?? "", 60),
+                ]
+            }
+        )
+    }
+}

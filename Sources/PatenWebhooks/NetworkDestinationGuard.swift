@@ -46,9 +46,10 @@ public struct NetworkDestinationGuard: DestinationGuard {
                 case .special: false
                 }
             if !allowed {
+                let shown = Self.text(address) == bare ? bare : "\(bare) (\(Self.text(address)))"
                 throw PatenError.unprocessable(
                     "destination_not_allowed",
-                    "\(bare) is a \(Self.describe(kind)) address (\(Self.text(address))); Paten does not send there"
+                    "\(shown) is a \(Self.describe(kind)) address; Paten does not send there"
                         + (kind == .special
                             ? "." : " unless the configuration allows it (webhook_allow_\(kind == .loopback ? "loopback" : "private")).")
                 )

@@ -10,7 +10,7 @@ struct Paten: AsyncParsableCommand {
         commandName: "paten",
         abstract: "Community support where customers help customers, and staff take the rest.",
         subcommands: [
-            Serve.self, Migrate.self, HelpersCommand.self, TokensCommand.self, PolicyCommand.self,
+            Serve.self, Migrate.self, HelpersCommand.self, TokensCommand.self, IntegrationsCommand.self, PolicyCommand.self,
             Login.self, Queue.self, Show.self, Claim.self, Release.self, Reply.self, Resolve.self, Reopen.self,
             Escalate.self, Escalations.self, Ack.self, MetricsCommand.self, Worker.self, DevCommand.self,
         ]

@@ -1,0 +1,236 @@
+import ArgumentParser
+import Foundation
+import PatenApp
+import PatenCore
+import PatenHTTP
+
+struct IntegrationsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "integrations",
+        abstract: "Connect chat platforms and event subscribers, rotate their secrets, and inspect deliveries.",
+        subcommands: [
+            Add.self, List.self, Show.self, Update.self, RotateSecret.self, RevokePrevious.self, Disable.self,
+            Enable.self, Deliveries.self, Redeliver.self,
+        ]
+    )
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Connect an integration; prints its id, then its signing secret (shown only this once)."
+        )
+
+        @OptionGroup var options: ServerOptions
+        @Option(help: "Unique name (the account's handle).") var name: String
+        @Option(help: "standard (Standard Webhooks) or slack (Slack Events API).") var kind: IntegrationKind
+        @Option(help: "Where outbound events go (standard only).") var outboundURL: String?
+        @Option(help: "Comma-separated event types (default: every event when --outbound-url is given).")
+        var events: String?
+        @Flag(help: "Send events about every question, not only the ones this integration brought in.")
+        var allChannels = false
+        @Flag(help: "Refuse inbound webhooks (an outbound-only subscriber).") var noInbound = false
+        @Option(help: "The Slack app's signing secret (slack only).") var secret: String?
+        @Flag(help: "JSON instead of text.") var json = false
+
+        func run() async throws {
+            let runtime = try await PatenRuntime.open(try await options.load())
+            let made = try await runtime.integrations.create(
+                NewIntegration(
+                    name: name, kind: kind, inboundEnabled: !noInbound, outboundURL: outboundURL,
+                    events: try events.map(eventList), allChannels: allChannels, slackSecret: secret
+                )
+            )
+            if json {
+                print(try TerminalRenderer.json(IntegrationSecretResource(made)))
+            } else {
+                print("integration \(made.integration.id) (\(made.integration.name)); inbound at POST /hooks/\(made.integration.id)")
+                print("secret (shown once): \(made.secret)")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List integrations.")
+
+        @OptionGroup var options: ServerOptions
+        @Flag(help: "JSON instead of a table.") var json = false
+
+        func run() async throws {
+            let integrations = try await PatenRuntime.open(try await options.load()).integrations.list()
+            let resources = integrations.map(IntegrationResource.init)
+            print(json ? try TerminalRenderer.json(resources) : TerminalRenderer.integrations(resources))
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show an integration: settings, secrets' validity, delivery counts and the audit trail."
+        )
+
+        @OptionGroup var options: ServerOptions
+        @Argument(help: "The integration's id or name.") var integration: String
+        @Flag(help: "JSON instead of text.") var json = false
+
+        func run() async throws {
+            let integrations = try await PatenRuntime.open(try await options.load()).integrations
+            let detail = IntegrationDetailResource(try await integrations.detail(integration), now: integrations.now)
+            print(json ? try TerminalRenderer.json(detail) : TerminalRenderer.integration(detail))
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change an integration's settings.")
+
+        @OptionGroup var options: ServerOptions
+        @Argument(help: "The integration's id or name.") var integration: String
+        @Option(help: "New outbound URL; an empty value removes it.") var outboundURL: String?
+        @Option(help: "Comma-separated event types (replaces the list).") var events: String?
+        @Option(help: "true: events about every question; false: only its own.") var allChannels: Bool?
+        @Option(help: "true or false: accept inbound webhooks.") var inbound: Bool?
+        @Flag(help: "JSON instead of a table.") var json = false
+
+        func run() async throws {
+            let integrations = try await PatenRuntime.open(try await options.load()).integrations
+            var url: String?? = nil
+            if let outboundURL { url = .some(outboundURL.isEmpty ? nil : outboundURL) }
+            let updated = try await integrations.update(
+                integration,
+                IntegrationChange(
+                    inboundEnabled: inbound, outboundURL: url, events: try events.map(eventList), allChannels: allChannels
+                )
+            )
+            let resource = IntegrationResource(updated)
+            print(json ? try TerminalRenderer.json(resource) : TerminalRenderer.integrations([resource]))
+        }
+    }
+
+    struct RotateSecret: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-secret",
+            abstract: "Give an integration a new secret and print it (shown only this once)."
+        )
+
+        @OptionGroup var options: ServerOptions
+        @Argument(help: "The integration's id or name.") var integration: String
+        @Option(help: "How long the previous secret stays valid, in seconds (default 86400; 0 ends it now).")
+        var overlap: Int?
+        @Option(help: "The new Slack signing secret (slack only).") var secret: String?
+
+        func run() async throws {
+            let integrations = try await PatenRuntime.open(try await options.load()).integrations
+            let rotated = try await integrations.rotateSecret(
+                integration, overlap: overlap.map(TimeInterval.init), slackSecret: secret
+            )
+            print(rotated.secret)
+        }
+    }
+
+    struct RevokePrevious: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "revoke-previous", abstract: "End the previous secrets now, before their overlap runs out."
+        )
+
+        @OptionGroup var options: ServerOptions
+        @Argument(help: "The integration's id or name.") var integration: String
+
+        func run() async throws {
+            let integrations = try await PatenRuntime.open(try await options.load()).integrations
+            print("ended \(try await integrations.revokePreviousSecrets(integration)) previous secret(s)")
+        }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Disable an integration (inbound refused, tokens locked, outbound messages wait), or only its "
+                + "outbound endpoint with --outbound."
+        )
+
+        @OptionGroup var options: ServerOptions
+        @Argument(help: "The integration's id or name.") var integration: String
+        @Flag(help: "Only stop sending to its endpoint.") var outbound = false
+
+        func run() async throws {
+            let integrations = try await PatenRuntime.open(try await options.load()).integrations
+            let change = outbound ? IntegrationChange(outboundEnabled: false) : IntegrationChange(state: .disabled)
+            let updated = try await integrations.update(integration, change)
+            print(TerminalRenderer.integrations([IntegrationResource(updated)]))
+        }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Enable an integration and its outbound endpoint again; messages that waited are sent."
+        )
+
+        @OptionGroup var options: ServerOptions
+        @Argument(help: "The integration's id or name.") var integration: String
+
+        func run() async throws {
+            let integrations = try await PatenRuntime.open(try await options.load()).integrations
+            let current = try await integrations.integration(integration)
+            var change = IntegrationChange(state: .active)
+            if current.outboundURL != nil { change.outboundEnabled = true }
+            let updated = try await integrations.update(integration, change)
+            print(TerminalRenderer.integrations([IntegrationResource(updated)]))
+        }
+    }
+
+    struct Deliveries: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List an integration's outbound messages with their attempts, newest first."
+        )
+
+        @OptionGroup var options: ServerOptions
+        @Argument(help: "The integration's id or name.") var integration: String
+        @Flag(help: "Only dead letters.") var dead = false
+        @Option(help: "pending, delivered or dead.") var state: DeliveryState?
+        @Option(help: "How many, 1 to 200.") var limit = 50
+        @Flag(help: "JSON instead of a table.") var json = false
+
+        func run() async throws {
+            let integrations = try await PatenRuntime.open(try await options.load()).integrations
+            let records = try await integrations.deliveries(integration, state: dead ? .dead : state, limit: limit)
+            let resources = records.map { DeliveryResource($0) }
+            print(json ? try TerminalRenderer.json(resources) : TerminalRenderer.deliveries(resources))
+        }
+    }
+
+    struct Redeliver: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send a message again (same webhook-id), or every delivered and dead one since a time."
+        )
+
+        @OptionGroup var options: ServerOptions
+        @Argument(help: "A message id (msg_...), or an integration's id or name with --since.") var target: String
+        @Option(help: "RFC 3339 time: redeliver the integration's messages written since then.") var since: String?
+
+        func run() async throws {
+            let integrations = try await PatenRuntime.open(try await options.load()).integrations
+            if let since {
+                guard let time = APICoding.parse(since) else {
+                    throw PatenError.malformed("invalid_since", "--since must be an RFC 3339 time such as 2026-11-23T08:00:00Z.")
+                }
+                print("queued \(try await integrations.redeliver(target, since: time)) message(s)")
+            } else {
+                let message = try await integrations.redeliver(target)
+                print("queued \(message.id) (\(message.eventType))")
+            }
+        }
+    }
+}
+
+/// Reads "question.created, question.replied" as event types, naming the valid ones on a typo.
+func eventList(_ text: String) throws -> [OutboundEventType] {
+    try commaList(text).map { name in
+        guard let event = OutboundEventType(rawValue: name) else {
+            throw PatenError.malformed(
+                "invalid_event",
+                "'\(name)' is not an event; use: "
+                    + OutboundEventType.allCases.map(\.rawValue).joined(separator: ", ") + "."
+            )
+        }
+        return event
+    }
+}
+
+extension IntegrationKind: ExpressibleByArgument {}
+extension DeliveryState: ExpressibleByArgument {}
