@@ -8,6 +8,8 @@ public struct InboundWebhookReceiver: InboundWebhookHandling {
     public static let receiptRetention: TimeInterval = 8 * 86400
     /// Longest subject made from a message's first line, in characters.
     static let subjectLength = 80
+    /// Longest webhook id (or Slack event id) kept for deduplication.
+    static let maxWebhookIdLength = 256
 
     private let integrations: IntegrationDirectory
     private let accounts: HelperDirectory
@@ -63,6 +65,11 @@ public struct InboundWebhookReceiver: InboundWebhookHandling {
     /// same transaction, so a webhook retried at any moment has one effect.
     func act(on inbound: InboundMessage, account: Helper) async throws -> InboundOutcome {
         let origin = inbound.origin
+        guard origin.webhookId.count <= Self.maxWebhookIdLength else {
+            throw PatenError.unprocessable(
+                "invalid_webhook_id", "The webhook id has \(origin.webhookId.count) characters; keep it to \(Self.maxWebhookIdLength)."
+            )
+        }
         if try await integrations.hasReceipt(origin) { return .duplicate }
         do {
             if let questionId = try await integrations.conversationQuestion(origin) {

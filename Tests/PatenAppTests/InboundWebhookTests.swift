@@ -246,3 +246,82 @@ struct InboundWebhookTests {
         }
     }
 }
+
+@Suite("Inbound webhooks under hostile input")
+struct InboundFuzzTests {
+    /// A small deterministic generator, so a failure can be replayed.
+    struct SplitMix: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test("Signed bodies of every wrong shape get a 4xx or a 200, never a 5xx")
+    func signedGarbage() async throws {
+        try await withAPI { env, client in
+            let made = try await env.runtime.integrations.create(NewIntegration(name: "webchat", kind: .standard))
+            let slackSecret = "0123456789abcdef0123456789abcdef"
+            let slack = try await env.runtime.integrations.create(
+                NewIntegration(name: "slack", kind: .slack, slackSecret: slackSecret)
+            )
+            var random = SplitMix(state: 20_261_123)
+            let values: [String] = [
+                "null", "true", "0", "-1", "1e309", "\"\"", "\"x\"", "[]", "{}", "[1,2]", "\"\\u0000\"",
+                "\"\(String(repeating: "é", count: 300))\"", "{\"a\":{\"b\":{\"c\":[[[]]]}}}", "\"2026-99-99T00:00:00Z\"",
+            ]
+            let keys = [
+                "type", "data", "conversation_id", "customer", "id", "name", "language", "message", "text", "sent_at",
+                "subject", "topic", "priority", "event", "event_id", "challenge", "user", "channel", "ts", "thread_ts",
+                "bot_id", "subtype",
+            ]
+            func object(depth: Int) -> String {
+                let count = Int.random(in: 0...5, using: &random)
+                let fields = (0..<count).map { _ -> String in
+                    let key = keys.randomElement(using: &random) ?? "type"
+                    let value =
+                        depth < 3 && Bool.random(using: &random)
+                        ? object(depth: depth + 1)
+                        : key == "type"
+                            ? ["\"message.created\"", "\"event_callback\"", "\"url_verification\"", "\"message\""]
+                                .randomElement(using: &random) ?? "null"
+                            : values.randomElement(using: &random) ?? "null"
+                    return "\"\(key)\":\(value)"
+                }
+                return "{" + fields.joined(separator: ",") + "}"
+            }
+            var statuses: [Int: Int] = [:]
+            for index in 0..<300 {
+                var body = object(depth: 0)
+                if index % 10 == 0 { body = String(body.dropLast(Int.random(in: 1...3, using: &random))) }
+                let standard = try await client.hook(
+                    made.integration.id,
+                    headers: try standardHeaders(id: "fuzz-\(index)", body: body, secrets: [made.secret], at: env.clock.now()),
+                    body: body
+                )
+                let slackAnswer = try await client.hook(
+                    slack.integration.id, headers: slackHeaders(body: body, secret: slackSecret, at: env.clock.now()),
+                    body: body
+                )
+                for response in [standard, slackAnswer] {
+                    #expect(response.status < 500, "\(body) -> \(response.status) \(response.raw)")
+                    statuses[response.status, default: 0] += 1
+                }
+            }
+            let longId = String(repeating: "x", count: 300)
+            let body = try messageCreated(conversation: "c", text: "Hi")
+            let tooLong = try await client.hook(
+                made.integration.id, headers: try standardHeaders(id: longId, body: body, secrets: [made.secret], at: env.clock.now()),
+                body: body
+            )
+            #expect(tooLong.errorCode == "invalid_webhook_id")
+            // The generator reached past the signature check into every kind of answer.
+            #expect(statuses[400] ?? 0 > 0)
+            #expect(statuses[200] ?? 0 > 0)
+        }
+    }
+}
