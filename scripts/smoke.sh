@@ -154,6 +154,7 @@ check "an unsigned inbound webhook is 401" 401 "$(status POST "/hooks/$integrati
 check "an unknown integration is the same 401" 401 "$(status POST /hooks/int_nope '' '{"type":"message.created"}')"
 check "paten integrations list shows it" 1 "$("$bin" integrations list --data-dir "$work/data" | grep -c webchat)"
 check "rotation prints a new secret" whsec_ "$("$bin" integrations rotate-secret webchat --data-dir "$work/data" | cut -c1-6)"
+check "Prometheus counts outbound messages by state" 3 "$(curl -s "$base/metrics" | grep -c '^paten_webhook_messages{state=')"
 check "the admin trail records the rotation" 1 "$("$bin" integrations show webchat --data-dir "$work/data" | grep -c 'secret.rotated')"
 
 echo "shutdown"

@@ -79,6 +79,8 @@ CREATE TABLE outbox_messages (
 );
 CREATE INDEX outbox_due ON outbox_messages (next_attempt_at) WHERE state = 'pending';
 CREATE INDEX outbox_by_integration ON outbox_messages (integration_id, created_at, id);
+-- Counts by state for /metrics, and the retention purge of old delivered and dead messages.
+CREATE INDEX outbox_by_state ON outbox_messages (state, created_at);
 
 CREATE TABLE delivery_attempts (
     message_id TEXT NOT NULL REFERENCES outbox_messages (id),

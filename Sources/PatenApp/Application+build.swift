@@ -18,8 +18,11 @@ public func buildRouter(
     router.add(middleware: MetricsMiddleware())
     OperationsController(readiness: { try await runtime.store.isReady() }).addRoutes(to: router)
     HookController(receiver: runtime.receiver).addRoutes(to: router)
-    PrometheusEndpoint(registry: registry, metrics: runtime.metrics, escalations: runtime.escalations)
-        .addRoutes(to: router)
+    PrometheusEndpoint(
+        registry: registry, metrics: runtime.metrics, escalations: runtime.escalations,
+        integrations: runtime.integrations
+    )
+    .addRoutes(to: router)
     let api = router.group("v1").add(middleware: BearerAuthenticator(directory: runtime.directory))
     QuestionController(desk: runtime.desk).addRoutes(to: api)
     HelperController(directory: runtime.directory).addRoutes(to: api)

@@ -4,19 +4,24 @@ import PatenCore
 import PatenHTTP
 import Prometheus
 
-/// `GET /metrics` in the Prometheus text format: queue depth per tier and unresolved escalations per level
-/// (counted at scrape time), plus whatever swift-metrics recorded into the same registry (first-response times,
+/// `GET /metrics` in the Prometheus text format: queue depth per tier, unresolved escalations per level and
+/// outbound webhook messages per state (counted at scrape time), plus whatever swift-metrics recorded into the same registry (first-response times,
 /// ratings, HTTP requests and latencies when the server bootstrapped the metrics system with it).
 public struct PrometheusEndpoint: Sendable {
     let registry: PrometheusCollectorRegistry
     let metrics: MetricsDesk
     let escalations: EscalationDesk
+    let integrations: IntegrationDirectory
 
     /// Creates the endpoint over a registry.
-    public init(registry: PrometheusCollectorRegistry, metrics: MetricsDesk, escalations: EscalationDesk) {
+    public init(
+        registry: PrometheusCollectorRegistry, metrics: MetricsDesk, escalations: EscalationDesk,
+        integrations: IntegrationDirectory
+    ) {
         self.registry = registry
         self.metrics = metrics
         self.escalations = escalations
+        self.integrations = integrations
     }
 
     /// Adds `GET /metrics` to the router's root.
@@ -49,6 +54,16 @@ public struct PrometheusEndpoint: Sendable {
                 ),
                 labels: [("level", String(level))]
             ).set(to: Double(open[level] ?? 0))
+        }
+        let messages = try await integrations.messageCounts()
+        for state in DeliveryState.allCases {
+            registry.makeGauge(
+                descriptor: MetricNameDescriptor(
+                    namespace: "paten", metricName: "webhook", unitName: "messages",
+                    helpText: "Outbound webhook messages by state (pending, delivered, dead)."
+                ),
+                labels: [("state", state.rawValue)]
+            ).set(to: Double(messages[state] ?? 0))
         }
     }
 }

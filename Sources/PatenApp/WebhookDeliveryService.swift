@@ -6,7 +6,7 @@ import ServiceLifecycle
 import Synchronization
 
 /// The outbox deliverer as a service: every `interval` it sends what is due, and once an hour it forgets inbound
-/// webhook ids past their retention. It owns its HTTP client and shuts it down after the last pass.
+/// webhook ids past their retention and deletes delivered (30 days) and dead (90 days) messages past theirs. It owns its HTTP client and shuts it down after the last pass.
 public struct WebhookDeliveryService: Service {
     /// How often old inbound receipts are purged.
     static let purgeEvery: Duration = .seconds(3600)
@@ -35,7 +35,7 @@ public struct WebhookDeliveryService: Service {
     }
 }
 
-/// Forgets inbound webhook ids older than their retention, at most once per period.
+/// Forgets inbound webhook ids and old outbound messages past their retention, at most once per period.
 final class ReceiptPurger: Sendable {
     private let integrations: IntegrationDirectory
     private let logger: Logger
@@ -57,6 +57,8 @@ final class ReceiptPurger: Sendable {
         do {
             let purged = try await integrations.purgeReceipts(olderThan: InboundWebhookReceiver.receiptRetention)
             if purged > 0 { logger.info("forgot old inbound webhook ids", metadata: ["count": "\(purged)"]) }
+            let messages = try await integrations.purgeOldMessages()
+            if messages > 0 { logger.info("purged old outbound messages", metadata: ["count": "\(messages)"]) }
         } catch {
             logger.error("purging inbound webhook ids failed", metadata: ["error": "\(error)"])
         }

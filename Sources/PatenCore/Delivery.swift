@@ -218,4 +218,9 @@ public protocol OutboxRepository: Sendable {
     func redeliver(messageId: String, at now: Date) async throws -> WebhookMessage
     /// Puts every delivered or dead message written since the time back in the queue; returns how many.
     func redeliver(integrationId: String, since: Date, at now: Date) async throws -> Int
+    /// Messages of every integration by state.
+    func messageCounts() async throws -> [DeliveryState: Int]
+    /// Deletes delivered messages written before one time and dead ones before another, with their attempts;
+    /// returns how many messages.
+    func purgeMessages(deliveredBefore: Date, deadBefore: Date) async throws -> Int
 }

@@ -184,6 +184,25 @@ public struct IntegrationDirectory: Sendable {
         try await integrations.purgeReceipts(before: clock.now().addingTimeInterval(-retention))
     }
 
+    /// How long delivered messages are kept in the delivery log.
+    public static let deliveredRetention: TimeInterval = 30 * 86400
+    /// How long dead letters are kept for redelivery.
+    public static let deadRetention: TimeInterval = 90 * 86400
+
+    /// Deletes delivered messages older than 30 days and dead letters older than 90; returns how many.
+    public func purgeOldMessages() async throws -> Int {
+        let now = clock.now()
+        return try await outbox.purgeMessages(
+            deliveredBefore: now.addingTimeInterval(-Self.deliveredRetention),
+            deadBefore: now.addingTimeInterval(-Self.deadRetention)
+        )
+    }
+
+    /// Outbound messages of every integration by state.
+    public func messageCounts() async throws -> [DeliveryState: Int] {
+        try await outbox.messageCounts()
+    }
+
     /// The secrets a delivery is signed with, in clear.
     public func signingSecrets(_ delivery: DueDelivery) throws -> [String] {
         try delivery.secrets.map { try sealer.open($0.sealed, context: delivery.message.integrationId) }

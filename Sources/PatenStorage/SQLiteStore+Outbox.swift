@@ -179,6 +179,35 @@ extension SQLiteStore: OutboxRepository {
     }
 }
 
+extension SQLiteStore {
+    public func messageCounts() async throws -> [DeliveryState: Int] {
+        try await pool.read { db in
+            var counts: [DeliveryState: Int] = [:]
+            for state in DeliveryState.allCases {
+                counts[state] = try db.fetchOne(
+                    Int.self, sql: "SELECT COUNT(*) FROM outbox_messages WHERE state = ?", arguments: [state.rawValue]
+                )
+            }
+            return counts
+        }
+    }
+
+    public func purgeMessages(deliveredBefore: Date, deadBefore: Date) async throws -> Int {
+        try await pool.write { db in
+            let doomed = """
+                SELECT id FROM outbox_messages WHERE (state = 'delivered' AND created_at < ?)
+                OR (state = 'dead' AND created_at < ?)
+                """
+            let arguments: StatementArguments = [
+                deliveredBefore.millisecondsSince1970, deadBefore.millisecondsSince1970,
+            ]
+            try db.run(sql: "DELETE FROM delivery_attempts WHERE message_id IN (\(doomed))", arguments: arguments)
+            try db.run(sql: "DELETE FROM outbox_messages WHERE id IN (\(doomed))", arguments: arguments)
+            return db.changesCount
+        }
+    }
+}
+
 // The outbox side of every change: written inside the change's transaction.
 extension SQLiteStore {
     private static let messageIds = RandomIdentifierGenerator()

@@ -209,6 +209,31 @@ struct OutboundWebhookTests {
         }
     }
 
+    @Test("Delivered messages are kept 30 days and dead letters 90, then purged with their attempts")
+    func retention() async throws {
+        try await withReceiver { hooks, url in
+            try await withTestEnvironment { env in
+                _ = try await env.runtime.integrations.create(
+                    NewIntegration(
+                        name: "bridge", kind: .standard, outboundURL: url, events: [.questionCreated], allChannels: true
+                    )
+                )
+                let (staff, _) = try await env.account("sam", .staff)
+                _ = try await env.submit("Delivered", by: staff)
+                try await withDeliverer(env) { deliverer in await deliverer.deliverDue() }
+                await hooks.answer([410])
+                _ = try await env.submit("Dead", by: staff)
+                try await withDeliverer(env) { deliverer in await deliverer.deliverDue() }
+                #expect(try await env.runtime.integrations.messageCounts() == [.pending: 0, .delivered: 1, .dead: 1])
+                env.clock.advance(by: 30 * 86400 + 1)
+                #expect(try await env.runtime.integrations.purgeOldMessages() == 1)
+                env.clock.advance(by: 60 * 86400)
+                #expect(try await env.runtime.integrations.purgeOldMessages() == 1)
+                #expect(try await env.store.count("SELECT COUNT(*) FROM delivery_attempts") == 0)
+            }
+        }
+    }
+
     @Test("During a rotation overlap deliveries carry two signatures, each verifying with its own secret")
     func rotationSignsWithBoth() async throws {
         try await withReceiver { hooks, url in
