@@ -35,17 +35,7 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-passed=0
-failed=0
-check() { # check NAME EXPECTED ACTUAL
-    if [ "$2" = "$3" ]; then
-        passed=$((passed + 1))
-        echo "  ok   $1"
-    else
-        failed=$((failed + 1))
-        echo "  FAIL $1: expected '$2', got '$3'"
-    fi
-}
+. scripts/check.sh
 wait_for() { # wait_for FILE PATTERN WHAT
     for _ in $(seq 1 100); do
         grep -q "$2" "$1" 2>/dev/null && return 0

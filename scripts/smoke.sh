@@ -10,8 +10,6 @@ work="$(mktemp -d)"
 export XDG_CONFIG_HOME="$work/config"
 unset PATEN_URL PATEN_TOKEN
 server_pid=""
-passed=0
-failed=0
 
 cleanup() {
     if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then kill -KILL "$server_pid" 2>/dev/null || true; fi
@@ -19,15 +17,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() { # check NAME EXPECTED ACTUAL
-    if [ "$2" = "$3" ]; then
-        passed=$((passed + 1))
-        echo "  ok   $1"
-    else
-        failed=$((failed + 1))
-        echo "  FAIL $1: expected '$2', got '$3'"
-    fi
-}
+. scripts/check.sh
 
 json() { # json FIELD.PATH < body
     python3 -c 'import json,sys

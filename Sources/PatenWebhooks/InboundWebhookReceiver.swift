@@ -149,16 +149,9 @@ enum StandardInboundPayload {
 
     /// The message of a `message.created` event; nil for another event type.
     static func parse(_ body: [UInt8], integrationId: String, webhookId: String) throws -> InboundMessage? {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        let data: Data
-        do {
-            // Other event types are not for Paten; only a message.created must have the full shape.
-            guard try decoder.decode(Kind.self, from: Foundation.Data(body)).type == "message.created" else { return nil }
-            data = try decoder.decode(Envelope.self, from: Foundation.Data(body)).data
-        } catch let error as DecodingError {
-            throw PatenError.malformed("invalid_payload", error.fieldDescription)
-        }
+        // Other event types are not for Paten; only a message.created must have the full shape.
+        guard try decodePayload(Kind.self, body).type == "message.created" else { return nil }
+        let data = try decodePayload(Envelope.self, body).data
         let conversation = data.conversationId.trimmingCharacters(in: .whitespaces)
         guard !conversation.isEmpty, conversation.count <= 200 else {
             throw PatenError.unprocessable("invalid_conversation_id", "data.conversation_id must be 1 to 200 characters.")
@@ -213,14 +206,7 @@ enum SlackInboundPayload {
     static let personSubtypes: Set<String> = ["thread_broadcast", "file_share"]
 
     static func parse(_ body: [UInt8], integrationId: String) throws -> Parsed {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        let envelope: Envelope
-        do {
-            envelope = try decoder.decode(Envelope.self, from: Data(body))
-        } catch let error as DecodingError {
-            throw PatenError.malformed("invalid_payload", error.fieldDescription)
-        }
+        let envelope = try decodePayload(Envelope.self, body)
         switch envelope.type {
         case "url_verification":
             guard let challenge = envelope.challenge else {
@@ -257,5 +243,16 @@ enum SlackInboundPayload {
                 priority: nil
             )
         )
+    }
+}
+
+/// Decodes a verified inbound body (snake_case keys); a body of the wrong shape is a 400 naming the field.
+func decodePayload<T: Decodable>(_ type: T.Type, _ body: [UInt8]) throws -> T {
+    let decoder = JSONDecoder()
+    decoder.keyDecodingStrategy = .convertFromSnakeCase
+    do {
+        return try decoder.decode(type, from: Data(body))
+    } catch let error as DecodingError {
+        throw PatenError.malformed("invalid_payload", error.fieldDescription)
     }
 }

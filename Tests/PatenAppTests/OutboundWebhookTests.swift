@@ -13,6 +13,13 @@ struct OutboundWebhookTests {
         )
     }
 
+    /// An integration sending only `question.created` about every question to the receiver.
+    static func createdEventsOnly(_ env: TestEnvironment, url: String) async throws {
+        _ = try await env.runtime.integrations.create(
+            NewIntegration(name: "bridge", kind: .standard, outboundURL: url, events: [.questionCreated], allChannels: true)
+        )
+    }
+
     @Test("A volunteer's reply goes out signed, with the text and the conversation, verifiable with the secret")
     func replyGoesOut() async throws {
         try await withReceiver { hooks, url in
@@ -62,11 +69,7 @@ struct OutboundWebhookTests {
         try await withReceiver { hooks, url in
             await hooks.answer([], then: 500)
             try await withTestEnvironment { env in
-                _ = try await env.runtime.integrations.create(
-                    NewIntegration(
-                        name: "bridge", kind: .standard, outboundURL: url, events: [.questionCreated], allChannels: true
-                    )
-                )
+                try await Self.createdEventsOnly(env, url: url)
                 let (staff, _) = try await env.account("sam", .staff)
                 _ = try await env.submit("Where is my bill?", by: staff)
                 try await withDeliverer(env) { deliverer in
@@ -101,11 +104,7 @@ struct OutboundWebhookTests {
         try await withReceiver { hooks, url in
             await hooks.answer(Array(repeating: 503, count: 6))
             try await withTestEnvironment { env in
-                _ = try await env.runtime.integrations.create(
-                    NewIntegration(
-                        name: "bridge", kind: .standard, outboundURL: url, events: [.questionCreated], allChannels: true
-                    )
-                )
+                try await Self.createdEventsOnly(env, url: url)
                 let (staff, _) = try await env.account("sam", .staff)
                 for number in 1...3 { _ = try await env.submit("Question \(number)", by: staff) }
                 try await withDeliverer(env) { deliverer in
@@ -136,11 +135,7 @@ struct OutboundWebhookTests {
         try await withReceiver { hooks, url in
             await hooks.answer([429], retryAfter: "120")
             try await withTestEnvironment { env in
-                _ = try await env.runtime.integrations.create(
-                    NewIntegration(
-                        name: "bridge", kind: .standard, outboundURL: url, events: [.questionCreated], allChannels: true
-                    )
-                )
+                try await Self.createdEventsOnly(env, url: url)
                 let (staff, _) = try await env.account("sam", .staff)
                 _ = try await env.submit("First", by: staff)
                 try await withDeliverer(env) { deliverer in
@@ -180,11 +175,7 @@ struct OutboundWebhookTests {
     func redelivery() async throws {
         try await withReceiver { hooks, url in
             try await withTestEnvironment { env in
-                _ = try await env.runtime.integrations.create(
-                    NewIntegration(
-                        name: "bridge", kind: .standard, outboundURL: url, events: [.questionCreated], allChannels: true
-                    )
-                )
+                try await Self.createdEventsOnly(env, url: url)
                 let (staff, _) = try await env.account("sam", .staff)
                 let start = env.clock.now()
                 _ = try await env.submit("One", by: staff)
@@ -213,11 +204,7 @@ struct OutboundWebhookTests {
     func retention() async throws {
         try await withReceiver { hooks, url in
             try await withTestEnvironment { env in
-                _ = try await env.runtime.integrations.create(
-                    NewIntegration(
-                        name: "bridge", kind: .standard, outboundURL: url, events: [.questionCreated], allChannels: true
-                    )
-                )
+                try await Self.createdEventsOnly(env, url: url)
                 let (staff, _) = try await env.account("sam", .staff)
                 _ = try await env.submit("Delivered", by: staff)
                 try await withDeliverer(env) { deliverer in await deliverer.deliverDue() }
@@ -260,11 +247,7 @@ struct OutboundWebhookTests {
         try await withReceiver { hooks, url in
             await hooks.answer([], then: 500)
             try await withTestEnvironment { env in
-                _ = try await env.runtime.integrations.create(
-                    NewIntegration(
-                        name: "bridge", kind: .standard, outboundURL: url, events: [.questionCreated], allChannels: true
-                    )
-                )
+                try await Self.createdEventsOnly(env, url: url)
                 let (staff, _) = try await env.account("sam", .staff)
                 try await withDeliverer(env) { deliverer in
                     for day in 0...5 {
