@@ -62,7 +62,8 @@ CREATE INDEX conversations_by_question ON conversations (question_id);
 
 -- The outbox: one row per event and subscribed integration, written in the transaction of the change. The id is
 -- the `webhook-id`, the same on every attempt and redelivery. `next_attempt_at` is NULL while the endpoint is
--- disabled (the message waits) and once the message is delivered or dead.
+-- disabled (the message waits) and once the message is delivered or dead. A deliverer that claims a message sets
+-- `claim_token` and puts `next_attempt_at` off by its lease; only the holder of the token may record the result.
 CREATE TABLE outbox_messages (
     id TEXT PRIMARY KEY,
     integration_id TEXT NOT NULL REFERENCES integrations (id),
@@ -75,12 +76,13 @@ CREATE TABLE outbox_messages (
     next_attempt_at BIGINT,
     delivered_at BIGINT,
     dead_at BIGINT,
-    last_error TEXT
+    last_error TEXT,
+    claim_token TEXT
 );
 CREATE INDEX outbox_due ON outbox_messages (next_attempt_at) WHERE state = 'pending';
 CREATE INDEX outbox_by_integration ON outbox_messages (integration_id, created_at, id);
--- Counts by state for /metrics, and the retention purge of old delivered and dead messages.
-CREATE INDEX outbox_by_state ON outbox_messages (state, created_at);
+-- Counts by state for /metrics, and the retention purge of messages delivered or dead long ago.
+CREATE INDEX outbox_by_state ON outbox_messages (state, COALESCE(delivered_at, dead_at));
 
 CREATE TABLE delivery_attempts (
     message_id TEXT NOT NULL REFERENCES outbox_messages (id),

@@ -27,9 +27,17 @@ public struct WebhookDeliveryService: Service {
             destinations: runtime.destinations, clock: runtime.clock, logger: logger
         )
         let purger = ReceiptPurger(integrations: runtime.integrations, logger: logger)
-        await runPeriodically(every: runtime.configuration.deliveryInterval, on: runtime.clock) {
-            await deliverer.deliverDue()
-            await purger.purgeIfDue(every: Self.purgeEvery)
+        let interval = runtime.configuration.deliveryInterval
+        let clock = runtime.clock
+        // Shutdown cancels the loop and the attempts in flight; their claims' leases run out and another process
+        // (or this one, restarted) sends them again with the same id.
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                while (try? await clock.sleep(for: interval)) != nil {
+                    await deliverer.dispatch(into: &group)
+                    await purger.purgeIfDue(every: Self.purgeEvery)
+                }
+            }
         }
         try await client.shutdown()
     }

@@ -95,12 +95,15 @@ public struct DueDelivery: Sendable, Equatable {
     public var message: WebhookMessage
     public var url: String
     public var secrets: [SealedSecret]
+    /// Proof of the claim: only its holder records the attempt's result.
+    public var claimToken: String
 
     /// Creates a due delivery.
-    public init(message: WebhookMessage, url: String, secrets: [SealedSecret]) {
+    public init(message: WebhookMessage, url: String, secrets: [SealedSecret], claimToken: String) {
         self.message = message
         self.url = url
         self.secrets = secrets
+        self.claimToken = claimToken
     }
 }
 
@@ -119,6 +122,8 @@ public enum DeliveryDisposition: Sendable, Equatable {
 public struct AttemptReport: Sendable, Equatable {
     public var messageId: String
     public var integrationId: String
+    /// The claim the attempt was made under.
+    public var claimToken: String
     public var attempt: DeliveryAttempt
     public var disposition: DeliveryDisposition
     /// An endpoint failing for this long without a success is disabled.
@@ -126,11 +131,12 @@ public struct AttemptReport: Sendable, Equatable {
 
     /// Creates a report.
     public init(
-        messageId: String, integrationId: String, attempt: DeliveryAttempt, disposition: DeliveryDisposition,
-        failingLimit: TimeInterval
+        messageId: String, integrationId: String, claimToken: String, attempt: DeliveryAttempt,
+        disposition: DeliveryDisposition, failingLimit: TimeInterval
     ) {
         self.messageId = messageId
         self.integrationId = integrationId
+        self.claimToken = claimToken
         self.attempt = attempt
         self.disposition = disposition
         self.failingLimit = failingLimit
@@ -202,11 +208,18 @@ public protocol IntegrationRepository: Sendable {
 
 /// Stores the outbox and its delivery log.
 public protocol OutboxRepository: Sendable {
-    /// Claims up to `limit` due messages of enabled endpoints, putting each off by `lease` so that no other
-    /// deliverer takes it meanwhile.
-    func claimDueMessages(at now: Date, lease: TimeInterval, limit: Int) async throws -> [DueDelivery]
-    /// Logs the attempt and moves the message (and, on 410 or a long failure, its endpoint) on.
-    func finishAttempt(_ report: AttemptReport) async throws
+    /// Claims up to `limit` due messages of enabled endpoints other than `excluding`, each under a fresh claim
+    /// token, putting each off by `lease` so that no other deliverer takes it meanwhile.
+    func claimDueMessages(
+        at now: Date, lease: TimeInterval, limit: Int, excluding: Set<String>
+    ) async throws
+        -> [DueDelivery]
+    /// Extends a claim before an attempt; false when the claim was lost (the lease ran out and another deliverer
+    /// took the message, or its endpoint was disabled).
+    func renewClaim(messageId: String, token: String, until: Date) async throws -> Bool
+    /// Logs the attempt and, if the claim still holds, moves the message (and, on 410 or a long failure, its
+    /// endpoint) on. Returns whether the endpoint still takes messages.
+    func finishAttempt(_ report: AttemptReport) async throws -> Bool
     /// One message with its attempts.
     func delivery(id: String) async throws -> DeliveryRecord?
     /// An integration's messages, newest first, optionally in one state, after a cursor.
@@ -214,7 +227,8 @@ public protocol OutboxRepository: Sendable {
         integrationId: String, state: DeliveryState?, before: QuestionCursor?, limit: Int
     )
         async throws -> [DeliveryRecord]
-    /// Puts a message back in the queue for an attempt now, keeping its id.
+    /// Puts a message back in the queue for an attempt now, keeping its id: `delivery_in_flight` while an
+    /// attempt is being made, `outbound_disabled` while its endpoint cannot take it.
     func redeliver(messageId: String, at now: Date) async throws -> WebhookMessage
     /// Puts every delivered or dead message written since the time back in the queue; returns how many.
     func redeliver(integrationId: String, since: Date, at now: Date) async throws -> Int

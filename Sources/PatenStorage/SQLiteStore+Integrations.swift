@@ -76,7 +76,10 @@ extension SQLiteStore: IntegrationRepository {
                 notes.append("inbound \(inbound ? "on" : "off")")
             }
             if let url = change.outboundURL {
-                try db.run(sql: "UPDATE integrations SET outbound_url = ? WHERE id = ?", arguments: [url, id])
+                // A new address starts with a clean record.
+                try db.run(
+                    sql: "UPDATE integrations SET outbound_url = ?, failing_since = NULL WHERE id = ?", arguments: [url, id]
+                )
                 notes.append("outbound_url \(url ?? "removed")")
             }
             if let events = change.events {
@@ -250,7 +253,10 @@ extension SQLiteStore {
 
     static func pauseMessages(_ db: Database, _ integrationId: String) throws {
         try db.run(
-            sql: "UPDATE outbox_messages SET next_attempt_at = NULL WHERE integration_id = ? AND state = 'pending'",
+            sql: """
+                UPDATE outbox_messages SET next_attempt_at = NULL, claim_token = NULL
+                WHERE integration_id = ? AND state = 'pending'
+                """,
             arguments: [integrationId]
         )
     }

@@ -3,16 +3,20 @@ import GRDB
 import PatenCore
 
 extension SQLiteStore: OutboxRepository {
-    public func claimDueMessages(at now: Date, lease: TimeInterval, limit: Int) async throws -> [DueDelivery] {
+    public func claimDueMessages(
+        at now: Date, lease: TimeInterval, limit: Int, excluding: Set<String>
+    ) async throws -> [DueDelivery] {
         try await pool.write { db in
             let ms = now.millisecondsSince1970
             let messages = try db.fetchAll(
                 WebhookMessage.self,
                 sql: """
                     SELECT \(WebhookMessage.columns) FROM outbox_messages
-                    WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, rowid LIMIT ?
+                    WHERE state = 'pending' AND next_attempt_at <= ?
+                    AND integration_id NOT IN (SELECT value FROM json_each(?))
+                    ORDER BY next_attempt_at, rowid LIMIT ?
                     """,
-                arguments: [ms, limit]
+                arguments: [ms, StoredValue.json(excluding.sorted()), limit]
             )
             guard !messages.isEmpty else { return [] }
             var due: [DueDelivery] = []
@@ -31,17 +35,31 @@ extension SQLiteStore: OutboxRepository {
                 }
                 guard let endpoint = endpoints[message.integrationId] ?? nil else { continue }
                 // The lease: no other deliverer takes the message until the attempt has had time to end.
+                let token = Self.messageIds.make("clm")
                 try db.run(
-                    sql: "UPDATE outbox_messages SET next_attempt_at = ? WHERE id = ?",
-                    arguments: [now.addingTimeInterval(lease).millisecondsSince1970, message.id]
+                    sql: "UPDATE outbox_messages SET next_attempt_at = ?, claim_token = ? WHERE id = ?",
+                    arguments: [now.addingTimeInterval(lease).millisecondsSince1970, token, message.id]
                 )
-                due.append(DueDelivery(message: message, url: endpoint.url, secrets: endpoint.secrets))
+                due.append(DueDelivery(message: message, url: endpoint.url, secrets: endpoint.secrets, claimToken: token))
             }
             return due
         }
     }
 
-    public func finishAttempt(_ report: AttemptReport) async throws {
+    public func renewClaim(messageId: String, token: String, until: Date) async throws -> Bool {
+        try await pool.write { db in
+            try db.run(
+                sql: """
+                    UPDATE outbox_messages SET next_attempt_at = ?
+                    WHERE id = ? AND claim_token = ? AND state = 'pending' AND next_attempt_at IS NOT NULL
+                    """,
+                arguments: [until.millisecondsSince1970, messageId, token]
+            )
+            return db.changesCount == 1
+        }
+    }
+
+    public func finishAttempt(_ report: AttemptReport) async throws -> Bool {
         try await pool.write { db in
             let attempt = report.attempt
             let now = attempt.at.millisecondsSince1970
@@ -50,6 +68,7 @@ extension SQLiteStore: OutboxRepository {
                     Int.self, sql: "SELECT MAX(attempt) FROM delivery_attempts WHERE message_id = ?",
                     arguments: [report.messageId]
                 ) ?? 0
+            // The attempt happened, so it is logged; its result counts only while the claim holds.
             try db.run(
                 sql: """
                     INSERT INTO delivery_attempts (message_id, attempt, attempted_at, outcome, status_code, latency_ms, error)
@@ -60,56 +79,45 @@ extension SQLiteStore: OutboxRepository {
                     attempt.error,
                 ]
             )
+            let claimed = "id = ? AND claim_token = ? AND state = 'pending'"
             switch report.disposition {
             case .delivered:
                 try db.run(
                     sql: """
                         UPDATE outbox_messages SET state = 'delivered', delivered_at = ?, next_attempt_at = NULL,
-                        attempts = attempts + 1, last_error = NULL WHERE id = ?
+                        attempts = attempts + 1, last_error = NULL, claim_token = NULL WHERE \(claimed)
                         """,
-                    arguments: [now, report.messageId]
+                    arguments: [now, report.messageId, report.claimToken]
                 )
-                try db.run(
-                    sql: "UPDATE integrations SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL",
-                    arguments: [report.integrationId]
-                )
-                return
             case .retry(let next):
+                // A paused message (its endpoint was disabled meanwhile) stays paused.
                 try db.run(
                     sql: """
-                        UPDATE outbox_messages SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?
-                        WHERE id = ? AND state = 'pending'
+                        UPDATE outbox_messages SET attempts = attempts + 1, last_error = ?, claim_token = NULL,
+                        next_attempt_at = CASE WHEN next_attempt_at IS NULL THEN NULL ELSE ? END WHERE \(claimed)
                         """,
-                    arguments: [next.millisecondsSince1970, attempt.error, report.messageId]
+                    arguments: [attempt.error, next.millisecondsSince1970, report.messageId, report.claimToken]
                 )
             case .deadLetter, .endpointGone:
                 try db.run(
                     sql: """
                         UPDATE outbox_messages SET state = 'dead', dead_at = ?, next_attempt_at = NULL,
-                        attempts = attempts + 1, last_error = ? WHERE id = ?
+                        attempts = attempts + 1, last_error = ?, claim_token = NULL WHERE \(claimed)
                         """,
-                    arguments: [now, attempt.error, report.messageId]
+                    arguments: [now, attempt.error, report.messageId, report.claimToken]
                 )
             }
-            if report.disposition == .endpointGone {
-                try Self.disableEndpoint(db, report.integrationId, reason: "the endpoint answered 410 Gone", at: attempt.at)
-                return
+            if db.changesCount == 1 {
+                try Self.noteEndpointHealth(db, report)
             }
-            try db.run(
-                sql: "UPDATE integrations SET failing_since = COALESCE(failing_since, ?) WHERE id = ?",
-                arguments: [now, report.integrationId]
-            )
-            let since = try db.fetchOne(
-                Int64.self, sql: "SELECT failing_since FROM integrations WHERE id = ?", arguments: [report.integrationId]
-            )
-            if let since, Double(now - since) / 1000 >= report.failingLimit {
-                let days = Int((report.failingLimit / 86400).rounded())
-                try Self.disableEndpoint(
-                    db, report.integrationId,
-                    reason: "every attempt failed for \(days) days, since \(RFC3339.format(Date(millisecondsSince1970: since)))",
-                    at: attempt.at
-                )
-            }
+            return try db.fetchOne(
+                Bool.self,
+                sql: """
+                    SELECT state = 'active' AND outbound_disabled_at IS NULL AND outbound_url IS NOT NULL
+                    FROM integrations WHERE id = ?
+                    """,
+                arguments: [report.integrationId]
+            ) ?? false
         }
     }
 
@@ -151,16 +159,31 @@ extension SQLiteStore: OutboxRepository {
             try db.run(
                 sql: """
                     UPDATE outbox_messages SET state = 'pending', attempts = 0, next_attempt_at = ?, delivered_at = NULL,
-                    dead_at = NULL WHERE id = ?
+                    dead_at = NULL, claim_token = NULL
+                    WHERE id = ? AND (state != 'pending' OR claim_token IS NULL) AND integration_id IN (\(Self.sendingIntegrations))
                     """,
                 arguments: [now.millisecondsSince1970, messageId]
             )
+            let changed = db.changesCount == 1
             guard
                 let message = try db.fetchOne(
                     WebhookMessage.self, sql: "SELECT \(WebhookMessage.columns) FROM outbox_messages WHERE id = ?",
                     arguments: [messageId]
                 )
             else { throw PatenError.notFound("delivery", id: messageId) }
+            if !changed {
+                let inFlight = try db.fetchOne(
+                    Bool.self, sql: "SELECT claim_token IS NOT NULL FROM outbox_messages WHERE id = ?", arguments: [messageId]
+                )
+                if inFlight == true, message.state == .pending {
+                    throw PatenError.conflict(
+                        "delivery_in_flight", "Message \(messageId) is being sent right now; look again in a minute."
+                    )
+                }
+                throw PatenError.conflict(
+                    "outbound_disabled", "The integration of \(messageId) cannot send now; enable it or its endpoint first."
+                )
+            }
             return message
         }
     }
@@ -170,7 +193,9 @@ extension SQLiteStore: OutboxRepository {
             try db.run(
                 sql: """
                     UPDATE outbox_messages SET state = 'pending', attempts = 0, next_attempt_at = ?, delivered_at = NULL,
-                    dead_at = NULL WHERE integration_id = ? AND created_at >= ? AND state IN ('delivered', 'dead')
+                    dead_at = NULL, claim_token = NULL
+                    WHERE integration_id = ? AND created_at >= ? AND state IN ('delivered', 'dead')
+                    AND integration_id IN (\(Self.sendingIntegrations))
                     """,
                 arguments: [now.millisecondsSince1970, integrationId, since.millisecondsSince1970]
             )
@@ -195,8 +220,8 @@ extension SQLiteStore {
     public func purgeMessages(deliveredBefore: Date, deadBefore: Date) async throws -> Int {
         try await pool.write { db in
             let doomed = """
-                SELECT id FROM outbox_messages WHERE (state = 'delivered' AND created_at < ?)
-                OR (state = 'dead' AND created_at < ?)
+                SELECT id FROM outbox_messages WHERE (state = 'delivered' AND COALESCE(delivered_at, dead_at) < ?)
+                OR (state = 'dead' AND COALESCE(delivered_at, dead_at) < ?)
                 """
             let arguments: StatementArguments = [
                 deliveredBefore.millisecondsSince1970, deadBefore.millisecondsSince1970,
@@ -210,7 +235,43 @@ extension SQLiteStore {
 
 // The outbox side of every change: written inside the change's transaction.
 extension SQLiteStore {
-    private static let messageIds = RandomIdentifierGenerator()
+    static let messageIds = RandomIdentifierGenerator()
+
+    /// Integrations whose endpoint takes messages now.
+    static let sendingIntegrations = """
+        SELECT id FROM integrations WHERE state = 'active' AND outbound_disabled_at IS NULL AND outbound_url IS NOT NULL
+        """
+
+    /// After an attempt whose result counted: a success ends the endpoint's failing run; 410 disables it; a
+    /// failure starts or extends the run and disables the endpoint once the run is long enough.
+    static func noteEndpointHealth(_ db: Database, _ report: AttemptReport) throws {
+        let now = report.attempt.at
+        switch report.disposition {
+        case .delivered:
+            try db.run(
+                sql: "UPDATE integrations SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL",
+                arguments: [report.integrationId]
+            )
+        case .endpointGone:
+            try disableEndpoint(db, report.integrationId, reason: "the endpoint answered 410 Gone", at: now)
+        case .retry, .deadLetter:
+            try db.run(
+                sql: "UPDATE integrations SET failing_since = COALESCE(failing_since, ?) WHERE id = ?",
+                arguments: [now.millisecondsSince1970, report.integrationId]
+            )
+            let since = try db.fetchOne(
+                Int64.self, sql: "SELECT failing_since FROM integrations WHERE id = ?", arguments: [report.integrationId]
+            )
+            if let since, Double(now.millisecondsSince1970 - since) / 1000 >= report.failingLimit {
+                let days = Int((report.failingLimit / 86400).rounded())
+                try disableEndpoint(
+                    db, report.integrationId,
+                    reason: "every attempt failed for \(days) days, since \(RFC3339.format(Date(millisecondsSince1970: since)))",
+                    at: now
+                )
+            }
+        }
+    }
 
     /// Writes one outbox message per integration subscribed to the event (about this question), in the caller's
     /// transaction. Messages for an endpoint that is disabled wait (no next attempt) until it is enabled again.
@@ -242,17 +303,18 @@ extension SQLiteStore {
         let escalation = try escalation ?? details["escalation_id"].flatMap { try fetchEscalation(db, $0) }
         var rest = details
         for key in ["message_id", "escalation_id", "rating_url"] { rest[key] = nil }
-        let payload = try OutboundPayload(
-            type: type, at: time,
-            data: OutboundPayload.Body(
-                question: question, conversationId: conversation, actor: account.map(OutboundPayload.Actor.init),
-                message: message.map(OutboundPayload.MessageBody.init),
-                escalation: escalation.map(OutboundPayload.EscalationBody.init), ratingUrl: details["rating_url"],
-                details: rest
-            )
-        ).encoded()
+        var body = OutboundPayload.Body(
+            question: question, conversationId: conversation, actor: account.map(OutboundPayload.Actor.init),
+            message: message.map(OutboundPayload.MessageBody.init),
+            escalation: escalation.map(OutboundPayload.EscalationBody.init), ratingUrl: nil, details: rest
+        )
+        let shared = try OutboundPayload(type: type, at: time, data: body).encoded()
+        // The single-use rating link is the customer's: only the integration they wrote through gets it.
+        body.ratingUrl = details["rating_url"]
+        let own = body.ratingUrl == nil ? shared : try OutboundPayload(type: type, at: time, data: body).encoded()
         let ms = time.millisecondsSince1970
         for subscriber in subscribers {
+            let id: String = subscriber["id"]
             let paused = (subscriber["outbound_disabled_at"] as Int64?) != nil
             try db.run(
                 sql: """
@@ -260,7 +322,7 @@ extension SQLiteStore {
                     next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)
                     """,
                 arguments: [
-                    messageIds.make("msg"), subscriber["id"] as String, type.rawValue, questionId, Data(payload), ms,
+                    messageIds.make("msg"), id, type.rawValue, questionId, Data(id == question.channel ? own : shared), ms,
                     paused ? nil : ms,
                 ]
             )

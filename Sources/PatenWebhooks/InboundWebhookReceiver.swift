@@ -232,12 +232,16 @@ enum SlackInboundPayload {
         guard let text = event.text, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             return .ignored("message without text")
         }
+        let conversation = "\(channel):\(event.threadTs ?? ts)"
+        guard conversation.count <= 200 else {
+            throw PatenError.unprocessable("invalid_conversation_id", "event.channel and thread_ts are too long.")
+        }
         let seconds = Double(ts).map { Date(timeIntervalSince1970: $0) }
         return .message(
             InboundMessage(
                 origin: InboundOrigin(
                     integrationId: integrationId, webhookId: eventId,
-                    conversationId: "\(channel):\(event.threadTs ?? ts)", externalMessageId: ts, sentAt: seconds
+                    conversationId: conversation, externalMessageId: ts, sentAt: seconds
                 ),
                 customer: Customer(id: user, name: user), language: nil, text: text, subject: nil, topic: nil,
                 priority: nil

@@ -96,16 +96,24 @@ public struct NetworkDestinationGuard: DestinationGuard {
     /// Classifies a 4- or 16-byte address.
     public static func classify(_ address: [UInt8]) -> AddressClass {
         if address.count == 16 {
-            if address[0..<10].allSatisfy({ $0 == 0 }) && address[10] == 0xff && address[11] == 0xff {
-                return classify(Array(address[12..<16]))  // IPv4-mapped
+            let zeros = { (range: Range<Int>) in address[range].allSatisfy { $0 == 0 } }
+            let embedded = Array(address[12..<16])
+            if zeros(0..<10) && address[10] == 0xff && address[11] == 0xff { return classify(embedded) }  // ::ffff:a.b.c.d
+            if zeros(0..<8) && address[8] == 0xff && address[9] == 0xff && zeros(10..<12) {
+                return classify(embedded)  // ::ffff:0:a.b.c.d (SIIT)
             }
-            if address[0..<15].allSatisfy({ $0 == 0 }) { return address[15] == 1 ? .loopback : .special }
+            if zeros(0..<15) { return address[15] == 1 ? .loopback : .special }  // ::1, ::
+            if zeros(0..<12) { return classify(embedded) }  // ::a.b.c.d (IPv4-compatible, deprecated)
+            if address[0] == 0x20 && address[1] == 0x02 { return classify(Array(address[2..<6])) }  // 2002::/16 6to4
+            if address[0] == 0x20 && address[1] == 0x01 && address[2] == 0 && address[3] == 0 { return .special }  // Teredo
+            if address[0] == 0x20 && address[1] == 0x01 && address[2] == 0x0d && address[3] == 0xb8 { return .special }
             if address[0] & 0xfe == 0xfc { return .private }  // fc00::/7 unique local
             if address[0] == 0xfe && address[1] & 0xc0 == 0x80 { return .special }  // fe80::/10 link-local
+            if address[0] == 0xfe && address[1] & 0xc0 == 0xc0 { return .special }  // fec0::/10 site-local
             if address[0] == 0xff { return .special }  // multicast
-            if address[0] == 0x20 && address[1] == 0x01 && address[2] == 0x0d && address[3] == 0xb8 { return .special }
             if address[0] == 0x00 && address[1] == 0x64 && address[2] == 0xff && address[3] == 0x9b {
-                return classify(Array(address[12..<16]))  // 64:ff9b::/96 NAT64
+                // 64:ff9b::/96 well-known NAT64 carries an IPv4 address; 64:ff9b:1::/48 is for local use.
+                return address[4] == 0 && address[5] == 0 ? classify(embedded) : .special
             }
             return .global
         }

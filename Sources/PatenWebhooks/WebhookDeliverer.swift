@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import PatenCore
+import Synchronization
 
 /// Sends outbox messages, signed per Standard Webhooks: `webhook-id` is the message id on every attempt, the
 /// timestamp is fresh on each, and the stored body bytes are signed with every valid secret (entries joined by
@@ -24,14 +25,15 @@ public struct WebhookDeliverer: Sendable {
     private let clock: any Clock
     private let schedule: RetrySchedule
     private let batchSize: Int
-    private let concurrency: Int
     private let logger: Logger
+    /// Endpoints with a task sending to them now.
+    private let busy = BusyEndpoints()
 
     /// Creates the deliverer. The client should not follow redirects (a redirect could lead anywhere).
     public init(
         outbox: any OutboxRepository, integrations: IntegrationDirectory, client: HTTPClient,
         destinations: any DestinationGuard, clock: any Clock, schedule: RetrySchedule = .standard,
-        batchSize: Int = 100, concurrency: Int = 16, logger: Logger
+        batchSize: Int = 100, logger: Logger
     ) {
         self.outbox = outbox
         self.integrations = integrations
@@ -40,7 +42,6 @@ public struct WebhookDeliverer: Sendable {
         self.clock = clock
         self.schedule = schedule
         self.batchSize = batchSize
-        self.concurrency = concurrency
         self.logger = logger
     }
 
@@ -53,55 +54,65 @@ public struct WebhookDeliverer: Sendable {
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
-    /// Attempts every message that is due, batch by batch; returns how many attempts it made.
+    /// Claims what is due and attempts it, waiting for every attempt to end; returns how many messages it
+    /// claimed. (The service uses `dispatch(into:)`, which does not wait.)
     @discardableResult
     public func deliverDue() async -> Int {
-        var total = 0
-        do {
-            while true {
-                let due = try await outbox.claimDueMessages(at: clock.now(), lease: Self.lease, limit: batchSize)
-                guard !due.isEmpty else { break }
-                // One endpoint's messages go one after another, in the order they were written; endpoints are
-                // served side by side.
-                var queues: [String: [DueDelivery]] = [:]
-                var order: [String] = []
-                for delivery in due {
-                    if queues[delivery.message.integrationId] == nil { order.append(delivery.message.integrationId) }
-                    queues[delivery.message.integrationId, default: []].append(delivery)
-                }
-                await withTaskGroup(of: Void.self) { group in
-                    var running = 0
-                    for integration in order {
-                        if running == concurrency {
-                            await group.next()
-                            running -= 1
-                        }
-                        let queue = queues[integration] ?? []
-                        group.addTask {
-                            for delivery in queue { await deliver(delivery) }
-                        }
-                        running += 1
-                    }
-                }
-                total += due.count
-                if due.count < batchSize { break }
-            }
-        } catch {
-            logger.error("webhook delivery pass failed", metadata: ["error": "\(error)"])
-        }
-        return total
+        await withDiscardingTaskGroup { group in await dispatch(into: &group) }
     }
 
-    /// Makes one attempt and records it.
-    func deliver(_ delivery: DueDelivery) async {
-        let report = await attempt(delivery)
+    /// Claims up to a batch of due messages of endpoints that are not busy, and starts one task per endpoint in
+    /// the group. An endpoint's messages go one after another, in the order they were written; a slow or dead
+    /// endpoint holds up only itself. Returns how many messages it claimed.
+    @discardableResult
+    public func dispatch(into group: inout DiscardingTaskGroup) async -> Int {
+        let due: [DueDelivery]
         do {
-            try await outbox.finishAttempt(report)
+            due = try await outbox.claimDueMessages(
+                at: clock.now(), lease: Self.lease, limit: batchSize, excluding: busy.snapshot()
+            )
+        } catch {
+            logger.error("claiming due webhook messages failed", metadata: ["error": "\(error)"])
+            return 0
+        }
+        var queues: [String: [DueDelivery]] = [:]
+        var order: [String] = []
+        for delivery in due {
+            if queues[delivery.message.integrationId] == nil { order.append(delivery.message.integrationId) }
+            queues[delivery.message.integrationId, default: []].append(delivery)
+        }
+        for integration in order {
+            let queue = queues[integration] ?? []
+            busy.insert(integration)
+            group.addTask {
+                defer { busy.remove(integration) }
+                for delivery in queue {
+                    if Task.isCancelled { break }
+                    // Claims behind a slow attempt would outlive their lease: renew each before it is tried.
+                    let renewed = try? await outbox.renewClaim(
+                        messageId: delivery.message.id, token: delivery.claimToken,
+                        until: clock.now().addingTimeInterval(Self.lease)
+                    )
+                    guard renewed == true else { continue }
+                    guard await deliver(delivery) else { break }
+                }
+            }
+        }
+        return due.count
+    }
+
+    /// Makes one attempt and records it; returns whether the endpoint still takes messages.
+    func deliver(_ delivery: DueDelivery) async -> Bool {
+        guard let report = await attempt(delivery) else { return true }
+        let open: Bool
+        do {
+            open = try await outbox.finishAttempt(report)
         } catch {
             // The lease runs out and the message is attempted again: at least once, never lost.
             logger.error(
                 "recording a delivery attempt failed", metadata: ["message": "\(delivery.message.id)", "error": "\(error)"]
             )
+            return true
         }
         if case .delivered = report.disposition {
             logger.debug("webhook delivered", metadata: ["message": "\(delivery.message.id)"])
@@ -115,10 +126,13 @@ public struct WebhookDeliverer: Sendable {
                 ]
             )
         }
+        return open
     }
 
-    /// Sends the message once and decides what happens next.
-    func attempt(_ delivery: DueDelivery) async -> AttemptReport {
+    /// Sends the message once and decides what happens next; nil when the attempt was not made for a reason of
+    /// Paten's own (the secrets key does not open the secrets, or shutdown), which must not count against the
+    /// endpoint: the claim's lease runs out and the message is tried again.
+    func attempt(_ delivery: DueDelivery) async -> AttemptReport? {
         let now = clock.now()
         let started = ContinuousClock.now
         let message = delivery.message
@@ -126,9 +140,18 @@ public struct WebhookDeliverer: Sendable {
         var retryAfter: TimeInterval?
         var outcome = AttemptOutcome.failed
         var problem: String?
+        let secrets: [WebhookSecret]
+        do {
+            secrets = try integrations.signingSecrets(delivery).map { try WebhookSecret($0) }
+        } catch {
+            logger.error(
+                "cannot open the signing secrets; check the secrets key",
+                metadata: ["integration": "\(message.integrationId)", "error": "\(error)"]
+            )
+            return nil
+        }
         do {
             try await destinations.check(delivery.url)
-            let secrets = try integrations.signingSecrets(delivery).map { try WebhookSecret($0) }
             let timestamp = Int64(now.timeIntervalSince1970.rounded(.down))
             var request = HTTPClientRequest(url: delivery.url)
             request.method = .POST
@@ -164,7 +187,10 @@ public struct WebhookDeliverer: Sendable {
             problem = failure.message
         } catch let failure as HTTPClientError where failure == .deadlineExceeded || failure == .readTimeout {
             problem = "no answer within \(Self.timeout.nanoseconds / 1_000_000_000) s"
+        } catch is CancellationError {
+            return nil
         } catch {
+            if Task.isCancelled { return nil }
             problem = "\(error)"
         }
         let latency = Int((ContinuousClock.now - started) / .milliseconds(1))
@@ -184,7 +210,7 @@ public struct WebhookDeliverer: Sendable {
             }
         }
         return AttemptReport(
-            messageId: message.id, integrationId: message.integrationId,
+            messageId: message.id, integrationId: message.integrationId, claimToken: delivery.claimToken,
             attempt: DeliveryAttempt(
                 attempt: 0, at: now, outcome: outcome, statusCode: status, latencyMs: latency, error: problem
             ),
@@ -202,4 +228,13 @@ public struct WebhookDeliverer: Sendable {
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         return formatter.date(from: text).map { max(0, $0.timeIntervalSince(now)) }
     }
+}
+
+/// The endpoints a deliverer is sending to right now.
+final class BusyEndpoints: Sendable {
+    private let ids = Mutex<Set<String>>([])
+
+    func snapshot() -> Set<String> { ids.withLock { $0 } }
+    func insert(_ id: String) { _ = ids.withLock { $0.insert(id) } }
+    func remove(_ id: String) { _ = ids.withLock { $0.remove(id) } }
 }

@@ -28,7 +28,8 @@ struct IntegrationsCommand: AsyncParsableCommand {
         @Flag(help: "Send events about every question, not only the ones this integration brought in.")
         var allChannels = false
         @Flag(help: "Refuse inbound webhooks (an outbound-only subscriber).") var noInbound = false
-        @Option(help: "The Slack app's signing secret (slack only).") var secret: String?
+        @Option(help: "The Slack app's signing secret (slack only); '-' reads it from stdin, out of ps and history.")
+        var secret: String?
         @Flag(help: "JSON instead of text.") var json = false
 
         func run() async throws {
@@ -36,7 +37,7 @@ struct IntegrationsCommand: AsyncParsableCommand {
             let made = try await runtime.integrations.create(
                 NewIntegration(
                     name: name, kind: kind, inboundEnabled: !noInbound, outboundURL: outboundURL,
-                    events: try events.map(eventList), allChannels: allChannels, slackSecret: secret
+                    events: try events.map(eventList), allChannels: allChannels, slackSecret: secretArgument(secret)
                 )
             )
             if json {
@@ -113,12 +114,12 @@ struct IntegrationsCommand: AsyncParsableCommand {
         @Argument(help: "The integration's id or name.") var integration: String
         @Option(help: "How long the previous secret stays valid, in seconds (default 86400; 0 ends it now).")
         var overlap: Int?
-        @Option(help: "The new Slack signing secret (slack only).") var secret: String?
+        @Option(help: "The new Slack signing secret (slack only); '-' reads it from stdin.") var secret: String?
 
         func run() async throws {
             let integrations = try await PatenRuntime.open(try await options.load()).integrations
             let rotated = try await integrations.rotateSecret(
-                integration, overlap: overlap.map(TimeInterval.init), slackSecret: secret
+                integration, overlap: overlap.map(TimeInterval.init), slackSecret: secretArgument(secret)
             )
             print(rotated.secret)
         }
@@ -216,6 +217,12 @@ struct IntegrationsCommand: AsyncParsableCommand {
             }
         }
     }
+}
+
+/// A secret given as an option, or read from stdin when the option is `-`.
+func secretArgument(_ value: String?) -> String? {
+    guard value == "-" else { return value }
+    return readLine(strippingNewline: true)
 }
 
 /// Reads "question.created, question.replied" as event types, naming the valid ones on a typo.

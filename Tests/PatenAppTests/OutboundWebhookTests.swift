@@ -1,8 +1,9 @@
 import Foundation
 import PatenCore
 import PatenTestSupport
-import PatenWebhooks
 import Testing
+
+@testable import PatenWebhooks
 
 @Suite("Outbound webhooks")
 struct OutboundWebhookTests {
@@ -200,6 +201,109 @@ struct OutboundWebhookTests {
         }
     }
 
+    @Test("After a 410 the endpoint's other claimed messages are not sent; they wait for it to be enabled")
+    func goneStopsTheQueue() async throws {
+        try await withReceiver { hooks, url in
+            await hooks.answer([410])
+            try await withTestEnvironment { env in
+                try await Self.createdEventsOnly(env, url: url)
+                let (staff, _) = try await env.account("sam", .staff)
+                for number in 1...3 { _ = try await env.submit("Question \(number)", by: staff) }
+                try await withDeliverer(env) { deliverer in
+                    #expect(await deliverer.deliverDue() == 3)
+                    #expect(await hooks.hits.count == 1)
+                    let waiting = try await env.runtime.integrations.deliveries("bridge", state: .pending)
+                    #expect(waiting.count == 2)
+                    #expect(waiting.allSatisfy { $0.message.nextAttemptAt == nil && $0.attempts.isEmpty })
+                    _ = try await env.runtime.integrations.update("bridge", IntegrationChange(outboundEnabled: true))
+                    #expect(await deliverer.deliverDue() == 2)
+                }
+                #expect(await hooks.delivered.count == 2)
+            }
+        }
+    }
+
+    @Test("Only the claim's holder records a result; a message in flight cannot be redelivered")
+    func claimsGuardResults() async throws {
+        try await withTestEnvironment { env in
+            _ = try await env.runtime.integrations.create(
+                NewIntegration(
+                    name: "bridge", kind: .standard, outboundURL: "http://127.0.0.1:9/hook", events: [.questionCreated],
+                    allChannels: true
+                )
+            )
+            let (staff, _) = try await env.account("sam", .staff)
+            _ = try await env.submit("Hello", by: staff)
+            let first = try #require(
+                try await env.store.claimDueMessages(at: env.clock.now(), lease: 60, limit: 10, excluding: []).first
+            )
+            // Claimed and leased: nobody else takes it, and it cannot be redelivered meanwhile.
+            #expect(try await env.store.claimDueMessages(at: env.clock.now(), lease: 60, limit: 10, excluding: []).isEmpty)
+            let inFlight = await #expect(throws: PatenError.self) {
+                _ = try await env.runtime.integrations.redeliver(first.message.id)
+            }
+            #expect(inFlight?.code == "delivery_in_flight")
+            // The first deliverer stalls past its lease; a second one claims the message.
+            env.clock.advance(by: 61)
+            let second = try #require(
+                try await env.store.claimDueMessages(at: env.clock.now(), lease: 60, limit: 10, excluding: []).first
+            )
+            #expect(second.claimToken != first.claimToken)
+            #expect(try await env.store.renewClaim(messageId: first.message.id, token: first.claimToken, until: env.clock.now()) == false)
+            let late = AttemptReport(
+                messageId: first.message.id, integrationId: first.message.integrationId, claimToken: first.claimToken,
+                attempt: DeliveryAttempt(
+                    attempt: 0, at: env.clock.now(), outcome: .delivered, statusCode: 204, latencyMs: 70_000, error: nil),
+                disposition: .delivered, failingLimit: 5 * 86400
+            )
+            _ = try await env.store.finishAttempt(late)
+            var record = try await env.runtime.integrations.delivery(first.message.id)
+            #expect(record.message.state == .pending)
+            #expect(record.attempts.count == 1)  // logged, not counted
+            var current = late
+            current.claimToken = second.claimToken
+            current.disposition = .deadLetter
+            _ = try await env.store.finishAttempt(current)
+            record = try await env.runtime.integrations.delivery(first.message.id)
+            #expect(record.message.state == .dead)
+            #expect(record.attempts.count == 2)
+            // Excluded endpoints (busy in this process) are not claimed.
+            _ = try await env.runtime.integrations.redeliver(first.message.id)
+            #expect(
+                try await env.store.claimDueMessages(
+                    at: env.clock.now(), lease: 60, limit: 10, excluding: [first.message.integrationId]
+                ).isEmpty
+            )
+        }
+    }
+
+    @Test("The rating link goes only to the integration the customer wrote through")
+    func ratingLinkStaysWithTheCustomer() async throws {
+        try await withReceiver { hooks, url in
+            try await withTestEnvironment { env in
+                let chat = try await env.runtime.integrations.create(
+                    NewIntegration(name: "webchat", kind: .standard, outboundURL: url, events: [.questionResolved])
+                )
+                _ = try await env.runtime.integrations.create(
+                    NewIntegration(
+                        name: "tools", kind: .standard, inboundEnabled: false, outboundURL: url,
+                        events: [.questionResolved], allChannels: true
+                    )
+                )
+                let account = try await env.runtime.directory.helper(chat.integration.id)
+                let question = try await env.desk.submit(
+                    QuestionSubmission(subject: "Bill", body: "Too high", customer: Customer(id: "c", name: "C")), by: account
+                )
+                let (staff, _) = try await env.account("sam", .staff)
+                _ = try await env.desk.reply(to: question.id, body: "Fixed it.", by: staff)
+                _ = try await env.desk.resolve(question.id, by: staff)
+                try await withDeliverer(env) { deliverer in #expect(await deliverer.deliverDue() == 2) }
+                let links = await hooks.hits.map { ($0.json["data"] as? [String: Any])?["rating_url"] as? String }
+                #expect(links.compactMap { $0 }.count == 1)
+            }
+        }
+    }
+
     @Test("Delivered messages are kept 30 days and dead letters 90, then purged with their attempts")
     func retention() async throws {
         try await withReceiver { hooks, url in
@@ -297,6 +401,15 @@ struct OutboundWebhookTests {
         #expect(NetworkDestinationGuard.classify([100, 64, 0, 1]) == .private)
         #expect(NetworkDestinationGuard.classify([172, 31, 255, 255]) == .private)
         #expect(NetworkDestinationGuard.classify([172, 32, 0, 1]) == .global)
+        for text in [
+            "::127.0.0.1", "::ffff:0:127.0.0.1", "2002:7f00:1::", "2001:0:4136:e378::1", "fec0::1", "64:ff9b:1::1",
+            "64:ff9b::a9fe:a9fe", "fe80::1", "ff02::1",
+        ] {
+            let address = try #require(NetworkDestinationGuard.parseIPv6(text))
+            #expect(NetworkDestinationGuard.classify(address) != .global, "\(text)")
+        }
+        #expect(NetworkDestinationGuard.classify(try #require(NetworkDestinationGuard.parseIPv6("2606:4700::1111"))) == .global)
+        #expect(NetworkDestinationGuard.classify(try #require(NetworkDestinationGuard.parseIPv6("64:ff9b::808:808"))) == .global)
     }
 
     @Test("A destination that became private is refused at delivery time and logged as refused")
