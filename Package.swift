@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         .target(
@@ -37,6 +39,16 @@ let package = Package(
             dependencies: [
                 "PatenCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "PatenPostgres",
+            dependencies: [
+                "PatenCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
@@ -69,6 +81,7 @@ let package = Package(
             dependencies: [
                 "PatenCore",
                 "PatenStorage",
+                "PatenPostgres",
                 "PatenHTTP",
                 "PatenWebhooks",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -103,6 +116,17 @@ let package = Package(
         .testTarget(
             name: "PatenWebhooksTests",
             dependencies: ["PatenCore", "PatenWebhooks"]
+        ),
+        .testTarget(
+            name: "PatenPostgresTests",
+            dependencies: [
+                "PatenCore",
+                "PatenPostgres",
+                "PatenStorage",
+                "PatenTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "PatenStorageTests",

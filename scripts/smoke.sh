@@ -147,6 +147,12 @@ check "rotation prints a new secret" whsec_ "$("$bin" integrations rotate-secret
 check "Prometheus counts outbound messages by state" 3 "$(curl -s "$base/metrics" | grep -c '^paten_webhook_messages{state=')"
 check "the admin trail records the rotation" 1 "$("$bin" integrations show webchat --data-dir "$work/data" | grep -c 'secret.rotated')"
 
+if [ -n "${PATEN_TEST_POSTGRES_URL:-}" ]; then
+    echo "postgresql"
+    check "paten migrate prepares a PostgreSQL schema" 1 "$(PATEN_DB_URL="$PATEN_TEST_POSTGRES_URL?sslmode=disable" "$bin" migrate | grep -c 'the schema is current')"
+    check "and a second run applies nothing" 1 "$(PATEN_DB_URL="$PATEN_TEST_POSTGRES_URL?sslmode=disable" "$bin" migrate | grep -c 'nothing to apply')"
+fi
+
 echo "shutdown"
 kill -TERM "$server_pid"
 exit_code=0

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: format lint, build, unit and integration tests, the end-to-end smoke test, and webhook
-# interoperability against the Python standardwebhooks package.
+# The whole test suite: format lint, build, unit and integration tests (PostgreSQL ones on a throwaway cluster),
+# the end-to-end smoke test, and webhook interoperability against the Python standardwebhooks package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +9,18 @@ swift format lint --strict -r Sources Tests
 
 echo "== swift build"
 swift build
+
+echo "== PostgreSQL (a throwaway cluster from scripts/postgres.sh)"
+if PATEN_TEST_POSTGRES_URL=$(scripts/postgres.sh start); then
+    export PATEN_TEST_POSTGRES_URL
+    trap 'scripts/postgres.sh stop' EXIT
+    echo "$PATEN_TEST_POSTGRES_URL"
+elif [ "${CI:-}" = true ]; then
+    echo "test.sh: PostgreSQL could not be started; in CI that fails the run" >&2
+    exit 1
+else
+    echo "test.sh: warning: PostgreSQL could not be started; its tests are skipped" >&2
+fi
 
 echo "== swift test"
 swift test

@@ -36,6 +36,10 @@ public struct PatenConfiguration: Sendable, Equatable {
     /// How often the deliverer looks for due outbox messages.
     public var deliveryInterval: Duration = .milliseconds(500)
 
+    /// A PostgreSQL database (`postgres://user:password@host:port/db?sslmode=...`) instead of the embedded
+    /// SQLite file. So far only `paten migrate` works on it; see docs/deployment.md.
+    public var databaseURL: String?
+
     /// The key file in use.
     public var secretsKeyPath: String {
         secretsKeyFile ?? (dataDirectory as NSString).appendingPathComponent("secrets.key")
@@ -137,6 +141,7 @@ public struct PatenConfiguration: Sendable, Equatable {
             }
             settings.sweepInterval = .milliseconds(milliseconds)
         }
+        settings.databaseURL = reader.string(forKey: "db_url", isSecret: true)
         settings.secretsKeyFile = reader.string(forKey: "secrets_key_file")
         settings.secretsKey = reader.string(forKey: "secrets_key", isSecret: true)
         if let seconds = try integer(reader, "secret_rotation_overlap") {

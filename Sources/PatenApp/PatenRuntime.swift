@@ -1,5 +1,6 @@
 import Foundation
 import PatenCore
+import PatenPostgres
 import PatenStorage
 import PatenWebhooks
 
@@ -24,6 +25,12 @@ public struct PatenRuntime: Sendable {
         _ configuration: PatenConfiguration, clock: any Clock = SystemClock(),
         ids: any IdentifierGenerator = RandomIdentifierGenerator()
     ) async throws -> PatenRuntime {
+        guard configuration.databaseURL == nil else {
+            throw PatenError.configuration(
+                "db_url: serving on PostgreSQL is not available in this build; `paten migrate` prepares a PostgreSQL "
+                    + "schema, and every other command runs on the embedded SQLite database (unset db_url / PATEN_DB_URL)."
+            )
+        }
         let policy = try PolicyFile.load(configuration.policyPath)
         let store = try await openStore(configuration)
         let hasher = SHA256SecretHasher()
@@ -75,4 +82,14 @@ public struct PatenRuntime: Sendable {
         if migrate { try await store.migrate() }
         return store
     }
+}
+
+/// `paten migrate`: applies pending migrations to the configured database (PostgreSQL when `db_url` is set,
+/// else the data directory's SQLite file); returns the database (password left out) and the ids applied.
+public func migrateDatabase(_ configuration: PatenConfiguration) async throws -> (String, [String]) {
+    if let text = configuration.databaseURL {
+        let url = try DatabaseURL(text)
+        return (url.redacted, try await PostgresStore.with(url) { try await $0.migrate() })
+    }
+    return (configuration.databasePath, try await PatenRuntime.openStore(configuration, migrate: false).migrate())
 }

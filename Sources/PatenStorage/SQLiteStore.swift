@@ -73,3 +73,23 @@ extension DatabaseError {
     /// Whether the error is a UNIQUE constraint violation.
     var isUniqueViolation: Bool { extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE }
 }
+
+extension SQLiteStore {
+    /// Every table's column names (GRDB's bookkeeping left out), for comparing schemas across databases.
+    public func schemaColumns() async throws -> [String: Set<String>] {
+        try await pool.read { db in
+            var columns: [String: Set<String>] = [:]
+            let tables = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT name FROM sqlite_master
+                    WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%'
+                    """
+            )
+            for table in tables {
+                columns[table] = Set(try db.columns(in: table).map(\.name))
+            }
+            return columns
+        }
+    }
+}

@@ -52,9 +52,9 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try await options.load()
-        let applied = try await PatenRuntime.openStore(configuration, migrate: false).migrate()
+        let (database, applied) = try await migrateDatabase(configuration)
         let done = applied.isEmpty ? "nothing to apply" : "applied \(applied.joined(separator: ", "))"
-        print("\(configuration.databasePath): \(done); the schema is current")
+        print("\(database): \(done); the schema is current")
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import PatenApp
 import PatenCore
 import PatenTestSupport
 import Testing
@@ -455,5 +456,18 @@ struct OutboundWebhookTests {
             try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: keyPath)
             #expect(throws: PatenError.self) { try SecretBox.loadOrCreateKey(at: keyPath) }
         }
+    }
+}
+
+@Suite("Database choice")
+struct DatabaseChoiceTests {
+    @Test("With db_url set, commands that need the database refuse to start instead of quietly using SQLite")
+    func refusesPostgresServing() async throws {
+        var configuration = PatenConfiguration()
+        configuration.dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
+        configuration.databaseURL = "postgres://paten@127.0.0.1:5432/paten"
+        let error = await #expect(throws: PatenError.self) { _ = try await PatenRuntime.open(configuration) }
+        #expect(error?.message.contains("db_url") == true)
+        #expect(!FileManager.default.fileExists(atPath: configuration.databasePath))
     }
 }

@@ -1,0 +1,117 @@
+import Foundation
+import PatenCore
+import PatenPostgres
+import PatenStorage
+import PatenTestSupport
+import PostgresNIO
+import Testing
+
+@Suite("PostgreSQL migrations")
+struct PostgresMigrationTests {
+    @Test("Migrations/postgres has the same ids as Migrations/sqlite, and the binary carries the files byte for byte")
+    func sameMigrations() throws {
+        let folder = repositoryRoot.appendingPathComponent("Migrations/postgres")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".sql") }.sorted()
+        let embedded = PostgresStore.migrationSources
+        #expect(embedded.map(\.id) == files.map { String($0.dropLast(4)) })
+        #expect(embedded.map(\.id) == SQLiteStore.migrationSources.map(\.id))
+        for (migration, file) in zip(embedded, files) {
+            let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
+            #expect(migration.sql + "\n" == text, "\(file) changed; run scripts/embed-resources.sh")
+            // The splitter's assumptions: no quoted semicolons, no function bodies.
+            #expect(!text.contains("$$"))
+            for statement in SQLScript.statements(migration.sql) {
+                #expect(statement.filter { $0 == "'" }.count % 2 == 0, "\(statement)")
+            }
+        }
+    }
+
+    @Test("Statements split on semicolons, without comment lines")
+    func splitting() {
+        let script = "-- a comment; with a semicolon\nCREATE TABLE a (x INT);\n\n-- another\nCREATE INDEX b ON a (x);\n"
+        #expect(SQLScript.statements(script) == ["CREATE TABLE a (x INT)", "CREATE INDEX b ON a (x)"])
+    }
+
+    @Test("A database URL is read with its TLS mode; a bad one says what to fix and never shows the password")
+    func urls() throws {
+        let url = try DatabaseURL("postgres://paten:s%40cret@db.example.com:6432/support?sslmode=verify-full")
+        #expect(url.host == "db.example.com" && url.port == 6432 && url.database == "support")
+        #expect(url.password == "s@cret")
+        #expect(url.sslMode == "verify-full")
+        #expect(!url.redacted.contains("cret"))
+        #expect(try DatabaseURL("postgresql://u@h/d").sslMode == "prefer")
+        for bad in [
+            "mysql://u@h/d", "postgres://h/d", "postgres://u@h", "postgres://u@h/d?sslmode=maybe", "postgres://u@h/d?x=1",
+        ] {
+            #expect(throws: PatenError.self, "\(bad)") { try DatabaseURL(bad) }
+        }
+    }
+
+    @Test("In CI the PostgreSQL tests run: a missing server fails the run instead of skipping")
+    func serverPresentInCI() {
+        if PostgresTestServer.required {
+            #expect(PostgresTestServer.available, "PATEN_TEST_POSTGRES_URL is not set; scripts/postgres.sh failed?")
+        }
+    }
+
+    @Test(
+        "An empty database is migrated once; a second run applies nothing",
+        .enabled(if: PostgresTestServer.available, "needs scripts/postgres.sh (run scripts/test.sh)")
+    )
+    func migrateFromEmpty() async throws {
+        try await withPostgresDatabase { (url: DatabaseURL) async throws in
+            try await PostgresStore.with(url) { (store: PostgresStore) async throws in
+                #expect(try await store.pendingMigrations() == PostgresStore.migrationSources.map(\.id))
+                #expect(try await store.isReady() == false)
+                #expect(try await store.migrate() == PostgresStore.migrationSources.map(\.id))
+                #expect(try await store.migrate() == [])
+                #expect(try await store.pendingMigrations() == [])
+                #expect(try await store.isReady())
+            }
+        }
+    }
+
+    @Test(
+        "Two processes migrating at once apply each migration once",
+        .enabled(if: PostgresTestServer.available, "needs scripts/postgres.sh (run scripts/test.sh)")
+    )
+    func concurrentMigrations() async throws {
+        try await withPostgresDatabase { (url: DatabaseURL) async throws in
+            let runs = try await withThrowingTaskGroup(of: [String].self) { group in
+                for _ in 0..<4 { group.addTask { try await PostgresStore.with(url) { try await $0.migrate() } } }
+                var all: [[String]] = []
+                for try await run in group { all.append(run) }
+                return all
+            }
+            #expect(runs.flatMap { $0 }.sorted() == PostgresStore.migrationSources.map(\.id))
+        }
+    }
+
+    @Test(
+        "Both databases have the same tables and columns",
+        .enabled(if: PostgresTestServer.available, "needs scripts/postgres.sh (run scripts/test.sh)")
+    )
+    func schemaParity() async throws {
+        let sqlite = try await withTestEnvironment { env in try await env.store.schemaColumns() }
+        let postgres = try await withPostgresDatabase { (url: DatabaseURL) async throws in
+            try await PostgresStore.with(url) { (store: PostgresStore) async throws in
+                try await store.migrate()
+                var columns: [String: Set<String>] = [:]
+                let rows = try await store.client.query(
+                    """
+                    SELECT table_name, column_name FROM information_schema.columns
+                    WHERE table_schema = 'public' AND table_name <> 'paten_migrations'
+                    """
+                )
+                for try await (table, column) in rows.decode((String, String).self) {
+                    columns[table, default: []].insert(column)
+                }
+                return columns
+            }
+        }
+        var expected = sqlite
+        // SQLite keeps write order in its rowid; PostgreSQL needs the column.
+        expected["outbox_messages", default: []].insert("seq")
+        #expect(postgres == expected)
+    }
+}
