@@ -38,6 +38,34 @@ struct CommandLineTests {
         #expect(throws: (any Error).self) { try Paten.parseAsRoot(["claim"]) }
     }
 
+    @Test("integrations commands take their options; event names are checked with the valid ones listed")
+    func integrationsCommands() throws {
+        let add = try #require(
+            try Paten.parseAsRoot([
+                "integrations", "add", "--name", "bridge", "--kind", "standard", "--outbound-url", "https://b.example/h",
+                "--events", "question.replied, question.resolved", "--all-channels", "--no-inbound",
+            ]) as? IntegrationsCommand.Add
+        )
+        #expect(add.kind == .standard && add.allChannels && add.noInbound)
+        #expect(try add.events.map(eventList) == [.questionReplied, .questionResolved])
+        let typo = #expect(throws: PatenError.self) { try eventList("question.replyed") }
+        #expect(typo?.message.contains("question.replied") == true)
+        #expect(throws: (any Error).self) { try Paten.parseAsRoot(["integrations", "add", "--name", "x", "--kind", "teams"]) }
+        let rotate = try #require(
+            try Paten.parseAsRoot(["integrations", "rotate-secret", "bridge", "--overlap", "0"]) as? IntegrationsCommand.RotateSecret
+        )
+        #expect(rotate.overlap == 0)
+        let deliveries = try #require(
+            try Paten.parseAsRoot(["integrations", "deliveries", "bridge", "--dead"]) as? IntegrationsCommand.Deliveries
+        )
+        #expect(deliveries.dead)
+        let redeliver = try #require(
+            try Paten.parseAsRoot(["integrations", "redeliver", "bridge", "--since", "2026-11-23T08:00:00Z"])
+                as? IntegrationsCommand.Redeliver
+        )
+        #expect(redeliver.since == "2026-11-23T08:00:00Z")
+    }
+
     @Test("serve takes the documented settings flags")
     func serveFlags() async throws {
         let serve = try #require(
