@@ -33,6 +33,8 @@ public struct PatenConfiguration: Sendable, Equatable {
     public var webhookAllowLoopback = false
     /// Whether outbound webhooks may go to private networks (RFC 1918, unique local, CGNAT).
     public var webhookAllowPrivate = false
+    /// The waits between delivery attempts (the Standard Webhooks schedule unless configured).
+    public var webhookRetrySchedule = RetrySchedule.standard
     /// How often the deliverer looks for due outbox messages.
     public var deliveryInterval: Duration = .milliseconds(500)
 
@@ -152,6 +154,9 @@ public struct PatenConfiguration: Sendable, Equatable {
         }
         settings.webhookAllowLoopback = try boolean(reader, "webhook_allow_loopback") ?? false
         settings.webhookAllowPrivate = try boolean(reader, "webhook_allow_private") ?? false
+        if let schedule = reader.string(forKey: "webhook_retry_schedule") {
+            settings.webhookRetrySchedule = try RetrySchedule.parse(schedule)
+        }
         if let milliseconds = try integer(reader, "delivery_interval_ms") {
             guard milliseconds >= 10 else {
                 throw PatenError.configuration("delivery_interval_ms: must be at least 10 milliseconds.")

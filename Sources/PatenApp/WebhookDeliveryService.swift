@@ -24,7 +24,8 @@ public struct WebhookDeliveryService: Service {
         let client = WebhookDeliverer.makeClient()
         let deliverer = WebhookDeliverer(
             outbox: runtime.store, integrations: runtime.integrations, client: client,
-            destinations: runtime.destinations, clock: runtime.clock, logger: logger
+            destinations: runtime.destinations, clock: runtime.clock,
+            schedule: runtime.configuration.webhookRetrySchedule, logger: logger
         )
         let purger = ReceiptPurger(integrations: runtime.integrations, logger: logger)
         let interval = runtime.configuration.deliveryInterval

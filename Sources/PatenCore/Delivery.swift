@@ -162,6 +162,27 @@ public struct RetrySchedule: Sendable, Equatable {
         self.jitter = jitter
     }
 
+    /// Reads waits written as in the policy, comma-separated: `"5s,5m,30m,2h,5h,10h,10h"` (1 to 20 waits, each
+    /// from 1 second to 1 day); the jitter stays ±20 %.
+    public static func parse(_ text: String) throws -> RetrySchedule {
+        let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard (1...20).contains(parts.count) else {
+            throw PatenError.configuration("webhook_retry_schedule: give 1 to 20 waits, such as \"5s,5m,30m,2h\".")
+        }
+        let delays = try parts.map { part -> TimeInterval in
+            let scales: [Character: TimeInterval] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+            guard let unit = part.last, let scale = scales[unit], let amount = Int(part.dropLast()),
+                (1...86400).contains(TimeInterval(amount) * scale)
+            else {
+                throw PatenError.configuration(
+                    "webhook_retry_schedule: '\(part)' is not a wait from 1s to 1d; write a whole number and s, m, h or d."
+                )
+            }
+            return TimeInterval(amount) * scale
+        }
+        return RetrySchedule(delays: delays, jitter: 0.2)
+    }
+
     /// Attempts in all: the first and one per wait.
     public var maxAttempts: Int { delays.count + 1 }
 

@@ -117,6 +117,31 @@ struct ConfigurationTests {
         await #expect(throws: PatenError.self) {
             _ = try await PatenConfiguration.load(PatenConfiguration.Overrides(configFile: "/nonexistent/paten.json"))
         }
+        for (key, value) in [
+            ("PATEN_WEBHOOK_RETRY_SCHEDULE", "5x"), ("PATEN_WEBHOOK_RETRY_SCHEDULE", "0s"),
+            ("PATEN_WEBHOOK_RETRY_SCHEDULE", "2d"), ("PATEN_WEBHOOK_ALLOW_LOOPBACK", "maybe"),
+            ("PATEN_SECRET_ROTATION_OVERLAP", "-1"), ("PATEN_DELIVERY_INTERVAL_MS", "1"),
+        ] {
+            let error = await #expect(throws: PatenError.self, "\(key)=\(value)") {
+                _ = try await PatenConfiguration.load(environment: [key: value])
+            }
+            let name = key.dropFirst("PATEN_".count).lowercased()
+            #expect(error?.message.hasPrefix(name) == true, "\(error?.message ?? "")")
+        }
+    }
+
+    @Test("Webhook settings are read from the environment")
+    func webhookSettings() async throws {
+        let settings = try await PatenConfiguration.load(environment: [
+            "PATEN_WEBHOOK_RETRY_SCHEDULE": "1s, 2s,4s", "PATEN_WEBHOOK_ALLOW_LOOPBACK": "true",
+            "PATEN_SECRET_ROTATION_OVERLAP": "3600", "PATEN_DELIVERY_INTERVAL_MS": "100",
+        ])
+        #expect(settings.webhookRetrySchedule == RetrySchedule(delays: [1, 2, 4], jitter: 0.2))
+        #expect(settings.webhookRetrySchedule.maxAttempts == 4)
+        #expect(settings.webhookAllowLoopback && !settings.webhookAllowPrivate)
+        #expect(settings.secretRotationOverlap == 3600)
+        #expect(settings.deliveryInterval == .milliseconds(100))
+        #expect(try await PatenConfiguration.load(environment: [:]).webhookRetrySchedule == .standard)
     }
 
     @Test("paten login saves credentials readable by the owner only, and the environment overrides them")
