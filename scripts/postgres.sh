@@ -35,6 +35,9 @@ start() {
     if [ -z "$bin" ]; then
         if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
             echo "postgres.sh: installing Debian's postgresql" >&2
+            # Only the binaries: no system-wide cluster started on port 5432 and left running.
+            mkdir -p /etc/postgresql-common/createcluster.d
+            echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.d/paten-no-main-cluster.conf
             apt-get update -qq >&2
             DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
             bin=$(bin_dir)
@@ -42,19 +45,29 @@ start() {
         [ -n "$bin" ] || { echo "postgres.sh: PostgreSQL is not installed (apt-get install postgresql)" >&2; exit 1; }
     fi
     dir=$(mktemp -d /tmp/paten-postgres.XXXXXX)
-    chmod 755 "$dir"
-    [ "$(id -u)" = 0 ] && chown postgres: "$dir"
-    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-    as_owner "$bin/initdb" -D "$dir/data" -U paten --auth=trust -E UTF8 --locale=C --no-sync >"$dir/initdb.log" 2>&1 ||
-        { cat "$dir/initdb.log" >&2; exit 1; }
-    # Tests need speed, not durability: fsync off; listen on loopback only, socket in the cluster's directory.
-    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-        -o "-h 127.0.0.1 -p $port -k $dir -F -c max_connections=200" start >/dev/null ||
-        { cat "$dir/server.log" >&2; exit 1; }
-    as_owner "$bin/createdb" -h 127.0.0.1 -p "$port" -U paten paten
-    url="postgres://paten@127.0.0.1:$port/paten"
+    url=""
     mkdir -p "$(dirname "$state")"
     printf 'bin=%q\ndir=%q\nurl=%q\n' "$bin" "$dir" "$url" >"$state"
+    # From here on, a failure stops and removes what was made.
+    trap 'stop' ERR
+    chmod 755 "$dir"
+    if [ "$(id -u)" = 0 ]; then chown postgres: "$dir"; fi
+    as_owner "$bin/initdb" -D "$dir/data" -U paten --auth=trust -E UTF8 --locale=C --no-sync >"$dir/initdb.log" 2>&1 ||
+        { cat "$dir/initdb.log" >&2; false; }
+    # Tests need speed, not durability: fsync off; listen on loopback only, socket in the cluster's directory.
+    # A free port is picked, then bound by the server; if another process took it meanwhile, try another.
+    for _ in 1 2 3; do
+        port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+        if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
+            -o "-h 127.0.0.1 -p $port -k $dir -F -c max_connections=200" start >/dev/null; then
+            url="postgres://paten@127.0.0.1:$port/paten"
+            break
+        fi
+    done
+    [ -n "$url" ] || { cat "$dir/server.log" >&2; false; }
+    printf 'bin=%q\ndir=%q\nurl=%q\n' "$bin" "$dir" "$url" >"$state"
+    as_owner "$bin/createdb" -h 127.0.0.1 -p "$port" -U paten paten
+    trap - ERR
     echo "$url"
 }
 

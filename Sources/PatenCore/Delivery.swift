@@ -235,9 +235,12 @@ public protocol OutboxRepository: Sendable {
         at now: Date, lease: TimeInterval, limit: Int, excluding: Set<String>
     ) async throws
         -> [DueDelivery]
-    /// Extends a claim before an attempt; false when the claim was lost (the lease ran out and another deliverer
-    /// took the message, or its endpoint was disabled).
-    func renewClaim(messageId: String, token: String, until: Date) async throws -> Bool
+    /// Extends claims (by token) before an attempt; returns the tokens still held. A claim is lost when its
+    /// lease ran out and another deliverer took the message, or its endpoint's address or secrets changed.
+    func renewClaims(_ tokens: [String], until: Date) async throws -> Set<String>
+    /// Gives claims back unattempted, to be tried again at the time (an endpoint that just failed is not sent
+    /// its other messages at once).
+    func releaseClaims(_ tokens: [String], nextAttemptAt: Date) async throws
     /// Logs the attempt and, if the claim still holds, moves the message (and, on 410 or a long failure, its
     /// endpoint) on. Returns whether the endpoint still takes messages.
     func finishAttempt(_ report: AttemptReport) async throws -> Bool

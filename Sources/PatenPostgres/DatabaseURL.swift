@@ -52,9 +52,10 @@ public struct DatabaseURL: Sendable, Equatable {
         }
         self.host = host
         port = components.port ?? 5432
-        username = user.removingPercentEncoding ?? user
-        password = components.password.map { $0.removingPercentEncoding ?? $0 }
-        database = path.removingPercentEncoding ?? path
+        // URLComponents has already decoded %-escapes in these.
+        username = user
+        password = components.password
+        database = path
         sslMode = mode
         rootCertificate = root
     }

@@ -76,10 +76,11 @@ extension SQLiteStore: IntegrationRepository {
                 notes.append("inbound \(inbound ? "on" : "off")")
             }
             if let url = change.outboundURL {
-                // A new address starts with a clean record.
+                // A new address starts with a clean record, and attempts under way to the old one lose their claim.
                 try db.run(
                     sql: "UPDATE integrations SET outbound_url = ?, failing_since = NULL WHERE id = ?", arguments: [url, id]
                 )
+                try Self.dropClaims(db, id)
                 notes.append("outbound_url \(url ?? "removed")")
             }
             if let events = change.events {
@@ -150,6 +151,7 @@ extension SQLiteStore: IntegrationRepository {
                 arguments: [until, until, integrationId, secret.createdAt.millisecondsSince1970]
             )
             try Self.insertSecret(db, integrationId, secret)
+            try Self.dropClaims(db, integrationId)
             try Self.audit(
                 db, integrationId, "secret.rotated", at: secret.createdAt,
                 "previous secret valid until \(RFC3339.format(previousValidUntil))"
@@ -168,6 +170,7 @@ extension SQLiteStore: IntegrationRepository {
                 arguments: [ms, integrationId, ms]
             )
             let ended = db.changesCount
+            try Self.dropClaims(db, integrationId)
             try Self.audit(db, integrationId, "secret.previous_revoked", at: now, "\(ended) previous secret(s) ended")
             return ended
         }
@@ -249,6 +252,18 @@ extension SQLiteStore {
         guard db.changesCount == 1 else { return }
         try audit(db, integrationId, "endpoint.disabled", at: now, reason)
         try pauseMessages(db, integrationId)
+    }
+
+    /// Ends the claims on an integration's messages, so attempts under way with an old address or old secrets
+    /// do not count and the messages are claimed afresh (with the new ones) once their lease runs out.
+    static func dropClaims(_ db: Database, _ integrationId: String) throws {
+        try db.run(
+            sql: """
+                UPDATE outbox_messages SET claim_token = NULL
+                WHERE integration_id = ? AND state = 'pending' AND claim_token IS NOT NULL
+                """,
+            arguments: [integrationId]
+        )
     }
 
     static func pauseMessages(_ db: Database, _ integrationId: String) throws {

@@ -46,16 +46,34 @@ extension SQLiteStore: OutboxRepository {
         }
     }
 
-    public func renewClaim(messageId: String, token: String, until: Date) async throws -> Bool {
+    public func renewClaims(_ tokens: [String], until: Date) async throws -> Set<String> {
         try await pool.write { db in
-            try db.run(
-                sql: """
-                    UPDATE outbox_messages SET next_attempt_at = ?
-                    WHERE id = ? AND claim_token = ? AND state = 'pending' AND next_attempt_at IS NOT NULL
-                    """,
-                arguments: [until.millisecondsSince1970, messageId, token]
-            )
-            return db.changesCount == 1
+            var held: Set<String> = []
+            for token in tokens {
+                try db.run(
+                    sql: """
+                        UPDATE outbox_messages SET next_attempt_at = ?
+                        WHERE claim_token = ? AND state = 'pending' AND next_attempt_at IS NOT NULL
+                        """,
+                    arguments: [until.millisecondsSince1970, token]
+                )
+                if db.changesCount == 1 { held.insert(token) }
+            }
+            return held
+        }
+    }
+
+    public func releaseClaims(_ tokens: [String], nextAttemptAt: Date) async throws {
+        try await pool.write { db in
+            for token in tokens {
+                try db.run(
+                    sql: """
+                        UPDATE outbox_messages SET claim_token = NULL, next_attempt_at = ?
+                        WHERE claim_token = ? AND state = 'pending' AND next_attempt_at IS NOT NULL
+                        """,
+                    arguments: [nextAttemptAt.millisecondsSince1970, token]
+                )
+            }
         }
     }
 
@@ -90,11 +108,11 @@ extension SQLiteStore: OutboxRepository {
                     arguments: [now, report.messageId, report.claimToken]
                 )
             case .retry(let next):
-                // A paused message (its endpoint was disabled meanwhile) stays paused.
+                // (A message paused meanwhile has lost its claim, so this does not touch it.)
                 try db.run(
                     sql: """
                         UPDATE outbox_messages SET attempts = attempts + 1, last_error = ?, claim_token = NULL,
-                        next_attempt_at = CASE WHEN next_attempt_at IS NULL THEN NULL ELSE ? END WHERE \(claimed)
+                        next_attempt_at = ? WHERE \(claimed)
                         """,
                     arguments: [attempt.error, next.millisecondsSince1970, report.messageId, report.claimToken]
                 )
@@ -160,9 +178,10 @@ extension SQLiteStore: OutboxRepository {
                 sql: """
                     UPDATE outbox_messages SET state = 'pending', attempts = 0, next_attempt_at = ?, delivered_at = NULL,
                     dead_at = NULL, claim_token = NULL
-                    WHERE id = ? AND (state != 'pending' OR claim_token IS NULL) AND integration_id IN (\(Self.sendingIntegrations))
+                    WHERE id = ? AND integration_id IN (\(Self.sendingIntegrations))
+                    AND (state != 'pending' OR claim_token IS NULL OR next_attempt_at IS NULL OR next_attempt_at <= ?)
                     """,
-                arguments: [now.millisecondsSince1970, messageId]
+                arguments: [now.millisecondsSince1970, messageId, now.millisecondsSince1970]
             )
             let changed = db.changesCount == 1
             guard
@@ -172,8 +191,11 @@ extension SQLiteStore: OutboxRepository {
                 )
             else { throw PatenError.notFound("delivery", id: messageId) }
             if !changed {
+                // In flight: claimed, and the claim's lease still running (a stale claim does not block).
                 let inFlight = try db.fetchOne(
-                    Bool.self, sql: "SELECT claim_token IS NOT NULL FROM outbox_messages WHERE id = ?", arguments: [messageId]
+                    Bool.self,
+                    sql: "SELECT claim_token IS NOT NULL AND next_attempt_at > ? FROM outbox_messages WHERE id = ?",
+                    arguments: [now.millisecondsSince1970, messageId]
                 )
                 if inFlight == true, message.state == .pending {
                     throw PatenError.conflict(

@@ -112,8 +112,15 @@ public struct NetworkDestinationGuard: DestinationGuard {
             if address[0] == 0xfe && address[1] & 0xc0 == 0xc0 { return .special }  // fec0::/10 site-local
             if address[0] == 0xff { return .special }  // multicast
             if address[0] == 0x00 && address[1] == 0x64 && address[2] == 0xff && address[3] == 0x9b {
-                // 64:ff9b::/96 well-known NAT64 carries an IPv4 address; 64:ff9b:1::/48 is for local use.
-                return address[4] == 0 && address[5] == 0 ? classify(embedded) : .special
+                // 64:ff9b::/96 well-known NAT64 carries an IPv4 address; the rest (64:ff9b:1::/48) is local use.
+                return zeros(4..<12) ? classify(embedded) : .special
+            }
+            if address[0] == 0x01 && zeros(1..<8) { return .special }  // 100::/64 discard
+            if address[0] == 0x20 && address[1] == 0x01 && address[2] == 0x00 && address[3] == 0x02 && zeros(4..<6) {
+                return .special  // 2001:2::/48 benchmarking
+            }
+            if address[0] == 0x20 && address[1] == 0x01 && address[2] == 0x00 && address[3] & 0xf0 == 0x10 {
+                return .special  // 2001:10::/28 ORCHID
             }
             return .global
         }
@@ -127,6 +134,8 @@ public struct NetworkDestinationGuard: DestinationGuard {
         case 100 where (64...127).contains(b): return .private  // carrier-grade NAT
         case 0, 224...255: return .special  // "this network", multicast, reserved, broadcast
         case 169 where b == 254: return .special  // link-local, cloud metadata
+        case 192 where b == 0 && address[2] == 0:
+            return .special  // IETF protocol assignments
         case 192 where b == 0 && address[2] == 2, 198 where b == 51 && address[2] == 100,
             203 where b == 0 && address[2] == 113:
             return .special  // documentation

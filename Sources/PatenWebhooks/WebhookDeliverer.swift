@@ -15,6 +15,8 @@ public struct WebhookDeliverer: Sendable {
     public static let timeout: TimeAmount = .seconds(15)
     /// How long a claimed message is kept from other deliverers: longer than an attempt can take.
     static let lease: TimeInterval = 60
+    /// The longest an attempt may take in all: address check, connection, request, answer and body.
+    static let attemptLimit: Duration = .seconds(30)
     /// An endpoint whose every attempt failed for this long is disabled.
     public static let failingLimit: TimeInterval = 5 * 86400
 
@@ -86,47 +88,81 @@ public struct WebhookDeliverer: Sendable {
             busy.insert(integration)
             group.addTask {
                 defer { busy.remove(integration) }
-                for delivery in queue {
-                    if Task.isCancelled { break }
-                    // Claims behind a slow attempt would outlive their lease: renew each before it is tried.
-                    let renewed = try? await outbox.renewClaim(
-                        messageId: delivery.message.id, token: delivery.claimToken,
-                        until: clock.now().addingTimeInterval(Self.lease)
-                    )
-                    guard renewed == true else { continue }
-                    guard await deliver(delivery) else { break }
-                }
+                await send(queue)
             }
         }
         return due.count
     }
 
-    /// Makes one attempt and records it; returns whether the endpoint still takes messages.
-    func deliver(_ delivery: DueDelivery) async -> Bool {
-        guard let report = await attempt(delivery) else { return true }
+    /// Sends one endpoint's claimed messages in order. Before each attempt every claim still waiting is renewed,
+    /// so none outlives its lease behind slow attempts. After a failure the rest are given back for the failed
+    /// message's retry time: an endpoint that is down is not sent the whole queue at once.
+    func send(_ queue: [DueDelivery]) async {
+        var waiting = queue
+        while !waiting.isEmpty, !Task.isCancelled {
+            let until = clock.now().addingTimeInterval(Self.lease)
+            guard let held = try? await outbox.renewClaims(waiting.map(\.claimToken), until: until) else { return }
+            waiting = waiting.filter { held.contains($0.claimToken) }
+            guard !waiting.isEmpty else { return }
+            let delivery = waiting.removeFirst()
+            switch await deliver(delivery) {
+            case .delivered:
+                continue
+            case .failed(let retryAt):
+                try? await outbox.releaseClaims(waiting.map(\.claimToken), nextAttemptAt: retryAt)
+                return
+            case .stopped:
+                return
+            }
+        }
+    }
+
+    /// How an attempt left its endpoint's queue.
+    enum QueueStep: Equatable {
+        case delivered
+        /// Failed; the endpoint's other messages wait until this time.
+        case failed(retryAt: Date)
+        /// The endpoint no longer takes messages, or the attempt could not be made (local trouble, shutdown).
+        case stopped
+    }
+
+    /// Makes one attempt and records it.
+    func deliver(_ delivery: DueDelivery) async -> QueueStep {
+        guard let report = await attempt(delivery) else { return .stopped }
         let open: Bool
         do {
-            open = try await outbox.finishAttempt(report)
+            // Recorded even while shutting down: an unstructured task does not inherit the cancellation, so a
+            // delivered message is not sent again after the restart.
+            open = try await Task { try await outbox.finishAttempt(report) }.value
         } catch {
             // The lease runs out and the message is attempted again: at least once, never lost.
             logger.error(
                 "recording a delivery attempt failed", metadata: ["message": "\(delivery.message.id)", "error": "\(error)"]
             )
-            return true
+            return .stopped
         }
-        if case .delivered = report.disposition {
+        switch report.disposition {
+        case .delivered:
             logger.debug("webhook delivered", metadata: ["message": "\(delivery.message.id)"])
-        } else {
-            logger.notice(
-                "webhook attempt failed",
-                metadata: [
-                    "message": "\(delivery.message.id)", "integration": "\(delivery.message.integrationId)",
-                    "status": "\(report.attempt.statusCode.map(String.init) ?? "-")",
-                    "error": "\(report.attempt.error ?? "-")",
-                ]
-            )
+            return open ? .delivered : .stopped
+        case .retry(let retryAt):
+            logFailure(report, delivery)
+            return open ? .failed(retryAt: retryAt) : .stopped
+        case .deadLetter, .endpointGone:
+            logFailure(report, delivery)
+            return open ? .failed(retryAt: report.attempt.at.addingTimeInterval(5)) : .stopped
         }
-        return open
+    }
+
+    private func logFailure(_ report: AttemptReport, _ delivery: DueDelivery) {
+        logger.notice(
+            "webhook attempt failed",
+            metadata: [
+                "message": "\(delivery.message.id)", "integration": "\(delivery.message.integrationId)",
+                "status": "\(report.attempt.statusCode.map(String.init) ?? "-")",
+                "error": "\(report.attempt.error ?? "-")",
+            ]
+        )
     }
 
     /// Sends the message once and decides what happens next; nil when the attempt was not made for a reason of
@@ -151,7 +187,6 @@ public struct WebhookDeliverer: Sendable {
             return nil
         }
         do {
-            try await destinations.check(delivery.url)
             let timestamp = Int64(now.timeIntervalSince1970.rounded(.down))
             var request = HTTPClientRequest(url: delivery.url)
             request.method = .POST
@@ -166,19 +201,29 @@ public struct WebhookDeliverer: Sendable {
                 )
             )
             request.body = .bytes(ByteBuffer(bytes: message.payload))
-            let response = try await client.execute(request, timeout: Self.timeout)
-            status = Int(response.status.code)
-            retryAfter = response.headers.first(name: "retry-after").flatMap { Self.retryAfter($0, now: now) }
-            // Read a little of the answer so the connection can be reused; the rest is not needed.
-            var read = 0
-            for try await chunk in response.body {
-                read += chunk.readableBytes
-                if read > 16 * 1024 { break }
+            let (client, destinations, url, prepared) = (client, destinations, delivery.url, request)
+            // One deadline over the address check, the request and the body, well inside the claim's lease.
+            let answer = try await withDeadline(Self.attemptLimit) {
+                try await destinations.check(url)
+                let response = try await client.execute(prepared, timeout: Self.timeout)
+                let status = Int(response.status.code)
+                let retryAfter = response.headers.first(name: "retry-after").flatMap { Self.retryAfter($0, now: now) }
+                // Read a little of the answer so the connection can be reused; it does not change the outcome.
+                var read = 0
+                do {
+                    for try await chunk in response.body {
+                        read += chunk.readableBytes
+                        if read > 16 * 1024 { break }
+                    }
+                } catch {}
+                return (status, retryAfter)
             }
-            if (200..<300).contains(Int(response.status.code)) {
+            status = answer.0
+            retryAfter = answer.1
+            if (200..<300).contains(answer.0) {
                 outcome = .delivered
             } else {
-                problem = "HTTP \(response.status.code)"
+                problem = "HTTP \(answer.0)"
             }
         } catch let refusal as PatenError where refusal.code == "destination_not_allowed" {
             outcome = .refused
@@ -187,6 +232,8 @@ public struct WebhookDeliverer: Sendable {
             problem = failure.message
         } catch let failure as HTTPClientError where failure == .deadlineExceeded || failure == .readTimeout {
             problem = "no answer within \(Self.timeout.nanoseconds / 1_000_000_000) s"
+        } catch is DeadlineExceeded {
+            problem = "the attempt took longer than \(Self.attemptLimit)"
         } catch is CancellationError {
             return nil
         } catch {
@@ -237,4 +284,24 @@ final class BusyEndpoints: Sendable {
     func snapshot() -> Set<String> { ids.withLock { $0 } }
     func insert(_ id: String) { _ = ids.withLock { $0.insert(id) } }
     func remove(_ id: String) { _ = ids.withLock { $0.remove(id) } }
+}
+
+/// An operation ran past its deadline.
+struct DeadlineExceeded: Error {}
+
+/// Runs the operation, throwing `DeadlineExceeded` when it takes longer than the limit (the operation is then
+/// cancelled).
+func withDeadline<T: Sendable>(
+    _ limit: Duration, _ operation: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await operation() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let value = first else { throw DeadlineExceeded() }
+        return value
+    }
 }

@@ -37,6 +37,7 @@ struct PostgresMigrationTests {
         let url = try DatabaseURL("postgres://paten:s%40cret@db.example.com:6432/support?sslmode=verify-full")
         #expect(url.host == "db.example.com" && url.port == 6432 && url.database == "support")
         #expect(url.password == "s@cret")
+        #expect(try DatabaseURL("postgres://u:a%2541b@h/d").password == "a%41b")
         #expect(url.sslMode == "verify-full")
         #expect(!url.redacted.contains("cret"))
         #expect(try DatabaseURL("postgresql://u@h/d").sslMode == "prefer")
