@@ -14,8 +14,8 @@ enum Backend: String, CaseIterable, Sendable, CustomStringConvertible {
     static var available: [Backend] { PostgresTestServer.available ? allCases : [.sqlite] }
 }
 
-/// The repositories both stores implement so far.
-typealias AccountStore = HelperRepository & TokenRepository
+/// The repositories both stores implement so far (accounts, tokens, integrations).
+typealias AccountStore = HelperRepository & TokenRepository & IntegrationRepository
 
 /// Runs the body on a fresh, migrated store of the backend.
 func withStore(_ backend: Backend, _ body: @Sendable (any AccountStore) async throws -> Void) async throws {
