@@ -125,6 +125,7 @@ let package = Package(
                 "PatenStorage",
                 "PatenTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -1,7 +1,10 @@
 import Foundation
+import GRDB
 import PatenCore
 import PatenPostgres
-import PatenStorage
+import PostgresNIO
+
+@testable import PatenStorage
 
 /// The databases the contract suite runs on: SQLite always; PostgreSQL when the test server is there (in CI it
 /// must be: see `serverPresentInCI`).
@@ -14,8 +17,8 @@ enum Backend: String, CaseIterable, Sendable, CustomStringConvertible {
     static var available: [Backend] { PostgresTestServer.available ? allCases : [.sqlite] }
 }
 
-/// The repositories both stores implement so far (accounts, tokens, integrations).
-typealias AccountStore = HelperRepository & TokenRepository & IntegrationRepository
+/// The repositories both stores implement so far (accounts, tokens, integrations, the outbox).
+typealias AccountStore = HelperRepository & TokenRepository & IntegrationRepository & OutboxRepository
 
 /// Runs the body on a fresh, migrated store of the backend.
 func withStore(_ backend: Backend, _ body: @Sendable (any AccountStore) async throws -> Void) async throws {
@@ -34,5 +37,32 @@ func withStore(_ backend: Backend, _ body: @Sendable (any AccountStore) async th
                 try await body(store)
             }
         }
+    }
+}
+
+/// Writes an outbox row as a change's transaction would, straight into either database (the repositories have no
+/// such method: outbox rows come only from changes).
+func insertOutboxMessage(
+    _ store: any AccountStore, id: String, integrationId: String, at time: Date, payload: String = "{}"
+) async throws {
+    let ms = time.millisecondsSince1970
+    if let sqlite = store as? SQLiteStore {
+        try await sqlite.pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO outbox_messages (id, integration_id, event_type, question_id, payload, created_at, state,
+                    next_attempt_at) VALUES (?, ?, 'question.created', NULL, ?, ?, 'pending', ?)
+                    """,
+                arguments: [id, integrationId, Data(payload.utf8), ms, ms]
+            )
+        }
+    } else if let postgres = store as? PostgresStore {
+        try await postgres.client.query(
+            """
+            INSERT INTO outbox_messages (id, integration_id, event_type, question_id, payload, created_at, state,
+            next_attempt_at) VALUES (\(id), \(integrationId), 'question.created', NULL, \(Data(payload.utf8)), \(ms),
+            'pending', \(ms))
+            """
+        )
     }
 }
