@@ -5,19 +5,21 @@ import PostgresNIO
 extension PostgresStore: HelperRepository {
     public func insertHelper(_ helper: Helper) async throws {
         do {
-            try await client.query(
-                """
-                INSERT INTO helpers (id, handle, display_name, role, skills, languages, capacity, presence, active,
-                created_at, updated_at)
-                VALUES (\(helper.id), \(helper.handle), \(helper.displayName), \(helper.role.rawValue),
-                \(jsonList(helper.skills)), \(jsonList(helper.languages)), \(helper.capacity), \(helper.presence.rawValue),
-                \(helper.active), \(helper.createdAt.millisecondsSince1970), \(helper.updatedAt.millisecondsSince1970))
-                """,
-                logger: logger
-            )
+            try await client.query(Self.insertion(helper), logger: logger)
         } catch let error as PSQLError where error.isUniqueViolation {
             throw PatenError.conflict("handle_taken", "The handle '\(helper.handle)' is taken; choose another.")
         }
+    }
+
+    /// The statement that stores an account.
+    static func insertion(_ helper: Helper) -> PostgresQuery {
+        """
+        INSERT INTO helpers (id, handle, display_name, role, skills, languages, capacity, presence, active,
+        created_at, updated_at)
+        VALUES (\(helper.id), \(helper.handle), \(helper.displayName), \(helper.role.rawValue),
+        \(jsonList(helper.skills)), \(jsonList(helper.languages)), \(helper.capacity), \(helper.presence.rawValue),
+        \(helper.active), \(helper.createdAt.millisecondsSince1970), \(helper.updatedAt.millisecondsSince1970))
+        """
     }
 
     public func helper(id: String) async throws -> Helper? {

@@ -65,17 +65,7 @@ extension PostgresStore: IntegrationRepository {
     public func insertIntegration(_ integration: Integration, account: Helper, secret: SealedSecret) async throws {
         do {
             try await transaction { connection in
-                try await connection.query(
-                    """
-                    INSERT INTO helpers (id, handle, display_name, role, skills, languages, capacity, presence, active,
-                    created_at, updated_at)
-                    VALUES (\(account.id), \(account.handle), \(account.displayName), \(account.role.rawValue),
-                    \(jsonList(account.skills)), \(jsonList(account.languages)), \(account.capacity),
-                    \(account.presence.rawValue), \(account.active), \(account.createdAt.millisecondsSince1970),
-                    \(account.updatedAt.millisecondsSince1970))
-                    """,
-                    logger: logger
-                )
+                try await connection.query(Self.insertion(account), logger: logger)
                 try await connection.query(
                     """
                     INSERT INTO integrations (id, kind, state, inbound_enabled, outbound_url, events, all_channels,
