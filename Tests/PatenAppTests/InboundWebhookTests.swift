@@ -324,4 +324,35 @@ struct InboundFuzzTests {
             #expect(statuses[200] ?? 0 > 0)
         }
     }
+
+    @Test("Unsigned, truncated, oversized bodies and garbled headers get only 401 or 413")
+    func unsignedGarbage() async throws {
+        try await withAPI { env, client in
+            let made = try await env.runtime.integrations.create(NewIntegration(name: "webchat", kind: .standard))
+            var random = SplitMix(state: 7)
+            let bodies = [
+                "", "{", "null", "[]", String(repeating: "{\"a\":", count: 2000), try messageCreated(conversation: "c", text: "hi"),
+                String(repeating: "x", count: 300 * 1024),
+            ]
+            let headerValues = [
+                "", "v1,", "v1,====", "v2,abc", String(repeating: "v1,AAAA ", count: 500), "12345678901234567890",
+                "-1", "1e10", "\u{00e9}t\u{00e9}", "v1," + Data(repeating: 1, count: 32).base64EncodedString(),
+            ]
+            for index in 0..<200 {
+                var headers: [String: String] = [:]
+                for name in ["webhook-id", "webhook-timestamp", "webhook-signature"] where Bool.random(using: &random) {
+                    headers[name] = headerValues.randomElement(using: &random)
+                }
+                if index % 3 == 0 { headers["webhook-timestamp"] = String(Int64(env.clock.now().timeIntervalSince1970)) }
+                var body = bodies.randomElement(using: &random) ?? ""
+                if !body.isEmpty && Bool.random(using: &random) {
+                    body = String(body.prefix(Int.random(in: 0..<body.count, using: &random)))
+                }
+                let target = index % 4 == 0 ? "int_nope" : made.integration.id
+                let response = try await client.hook(target, headers: headers, body: body)
+                #expect([401, 413].contains(response.status), "\(headers) \(body.prefix(40)) -> \(response.status)")
+            }
+            #expect(try await env.store.count("SELECT COUNT(*) FROM questions") == 0)
+        }
+    }
 }
