@@ -17,8 +17,9 @@ enum Backend: String, CaseIterable, Sendable, CustomStringConvertible {
     static var available: [Backend] { PostgresTestServer.available ? allCases : [.sqlite] }
 }
 
-/// The repositories both stores implement so far (accounts, tokens, integrations, the outbox).
+/// The repositories both stores implement so far (accounts, tokens, integrations, the outbox, metrics).
 typealias AccountStore = HelperRepository & TokenRepository & IntegrationRepository & OutboxRepository
+    & MetricsRepository
 
 /// Runs the body on a fresh, migrated store of the backend.
 func withStore(_ backend: Backend, _ body: @Sendable (any AccountStore) async throws -> Void) async throws {
@@ -64,5 +65,49 @@ func insertOutboxMessage(
             'pending', \(ms))
             """
         )
+    }
+}
+
+/// A value for `execute`.
+enum TestValue: Sendable {
+    case text(String)
+    case int(Int64)
+    case null
+}
+
+/// Runs one statement written with `?` placeholders on either database (`$1, $2...` on PostgreSQL): for test
+/// data the repositories only write as part of larger changes.
+func execute(_ store: any AccountStore, _ sql: String, _ values: [TestValue]) async throws {
+    if let sqlite = store as? SQLiteStore {
+        try await sqlite.pool.write { db in
+            let arguments: [(any DatabaseValueConvertible)?] = values.map {
+                switch $0 {
+                case .text(let text): text
+                case .int(let number): number
+                case .null: nil
+                }
+            }
+            try db.execute(sql: sql, arguments: StatementArguments(arguments))
+        }
+    } else if let postgres = store as? PostgresStore {
+        var numbered = ""
+        var index = 0
+        for character in sql {
+            if character == "?" {
+                index += 1
+                numbered += "$\(index)"
+            } else {
+                numbered.append(character)
+            }
+        }
+        var bindings = PostgresBindings()
+        for value in values {
+            switch value {
+            case .text(let text): bindings.append(text)
+            case .int(let number): bindings.append(number)
+            case .null: bindings.appendNull()
+            }
+        }
+        try await postgres.client.query(PostgresQuery(unsafeSQL: numbered, binds: bindings))
     }
 }
