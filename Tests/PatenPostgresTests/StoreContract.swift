@@ -17,9 +17,10 @@ enum Backend: String, CaseIterable, Sendable, CustomStringConvertible {
     static var available: [Backend] { PostgresTestServer.available ? allCases : [.sqlite] }
 }
 
-/// The repositories both stores implement so far (accounts, tokens, integrations, the outbox, metrics).
+/// The repositories both stores implement so far (accounts, tokens, integrations, the outbox, metrics,
+/// escalations).
 typealias AccountStore = HelperRepository & TokenRepository & IntegrationRepository & OutboxRepository
-    & MetricsRepository
+    & MetricsRepository & EscalationRepository
 
 /// Runs the body on a fresh, migrated store of the backend.
 func withStore(_ backend: Backend, _ body: @Sendable (any AccountStore) async throws -> Void) async throws {
