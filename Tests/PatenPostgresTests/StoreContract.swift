@@ -20,7 +20,7 @@ enum Backend: String, CaseIterable, Sendable, CustomStringConvertible {
 /// The repositories both stores implement so far (accounts, tokens, integrations, the outbox, metrics,
 /// escalations).
 typealias AccountStore = HelperRepository & TokenRepository & IntegrationRepository & OutboxRepository
-    & MetricsRepository & EscalationRepository
+    & MetricsRepository & EscalationRepository & RatingRepository
 
 /// Runs the body on a fresh, migrated store of the backend.
 func withStore(_ backend: Backend, _ body: @Sendable (any AccountStore) async throws -> Void) async throws {
