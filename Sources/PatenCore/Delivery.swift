@@ -170,15 +170,12 @@ public struct RetrySchedule: Sendable, Equatable {
             throw PatenError.configuration("webhook_retry_schedule: give 1 to 20 waits, such as \"5s,5m,30m,2h\".")
         }
         let delays = try parts.map { part -> TimeInterval in
-            let scales: [Character: TimeInterval] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
-            guard let unit = part.last, let scale = scales[unit], let amount = Int(part.dropLast()),
-                (1...86400).contains(TimeInterval(amount) * scale)
-            else {
+            guard let seconds = PolicyLoader.seconds(part), (1...86400).contains(seconds) else {
                 throw PatenError.configuration(
                     "webhook_retry_schedule: '\(part)' is not a wait from 1s to 1d; write a whole number and s, m, h or d."
                 )
             }
-            return TimeInterval(amount) * scale
+            return seconds
         }
         return RetrySchedule(delays: delays, jitter: 0.2)
     }

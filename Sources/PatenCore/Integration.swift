@@ -51,6 +51,23 @@ public enum OutboundEventType: String, Codable, Sendable, CaseIterable {
     }
 }
 
+extension OutboundEventType {
+    /// Subscribed events as both databases store them: `,a,b,`, so that `LIKE '%,a,%'` finds subscribers.
+    public static func storedList(_ events: [OutboundEventType]) -> String {
+        events.isEmpty ? "," : "," + events.map(\.rawValue).joined(separator: ",") + ","
+    }
+
+    /// Reads a stored list back; an unknown name is a corrupt row.
+    public static func parse(storedList text: String) throws -> [OutboundEventType] {
+        try text.split(separator: ",").map { name in
+            guard let event = OutboundEventType(rawValue: String(name)) else {
+                throw PatenError(.unavailable, code: "corrupt_row", message: "Stored event '\(name)' is not known.")
+            }
+            return event
+        }
+    }
+}
+
 /// A chat platform or the company's own system, connected through signed webhooks. Its id is the id of its
 /// account (role `integration`), which is also the `channel` of the questions it brings in.
 public struct Integration: Sendable, Equatable {

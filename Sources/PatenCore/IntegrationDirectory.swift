@@ -289,9 +289,7 @@ public struct IntegrationDirectory: Sendable {
             try SupportDesk.require(
                 given == nil, "secret_not_accepted", "Paten makes standard secrets itself; leave out the secret."
             )
-            var generator = SystemRandomNumberGenerator()
-            let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-            return "whsec_" + Data(bytes).base64EncodedString()
+            return "whsec_" + Data(HelperDirectory.randomBytes(32)).base64EncodedString()
         case .slack:
             let secret = given?.trimmingCharacters(in: .whitespaces) ?? ""
             try SupportDesk.require(

@@ -115,6 +115,26 @@ public struct OutboundPayload: Encodable, Sendable, Equatable {
         self.data = data
     }
 
+    /// An event's bodies for its subscribers, built once per event: `shared` for every subscriber, and `own`, which
+    /// adds the customer's single-use rating link, for the integration the question came in through. Timeline
+    /// facts that have fields of their own (`message_id`, `escalation_id`, `rating_url`) leave `details`.
+    public static func bodies(
+        _ type: OutboundEventType, at time: Date, question: Question, conversationId: String?, actor: Helper?,
+        message: Message?, escalation: Escalation?, details: [String: String]
+    ) throws -> (shared: [UInt8], own: [UInt8]) {
+        var rest = details
+        for key in ["message_id", "escalation_id", "rating_url"] { rest[key] = nil }
+        var body = Body(
+            question: question, conversationId: conversationId, actor: actor.map(Actor.init),
+            message: message.map(MessageBody.init), escalation: escalation.map(EscalationBody.init), ratingUrl: nil,
+            details: rest
+        )
+        let shared = try OutboundPayload(type: type, at: time, data: body).encoded()
+        guard let link = details["rating_url"] else { return (shared, shared) }
+        body.ratingUrl = link
+        return (shared, try OutboundPayload(type: type, at: time, data: body).encoded())
+    }
+
     /// The exact bytes sent (and signed) on every attempt.
     public func encoded() throws -> [UInt8] {
         let encoder = JSONEncoder()

@@ -230,22 +230,27 @@ private struct PolicyDocument {
     /// Durations are written as a whole number and a unit: "45s", "30m", "2h", "1d".
     func duration(_ value: Any?, at key: String) throws -> TimeInterval {
         let text = try string(value, at: key)
-        guard let unit = text.last, let amount = Int(text.dropLast()), amount >= 0 else {
+        guard let unit = text.last, Int(text.dropLast()).map({ $0 >= 0 }) == true else {
             throw fail(key, "'\(text)' is not a duration; write a whole number and s, m, h or d, such as \"30m\"")
         }
-        let scale: TimeInterval
-        switch unit {
-        case "s": scale = 1
-        case "m": scale = 60
-        case "h": scale = 3600
-        case "d": scale = 86400
-        default:
-            throw fail(key, "'\(text)' has an unknown unit; use s, m, h or d")
+        guard let seconds = PolicyLoader.seconds(text) else {
+            throw fail(key, "'\(text)' has an unknown unit '\(unit)'; use s, m, h or d")
         }
-        return TimeInterval(amount) * scale
+        return seconds
     }
 
     func fail(_ key: String, _ problem: String) -> PatenError {
         PatenError.configuration(key.isEmpty ? "\(source): \(problem)." : "\(source): key '\(key)': \(problem).")
+    }
+}
+
+extension PolicyLoader {
+    /// A duration written as a whole number and a unit ("45s", "30m", "2h", "1d") in seconds; nil if it is not one.
+    public static func seconds(_ text: String) -> TimeInterval? {
+        let scales: [Character: TimeInterval] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        guard let unit = text.last, let scale = scales[unit], let amount = Int(text.dropLast()), amount >= 0 else {
+            return nil
+        }
+        return TimeInterval(amount) * scale
     }
 }

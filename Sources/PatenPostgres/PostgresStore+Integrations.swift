@@ -26,26 +26,13 @@ extension Integration {
             id: try row.value("id"), name: try row.value("handle"), kind: try row.decoded("kind", as: IntegrationKind.self),
             state: try row.decoded("state", as: IntegrationState.self), inboundEnabled: try row.value("inbound_enabled"),
             outboundURL: try row.value("outbound_url", as: String?.self),
-            events: try Self.events(try row.value("events", as: String.self)), allChannels: try row.value("all_channels"),
+            events: try OutboundEventType.parse(storedList: try row.value("events", as: String.self)),
+            allChannels: try row.value("all_channels"),
             outboundDisabledAt: try row.optionalDate("outbound_disabled_at"),
             outboundDisabledReason: try row.value("outbound_disabled_reason", as: String?.self),
             failingSince: try row.optionalDate("failing_since"), createdAt: try row.date("created_at"),
             updatedAt: try row.date("updated_at")
         )
-    }
-
-    /// Subscribed events are stored as `,a,b,` (as in SQLite) so that `LIKE '%,a,%'` finds subscribers.
-    static func events(_ text: String) throws -> [OutboundEventType] {
-        try text.split(separator: ",").map { name in
-            guard let event = OutboundEventType(rawValue: String(name)) else {
-                throw PatenError(.unavailable, code: "corrupt_row", message: "Stored event '\(name)' is not known.")
-            }
-            return event
-        }
-    }
-
-    static func eventText(_ events: [OutboundEventType]) -> String {
-        events.isEmpty ? "," : "," + events.map(\.rawValue).joined(separator: ",") + ","
     }
 }
 
@@ -71,7 +58,7 @@ extension PostgresStore: IntegrationRepository {
                     INSERT INTO integrations (id, kind, state, inbound_enabled, outbound_url, events, all_channels,
                     created_at, updated_at) VALUES (\(integration.id), \(integration.kind.rawValue),
                     \(integration.state.rawValue), \(integration.inboundEnabled), \(integration.outboundURL),
-                    \(Integration.eventText(integration.events)), \(integration.allChannels),
+                    \(OutboundEventType.storedList(integration.events)), \(integration.allChannels),
                     \(integration.createdAt.millisecondsSince1970), \(integration.updatedAt.millisecondsSince1970))
                     """,
                     logger: logger
@@ -165,7 +152,7 @@ extension PostgresStore: IntegrationRepository {
             }
             if let events = change.events {
                 try await connection.query(
-                    "UPDATE integrations SET events = \(Integration.eventText(events)) WHERE id = \(id)", logger: logger
+                    "UPDATE integrations SET events = \(OutboundEventType.storedList(events)) WHERE id = \(id)", logger: logger
                 )
                 notes.append("events \(events.map(\.rawValue).joined(separator: ","))")
             }

@@ -85,16 +85,10 @@ extension PostgresStore {
                 logger: logger
             ).first(Escalation.init(pg:))
         }
-        var rest = details
-        for key in ["message_id", "escalation_id", "rating_url"] { rest[key] = nil }
-        var body = OutboundPayload.Body(
-            question: question, conversationId: conversation, actor: account.map(OutboundPayload.Actor.init),
-            message: message.map(OutboundPayload.MessageBody.init),
-            escalation: subject.map(OutboundPayload.EscalationBody.init), ratingUrl: nil, details: rest
+        let (shared, own) = try OutboundPayload.bodies(
+            type, at: time, question: question, conversationId: conversation, actor: account, message: message,
+            escalation: subject, details: details
         )
-        let shared = try OutboundPayload(type: type, at: time, data: body).encoded()
-        body.ratingUrl = details["rating_url"]
-        let own = body.ratingUrl == nil ? shared : try OutboundPayload(type: type, at: time, data: body).encoded()
         let ms = time.millisecondsSince1970
         for (id, paused) in subscribers {
             let payload = Data(id == question.channel ? own : shared)

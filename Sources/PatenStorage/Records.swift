@@ -131,7 +131,7 @@ extension Integration: FetchableRecord {
         self.init(
             id: row["id"], name: row["handle"], kind: try StoredValue.decode(IntegrationKind.self, row["kind"]),
             state: try StoredValue.decode(IntegrationState.self, row["state"]), inboundEnabled: row["inbound_enabled"],
-            outboundURL: row["outbound_url"], events: try StoredValue.eventList(row["events"]),
+            outboundURL: row["outbound_url"], events: try OutboundEventType.parse(storedList: row["events"]),
             allChannels: row["all_channels"], outboundDisabledAt: StoredValue.date(row["outbound_disabled_at"]),
             outboundDisabledReason: row["outbound_disabled_reason"], failingSince: StoredValue.date(row["failing_since"]),
             createdAt: Date(millisecondsSince1970: row["created_at"]),
@@ -180,16 +180,5 @@ extension DeliveryAttempt: FetchableRecord {
             outcome: try StoredValue.decode(AttemptOutcome.self, row["outcome"]), statusCode: row["status_code"],
             latencyMs: row["latency_ms"], error: row["error"]
         )
-    }
-}
-
-extension StoredValue {
-    /// Subscribed events are stored as `,a,b,` so that `LIKE '%,a,%'` finds subscribers.
-    static func eventList(_ text: String) throws -> [OutboundEventType] {
-        try text.split(separator: ",").map { try decode(OutboundEventType.self, String($0)) }
-    }
-
-    static func eventText(_ events: [OutboundEventType]) -> String {
-        events.isEmpty ? "," : "," + events.map(\.rawValue).joined(separator: ",") + ","
     }
 }

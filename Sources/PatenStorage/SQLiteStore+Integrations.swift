@@ -13,7 +13,7 @@ extension SQLiteStore: IntegrationRepository {
                     """,
                 arguments: [
                     integration.id, integration.kind.rawValue, integration.state.rawValue, integration.inboundEnabled,
-                    integration.outboundURL, StoredValue.eventText(integration.events), integration.allChannels,
+                    integration.outboundURL, OutboundEventType.storedList(integration.events), integration.allChannels,
                     integration.createdAt.millisecondsSince1970, integration.updatedAt.millisecondsSince1970,
                 ]
             )
@@ -86,7 +86,7 @@ extension SQLiteStore: IntegrationRepository {
             if let events = change.events {
                 try db.run(
                     sql: "UPDATE integrations SET events = ? WHERE id = ?",
-                    arguments: [StoredValue.eventText(events), id]
+                    arguments: [OutboundEventType.storedList(events), id]
                 )
                 notes.append("events \(events.map(\.rawValue).joined(separator: ","))")
             }

@@ -323,17 +323,11 @@ extension SQLiteStore {
             try db.fetchOne(Message.self, sql: "SELECT \(Message.columns) FROM messages WHERE id = ?", arguments: [$0])
         }
         let escalation = try escalation ?? details["escalation_id"].flatMap { try fetchEscalation(db, $0) }
-        var rest = details
-        for key in ["message_id", "escalation_id", "rating_url"] { rest[key] = nil }
-        var body = OutboundPayload.Body(
-            question: question, conversationId: conversation, actor: account.map(OutboundPayload.Actor.init),
-            message: message.map(OutboundPayload.MessageBody.init),
-            escalation: escalation.map(OutboundPayload.EscalationBody.init), ratingUrl: nil, details: rest
-        )
-        let shared = try OutboundPayload(type: type, at: time, data: body).encoded()
         // The single-use rating link is the customer's: only the integration they wrote through gets it.
-        body.ratingUrl = details["rating_url"]
-        let own = body.ratingUrl == nil ? shared : try OutboundPayload(type: type, at: time, data: body).encoded()
+        let (shared, own) = try OutboundPayload.bodies(
+            type, at: time, question: question, conversationId: conversation, actor: account, message: message,
+            escalation: escalation, details: details
+        )
         let ms = time.millisecondsSince1970
         for subscriber in subscribers {
             let id: String = subscriber["id"]

@@ -48,8 +48,7 @@ public struct SecretBox: SecretSealer {
     public static func loadOrCreateKey(at path: String) throws -> [UInt8] {
         let manager = FileManager.default
         if !manager.fileExists(atPath: path) {
-            var generator = SystemRandomNumberGenerator()
-            let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+            let bytes = SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
             let text = Data((Data(bytes).base64EncodedString() + "\n").utf8)
             // Created with 0600 from the start, never readable by others even for a moment; fails if it appeared.
             let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
