@@ -106,7 +106,10 @@ let package = Package(
         ),
         .target(
             name: "PatenTestSupport",
-            dependencies: ["PatenApp", "PatenCore", "PatenStorage"],
+            dependencies: [
+                "PatenApp", "PatenCore", "PatenPostgres", "PatenStorage",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             path: "Tests/PatenTestSupport"
         ),
         .testTarget(

@@ -57,15 +57,20 @@ public func buildApplication(
 public func runServer(_ configuration: PatenConfiguration) async throws {
     var logger = Logger(label: "paten")
     logger.logLevel = configuration.logLevel
-    let runtime = try await PatenRuntime.open(configuration)
-    // One registry for the process: swift-metrics (HTTP, first responses, ratings) and the scrape-time gauges.
-    let registry = PrometheusCollectorRegistry()
-    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-    if let token = try await runtime.directory.bootstrapAdminIfEmpty() {
-        FileHandle.standardError.write(Data("admin token: \(token.secret)\n".utf8))
+    try await PatenRuntime.with(configuration) { runtime in
+        // One registry for the process: swift-metrics (HTTP, first responses, ratings) and the scrape-time gauges.
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        if let token = try await runtime.directory.bootstrapAdminIfEmpty() {
+            FileHandle.standardError.write(Data("admin token: \(token.secret)\n".utf8))
+        }
+        let app = buildApplication(runtime, logger: logger, registry: registry) { port in
+            FileHandle.standardError.write(
+                Data("paten listening on http://\(configuration.host):\(port) (\(runtime.store.location))\n".utf8)
+            )
+        }
+        // The database pool runs around the service group: it stops after the HTTP server and the background
+        // services have drained.
+        try await app.runService()
     }
-    let app = buildApplication(runtime, logger: logger, registry: registry) { port in
-        FileHandle.standardError.write(Data("paten listening on http://\(configuration.host):\(port)\n".utf8))
-    }
-    try await app.runService()
 }

@@ -10,15 +10,16 @@ import UnixSignals
 public func runWorker(_ configuration: PatenConfiguration) async throws {
     var logger = Logger(label: "paten-worker")
     logger.logLevel = configuration.logLevel
-    let runtime = try await PatenRuntime.open(configuration)
-    let group = ServiceGroup(
-        configuration: .init(
-            services: backgroundServices(runtime, logger: logger).map { .init(service: $0) },
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+    try await PatenRuntime.with(configuration) { runtime in
+        let group = ServiceGroup(
+            configuration: .init(
+                services: backgroundServices(runtime, logger: logger).map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+            )
         )
-    )
-    FileHandle.standardError.write(Data("paten worker running on \(configuration.databasePath)\n".utf8))
-    try await group.run()
+        FileHandle.standardError.write(Data("paten worker running on \(runtime.store.location)\n".utf8))
+        try await group.run()
+    }
 }
 
 /// The background services every serving or working process runs.
@@ -37,28 +38,30 @@ public func backgroundServices(_ runtime: PatenRuntime, logger: Logger) -> [any 
 public enum DevTools {
     /// Seeds `count` open questions with `duePercent` % of them due, as the `admin` account.
     public static func seed(_ configuration: PatenConfiguration, count: Int, duePercent: Double) async throws -> String {
-        let runtime = try await PatenRuntime.open(configuration)
-        _ = try await runtime.directory.bootstrapAdminIfEmpty()
-        let admin = try await runtime.directory.helper(HelperDirectory.bootstrapHandle)
-        let due = Int((Double(count) * duePercent / 100).rounded())
-        let started = ContinuousClock.now
-        let written = try await runtime.store.seedOpenQuestions(
-            count: count, dueCount: due, createdBy: admin.id, at: runtime.clock.now()
-        )
-        return "seeded \(written) open questions (\(due) due) in \(ContinuousClock.now - started)"
+        try await PatenRuntime.with(configuration) { runtime in
+            _ = try await runtime.directory.bootstrapAdminIfEmpty()
+            let admin = try await runtime.directory.helper(HelperDirectory.bootstrapHandle)
+            let due = Int((Double(count) * duePercent / 100).rounded())
+            let started = ContinuousClock.now
+            let written = try await runtime.store.seedOpenQuestions(
+                count: count, dueCount: due, createdBy: admin.id, at: runtime.clock.now()
+            )
+            return "seeded \(written) open questions (\(due) due) in \(ContinuousClock.now - started)"
+        }
     }
 
     /// Runs one full sweep pass (every due clock, in batches) and reports how long it took.
     public static func sweepOnce(_ configuration: PatenConfiguration) async throws -> String {
-        let runtime = try await PatenRuntime.open(configuration)
-        let open = try await runtime.store.count("SELECT COUNT(*) FROM questions WHERE state != 'resolved'")
-        let sweeper = EscalationSweeper(
-            desk: runtime.desk, interval: .seconds(1), clock: runtime.clock, logger: Logger(label: "paten-dev")
-        )
-        let started = ContinuousClock.now
-        let outcome = await sweeper.tick()
-        let elapsed = ContinuousClock.now - started
-        return "swept \(outcome.examined) due clocks (\(outcome.movedToStaff) moved to staff) among \(open) open questions in "
-            + "\(elapsed.formatted(.units(allowed: [.milliseconds], fractionalPart: .show(length: 1))))"
+        try await PatenRuntime.with(configuration) { runtime in
+            let open = try await runtime.store.count("SELECT COUNT(*) FROM questions WHERE state <> 'resolved'")
+            let sweeper = EscalationSweeper(
+                desk: runtime.desk, interval: .seconds(1), clock: runtime.clock, logger: Logger(label: "paten-dev")
+            )
+            let started = ContinuousClock.now
+            let outcome = await sweeper.tick()
+            let elapsed = ContinuousClock.now - started
+            return "swept \(outcome.examined) due clocks (\(outcome.movedToStaff) moved to staff) among \(open) open "
+                + "questions in \(elapsed.formatted(.units(allowed: [.milliseconds], fractionalPart: .show(length: 1))))"
+        }
     }
 }

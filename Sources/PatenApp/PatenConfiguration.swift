@@ -39,8 +39,12 @@ public struct PatenConfiguration: Sendable, Equatable {
     public var deliveryInterval: Duration = .milliseconds(500)
 
     /// A PostgreSQL database (`postgres://user:password@host:port/db?sslmode=...`) instead of the embedded
-    /// SQLite file. So far only `paten migrate` works on it; see docs/deployment.md.
+    /// SQLite file, shared by every instance; see docs/deployment.md.
     public var databaseURL: String?
+    /// Connections each process keeps open to PostgreSQL at most.
+    public var databasePoolSize = 20
+    /// Whether a process on PostgreSQL applies pending migrations at start instead of refusing to start.
+    public var migrateOnStart = false
 
     /// The key file in use.
     public var secretsKeyPath: String {
@@ -144,6 +148,13 @@ public struct PatenConfiguration: Sendable, Equatable {
             settings.sweepInterval = .milliseconds(milliseconds)
         }
         settings.databaseURL = reader.string(forKey: "db_url", isSecret: true)
+        if let size = try integer(reader, "db_pool_size") {
+            guard (1...500).contains(size) else {
+                throw PatenError.configuration("db_pool_size: \(size) connections; use 1 to 500.")
+            }
+            settings.databasePoolSize = size
+        }
+        settings.migrateOnStart = try boolean(reader, "db_migrate") ?? false
         settings.secretsKeyFile = reader.string(forKey: "secrets_key_file")
         settings.secretsKey = reader.string(forKey: "secrets_key", isSecret: true)
         if let seconds = try integer(reader, "secret_rotation_overlap") {

@@ -8,7 +8,8 @@ import PatenWebhooks
 public struct PatenRuntime: Sendable {
     public let configuration: PatenConfiguration
     public let policy: Policy
-    public let store: SQLiteStore
+    /// The database: the data directory's SQLite file, or PostgreSQL when `db_url` is set.
+    public let store: any PatenStore
     public let desk: SupportDesk
     public let directory: HelperDirectory
     public let escalations: EscalationDesk
@@ -20,19 +21,42 @@ public struct PatenRuntime: Sendable {
     public let destinations: NetworkDestinationGuard
     public let clock: any Clock
 
-    /// Opens the data directory's database (creating it, applying pending migrations) and loads the policy.
-    public static func open(
+    /// Opens the configured database and runs the body with the runtime over it.
+    ///
+    /// - SQLite (no `db_url`): the data directory's file, created if needed, with pending migrations applied.
+    /// - PostgreSQL (`db_url`): a connection pool of `db_pool_size` that runs for as long as the body does. Pending
+    ///   migrations stop the start, naming them, unless `db_migrate` is set (`paten serve --migrate`); an
+    ///   unreachable server is a `database_unavailable` error.
+    public static func with<T: Sendable>(
         _ configuration: PatenConfiguration, clock: any Clock = SystemClock(),
-        ids: any IdentifierGenerator = RandomIdentifierGenerator()
-    ) async throws -> PatenRuntime {
-        guard configuration.databaseURL == nil else {
-            throw PatenError.configuration(
-                "db_url: serving on PostgreSQL is not available in this build; `paten migrate` prepares a PostgreSQL "
-                    + "schema, and every other command runs on the embedded SQLite database (unset db_url / PATEN_DB_URL)."
-            )
-        }
+        ids: any IdentifierGenerator = RandomIdentifierGenerator(), _ body: (PatenRuntime) async throws -> T
+    ) async throws -> T {
         let policy = try PolicyFile.load(configuration.policyPath)
-        let store = try await openStore(configuration)
+        guard let text = configuration.databaseURL else {
+            let store = try await openStore(configuration)
+            return try await body(try make(configuration, policy: policy, store: store, clock: clock, ids: ids))
+        }
+        let url = try DatabaseURL(text)
+        return try await PostgresStore.with(url, connections: configuration.databasePoolSize) { store in
+            let pending = try await store.pendingMigrations()
+            if !pending.isEmpty {
+                guard configuration.migrateOnStart else {
+                    throw PatenError(
+                        .unavailable, code: "migrations_pending",
+                        message: "PostgreSQL at \(url.redacted) lacks migrations \(pending.joined(separator: ", ")). "
+                            + "Run `paten migrate` once, or start with --migrate (db_migrate=true) to apply them."
+                    )
+                }
+                try await store.migrate()
+            }
+            return try await body(try make(configuration, policy: policy, store: store, clock: clock, ids: ids))
+        }
+    }
+
+    static func make(
+        _ configuration: PatenConfiguration, policy: Policy, store: any PatenStore, clock: any Clock,
+        ids: any IdentifierGenerator
+    ) throws -> PatenRuntime {
         let hasher = SHA256SecretHasher()
         let sealer = try SecretBox(keyBytes: try secretsKey(configuration))
         let destinations = NetworkDestinationGuard(
@@ -63,6 +87,17 @@ public struct PatenRuntime: Sendable {
     /// created in) the key file.
     static func secretsKey(_ configuration: PatenConfiguration) throws -> [UInt8] {
         if let key = configuration.secretsKey { return try SecretBox.decodeKey(key, source: "secrets_key") }
+        if configuration.databaseURL != nil {
+            // Every instance on one database must open the same secrets: a key made up by one host would leave
+            // the others unable to verify or sign.
+            guard let file = configuration.secretsKeyFile else {
+                throw PatenError.configuration(
+                    "secrets_key: on PostgreSQL every instance needs the same key. Set secrets_key (base64 of 32 "
+                        + "bytes, e.g. from `openssl rand -base64 32`) or secrets_key_file to a file holding it."
+                )
+            }
+            return try SecretBox.loadKey(at: file)
+        }
         return try SecretBox.loadOrCreateKey(at: configuration.secretsKeyPath)
     }
 

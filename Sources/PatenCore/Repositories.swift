@@ -148,3 +148,25 @@ public protocol RatingRepository: Sendable {
     /// Records the score for the question whose unexpired, unused link has the token hash; a low score escalates.
     func rate(tokenHash: String, score: Int, comment: String?, context: ChangeContext) async throws -> Rating
 }
+
+/// Everything Paten keeps, in one database: the embedded SQLite file, or PostgreSQL shared by several instances.
+/// Both implement every repository with the same behaviour; the contract tests run on both.
+public protocol PatenStore: HelperRepository, TokenRepository, QuestionRepository, EscalationRepository,
+    RatingRepository, MetricsRepository, IntegrationRepository, OutboxRepository
+{
+    /// Where the data is, for messages: the file, or the URL without its password.
+    var location: String { get }
+    /// Migration ids this build carries that the database has not applied.
+    func pendingMigrations() async throws -> [String]
+    /// Fills the database with `count` open volunteer-tier questions for benchmarks, `dueCount` of them with a peer
+    /// window that ran out at `now` and the rest due a day later. Rows are written directly (no events). Returns
+    /// the number written.
+    func seedOpenQuestions(count: Int, dueCount: Int, createdBy: String, at now: Date) async throws -> Int
+    /// Runs a read-only statement returning one integer, with `?` for each value; for tests and diagnostics.
+    func count(_ sql: String, _ values: [String]) async throws -> Int
+}
+
+extension PatenStore {
+    /// Runs a read-only statement without values that returns one integer.
+    public func count(_ sql: String) async throws -> Int { try await count(sql, []) }
+}

@@ -7,16 +7,19 @@ import PostgresNIO
 /// applied statement by statement in one transaction and recorded in `paten_migrations`.
 ///
 /// The client's connection pool must be running (`PostgresClient.run()`, or `PostgresStore.with(_:_:)`).
-public struct PostgresStore: Sendable {
+public struct PostgresStore: Sendable, PatenStore {
     /// Serialises migration runs of every process on the database.
     static let migrationLock: Int64 = 0x7061_7465_6e00_0001
 
     public let client: PostgresClient
     let logger: Logger
+    /// The database's URL without its password.
+    public let location: String
 
     /// Creates the store over a client.
-    public init(client: PostgresClient, logger: Logger = Logger(label: "paten-postgres")) {
+    public init(client: PostgresClient, location: String, logger: Logger = Logger(label: "paten-postgres")) {
         self.client = client
+        self.location = location
         self.logger = logger
     }
 
@@ -26,13 +29,15 @@ public struct PostgresStore: Sendable {
     /// Runs the body with a store whose pool runs for as long as the body does. A database that cannot be
     /// reached within `connectTimeout` is a `database_unavailable` error naming it (never its password).
     public static func with<T: Sendable>(
-        _ url: DatabaseURL, logger: Logger = Logger(label: "paten-postgres"),
-        _ body: @Sendable (PostgresStore) async throws -> T
+        _ url: DatabaseURL, connections: Int = 4, logger: Logger = Logger(label: "paten-postgres"),
+        _ body: (PostgresStore) async throws -> T
     ) async throws -> T {
         var quiet = logger
         quiet.logLevel = .error
-        let client = PostgresClient(configuration: try url.clientConfiguration(connections: 4), backgroundLogger: quiet)
-        let store = PostgresStore(client: client, logger: quiet)
+        let client = PostgresClient(
+            configuration: try url.clientConfiguration(connections: connections), backgroundLogger: quiet
+        )
+        let store = PostgresStore(client: client, location: url.redacted, logger: quiet)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
@@ -43,9 +48,8 @@ public struct PostgresStore: Sendable {
             }
             do {
                 return try await body(store)
-            } catch let error as PatenError {
-                throw error
-            } catch {
+            } catch let error as PSQLError {
+                // A statement that failed for want of the server (the body's own errors come out as they are).
                 throw unavailable(url, error)
             }
         }

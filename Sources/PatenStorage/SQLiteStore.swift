@@ -6,11 +6,14 @@ import PatenCore
 ///
 /// It implements every repository protocol of PatenCore. Each write method is one transaction that reads the
 /// state it needs, applies the rules of `QuestionRules`, and writes the change with its timeline events.
-public struct SQLiteStore: Sendable {
+public struct SQLiteStore: Sendable, PatenStore {
     let pool: DatabasePool
+    /// The database file.
+    public let location: String
 
     /// Opens (creating if needed) the database file at the path. It does not migrate; call `migrate()`.
     public init(path: String) throws {
+        location = path
         var configuration = Configuration()
         // Other processes (the admin CLI) may write while the server runs; wait for them rather than fail.
         configuration.busyMode = .timeout(10)
@@ -50,9 +53,9 @@ public struct SQLiteStore: Sendable {
     }
 
     /// Runs a read-only SQL statement that returns one integer; for tests and diagnostics.
-    public func count(_ sql: String, _ arguments: StatementArguments = []) async throws -> Int {
+    public func count(_ sql: String, _ values: [String]) async throws -> Int {
         try await pool.read { db in
-            try db.fetchOne(Int.self, sql: sql, arguments: arguments) ?? 0
+            try db.fetchOne(Int.self, sql: sql, arguments: StatementArguments(values)) ?? 0
         }
     }
 

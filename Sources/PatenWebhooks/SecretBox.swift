@@ -65,6 +65,15 @@ public struct SecretBox: SecretSealer {
                 throw PatenError.configuration("secrets_key_file: cannot create \(path) (errno \(errno)).")
             }
         }
+        return try loadKey(at: path)
+    }
+
+    /// Reads an existing key file (base64 of 32 bytes). A missing file, or one that others can read, is refused.
+    public static func loadKey(at path: String) throws -> [UInt8] {
+        let manager = FileManager.default
+        guard manager.fileExists(atPath: path) else {
+            throw PatenError.configuration("secrets_key_file: \(path) does not exist.")
+        }
         let attributes = try? manager.attributesOfItem(atPath: path)
         if let mode = (attributes?[.posixPermissions] as? NSNumber)?.intValue, mode & 0o077 != 0 {
             throw PatenError.configuration(

@@ -23,14 +23,16 @@ struct HelpersCommand: AsyncParsableCommand {
         @Option(help: "Most questions held at once (default from the policy).") var capacity: Int?
 
         func run() async throws {
-            let directory = try await PatenRuntime.open(try await options.load()).directory
-            let helper = try await directory.create(
-                NewHelper(
-                    handle: handle, displayName: name, role: role, skills: skills, languages: languages,
-                    capacity: capacity
+            try await options.withRuntime { runtime in
+                let directory = runtime.directory
+                let helper = try await directory.create(
+                    NewHelper(
+                        handle: handle, displayName: name, role: role, skills: skills, languages: languages,
+                        capacity: capacity
+                    )
                 )
-            )
-            print(try await directory.issueToken(for: helper.id, label: "cli").secret)
+                print(try await directory.issueToken(for: helper.id, label: "cli").secret)
+            }
         }
     }
 
@@ -42,8 +44,10 @@ struct HelpersCommand: AsyncParsableCommand {
         @Flag(help: "JSON instead of a table.") var json = false
 
         func run() async throws {
-            let helpers = try await PatenRuntime.open(try await options.load()).directory.list(role: role)
-            print(json ? try TerminalRenderer.json(helpers.map(HelperResource.init)) : TerminalRenderer.helpers(helpers))
+            try await options.withRuntime { runtime in
+                let helpers = try await runtime.directory.list(role: role)
+                print(json ? try TerminalRenderer.json(helpers.map(HelperResource.init)) : TerminalRenderer.helpers(helpers))
+            }
         }
     }
 
@@ -63,15 +67,17 @@ struct HelpersCommand: AsyncParsableCommand {
         @Flag(help: "JSON instead of a table.") var json = false
 
         func run() async throws {
-            let directory = try await PatenRuntime.open(try await options.load()).directory
-            let updated = try await directory.update(
-                helper,
-                HelperChange(
-                    displayName: name, role: role, skills: skills, languages: languages, capacity: capacity,
-                    presence: presence, active: active
+            try await options.withRuntime { runtime in
+                let directory = runtime.directory
+                let updated = try await directory.update(
+                    helper,
+                    HelperChange(
+                        displayName: name, role: role, skills: skills, languages: languages, capacity: capacity,
+                        presence: presence, active: active
+                    )
                 )
-            )
-            print(json ? try TerminalRenderer.json(HelperResource(updated)) : TerminalRenderer.helpers([updated]))
+                print(json ? try TerminalRenderer.json(HelperResource(updated)) : TerminalRenderer.helpers([updated]))
+            }
         }
     }
 }
@@ -90,8 +96,10 @@ struct TokensCommand: AsyncParsableCommand {
         @Option(help: "A label to tell the token apart.") var label: String?
 
         func run() async throws {
-            let directory = try await PatenRuntime.open(try await options.load()).directory
-            print(try await directory.issueToken(for: helper, label: label).secret)
+            try await options.withRuntime { runtime in
+                let directory = runtime.directory
+                print(try await directory.issueToken(for: helper, label: label).secret)
+            }
         }
     }
 
@@ -103,10 +111,11 @@ struct TokensCommand: AsyncParsableCommand {
         @Flag(help: "JSON instead of a table.") var json = false
 
         func run() async throws {
-            let runtime = try await PatenRuntime.open(try await options.load())
-            let helperId = try await helper.asyncMap { try await runtime.directory.helper($0).id }
-            let tokens = try await runtime.directory.allTokens(helperId: helperId)
-            print(json ? try TerminalRenderer.json(tokens.map(TokenResource.init)) : TerminalRenderer.tokens(tokens))
+            try await options.withRuntime { runtime in
+                let helperId = try await helper.asyncMap { try await runtime.directory.helper($0).id }
+                let tokens = try await runtime.directory.allTokens(helperId: helperId)
+                print(json ? try TerminalRenderer.json(tokens.map(TokenResource.init)) : TerminalRenderer.tokens(tokens))
+            }
         }
     }
 
@@ -117,9 +126,11 @@ struct TokensCommand: AsyncParsableCommand {
         @Argument(help: "The token id (tok_...).") var token: String
 
         func run() async throws {
-            let directory = try await PatenRuntime.open(try await options.load()).directory
-            let revoked = try await directory.revokeToken(token)
-            print("revoked \(revoked.id)")
+            try await options.withRuntime { runtime in
+                let directory = runtime.directory
+                let revoked = try await directory.revokeToken(token)
+                print("revoked \(revoked.id)")
+            }
         }
     }
 }

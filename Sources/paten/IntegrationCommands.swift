@@ -33,18 +33,19 @@ struct IntegrationsCommand: AsyncParsableCommand {
         @Flag(help: "JSON instead of text.") var json = false
 
         func run() async throws {
-            let runtime = try await PatenRuntime.open(try await options.load())
-            let made = try await runtime.integrations.create(
-                NewIntegration(
-                    name: name, kind: kind, inboundEnabled: !noInbound, outboundURL: outboundURL,
-                    events: try events.map(eventList), allChannels: allChannels, slackSecret: secretArgument(secret)
+            try await options.withRuntime { runtime in
+                let made = try await runtime.integrations.create(
+                    NewIntegration(
+                        name: name, kind: kind, inboundEnabled: !noInbound, outboundURL: outboundURL,
+                        events: try events.map(eventList), allChannels: allChannels, slackSecret: secretArgument(secret)
+                    )
                 )
-            )
-            if json {
-                print(try TerminalRenderer.json(IntegrationSecretResource(made)))
-            } else {
-                print("integration \(made.integration.id) (\(made.integration.name)); inbound at POST /hooks/\(made.integration.id)")
-                print("secret (shown once): \(made.secret)")
+                if json {
+                    print(try TerminalRenderer.json(IntegrationSecretResource(made)))
+                } else {
+                    print("integration \(made.integration.id) (\(made.integration.name)); inbound at POST /hooks/\(made.integration.id)")
+                    print("secret (shown once): \(made.secret)")
+                }
             }
         }
     }
@@ -56,9 +57,11 @@ struct IntegrationsCommand: AsyncParsableCommand {
         @Flag(help: "JSON instead of a table.") var json = false
 
         func run() async throws {
-            let integrations = try await PatenRuntime.open(try await options.load()).integrations.list()
-            let resources = integrations.map(IntegrationResource.init)
-            print(json ? try TerminalRenderer.json(resources) : TerminalRenderer.integrations(resources))
+            try await options.withRuntime { runtime in
+                let integrations = try await runtime.integrations.list()
+                let resources = integrations.map(IntegrationResource.init)
+                print(json ? try TerminalRenderer.json(resources) : TerminalRenderer.integrations(resources))
+            }
         }
     }
 
@@ -72,9 +75,11 @@ struct IntegrationsCommand: AsyncParsableCommand {
         @Flag(help: "JSON instead of text.") var json = false
 
         func run() async throws {
-            let integrations = try await PatenRuntime.open(try await options.load()).integrations
-            let detail = IntegrationDetailResource(try await integrations.detail(integration), now: integrations.now)
-            print(json ? try TerminalRenderer.json(detail) : TerminalRenderer.integration(detail))
+            try await options.withRuntime { runtime in
+                let integrations = runtime.integrations
+                let detail = IntegrationDetailResource(try await integrations.detail(integration), now: integrations.now)
+                print(json ? try TerminalRenderer.json(detail) : TerminalRenderer.integration(detail))
+            }
         }
     }
 
@@ -90,17 +95,19 @@ struct IntegrationsCommand: AsyncParsableCommand {
         @Flag(help: "JSON instead of a table.") var json = false
 
         func run() async throws {
-            let integrations = try await PatenRuntime.open(try await options.load()).integrations
-            var url: String?? = nil
-            if let outboundURL { url = .some(outboundURL.isEmpty ? nil : outboundURL) }
-            let updated = try await integrations.update(
-                integration,
-                IntegrationChange(
-                    inboundEnabled: inbound, outboundURL: url, events: try events.map(eventList), allChannels: allChannels
+            try await options.withRuntime { runtime in
+                let integrations = runtime.integrations
+                var url: String?? = nil
+                if let outboundURL { url = .some(outboundURL.isEmpty ? nil : outboundURL) }
+                let updated = try await integrations.update(
+                    integration,
+                    IntegrationChange(
+                        inboundEnabled: inbound, outboundURL: url, events: try events.map(eventList), allChannels: allChannels
+                    )
                 )
-            )
-            let resource = IntegrationResource(updated)
-            print(json ? try TerminalRenderer.json(resource) : TerminalRenderer.integrations([resource]))
+                let resource = IntegrationResource(updated)
+                print(json ? try TerminalRenderer.json(resource) : TerminalRenderer.integrations([resource]))
+            }
         }
     }
 
@@ -117,11 +124,13 @@ struct IntegrationsCommand: AsyncParsableCommand {
         @Option(help: "The new Slack signing secret (slack only); '-' reads it from stdin.") var secret: String?
 
         func run() async throws {
-            let integrations = try await PatenRuntime.open(try await options.load()).integrations
-            let rotated = try await integrations.rotateSecret(
-                integration, overlap: overlap.map(TimeInterval.init), slackSecret: secretArgument(secret)
-            )
-            print(rotated.secret)
+            try await options.withRuntime { runtime in
+                let integrations = runtime.integrations
+                let rotated = try await integrations.rotateSecret(
+                    integration, overlap: overlap.map(TimeInterval.init), slackSecret: secretArgument(secret)
+                )
+                print(rotated.secret)
+            }
         }
     }
 
@@ -134,8 +143,10 @@ struct IntegrationsCommand: AsyncParsableCommand {
         @Argument(help: "The integration's id or name.") var integration: String
 
         func run() async throws {
-            let integrations = try await PatenRuntime.open(try await options.load()).integrations
-            print("ended \(try await integrations.revokePreviousSecrets(integration)) previous secret(s)")
+            try await options.withRuntime { runtime in
+                let integrations = runtime.integrations
+                print("ended \(try await integrations.revokePreviousSecrets(integration)) previous secret(s)")
+            }
         }
     }
 
@@ -150,10 +161,12 @@ struct IntegrationsCommand: AsyncParsableCommand {
         @Flag(help: "Only stop sending to its endpoint.") var outbound = false
 
         func run() async throws {
-            let integrations = try await PatenRuntime.open(try await options.load()).integrations
-            let change = outbound ? IntegrationChange(outboundEnabled: false) : IntegrationChange(state: .disabled)
-            let updated = try await integrations.update(integration, change)
-            print(TerminalRenderer.integrations([IntegrationResource(updated)]))
+            try await options.withRuntime { runtime in
+                let integrations = runtime.integrations
+                let change = outbound ? IntegrationChange(outboundEnabled: false) : IntegrationChange(state: .disabled)
+                let updated = try await integrations.update(integration, change)
+                print(TerminalRenderer.integrations([IntegrationResource(updated)]))
+            }
         }
     }
 
@@ -166,12 +179,14 @@ struct IntegrationsCommand: AsyncParsableCommand {
         @Argument(help: "The integration's id or name.") var integration: String
 
         func run() async throws {
-            let integrations = try await PatenRuntime.open(try await options.load()).integrations
-            let current = try await integrations.integration(integration)
-            var change = IntegrationChange(state: .active)
-            if current.outboundURL != nil { change.outboundEnabled = true }
-            let updated = try await integrations.update(integration, change)
-            print(TerminalRenderer.integrations([IntegrationResource(updated)]))
+            try await options.withRuntime { runtime in
+                let integrations = runtime.integrations
+                let current = try await integrations.integration(integration)
+                var change = IntegrationChange(state: .active)
+                if current.outboundURL != nil { change.outboundEnabled = true }
+                let updated = try await integrations.update(integration, change)
+                print(TerminalRenderer.integrations([IntegrationResource(updated)]))
+            }
         }
     }
 
@@ -188,10 +203,12 @@ struct IntegrationsCommand: AsyncParsableCommand {
         @Flag(help: "JSON instead of a table.") var json = false
 
         func run() async throws {
-            let integrations = try await PatenRuntime.open(try await options.load()).integrations
-            let records = try await integrations.deliveries(integration, state: dead ? .dead : state, limit: limit)
-            let resources = records.map { DeliveryResource($0) }
-            print(json ? try TerminalRenderer.json(resources) : TerminalRenderer.deliveries(resources))
+            try await options.withRuntime { runtime in
+                let integrations = runtime.integrations
+                let records = try await integrations.deliveries(integration, state: dead ? .dead : state, limit: limit)
+                let resources = records.map { DeliveryResource($0) }
+                print(json ? try TerminalRenderer.json(resources) : TerminalRenderer.deliveries(resources))
+            }
         }
     }
 
@@ -205,15 +222,17 @@ struct IntegrationsCommand: AsyncParsableCommand {
         @Option(help: "RFC 3339 time: redeliver the integration's messages written since then.") var since: String?
 
         func run() async throws {
-            let integrations = try await PatenRuntime.open(try await options.load()).integrations
-            if let since {
-                guard let time = APICoding.parse(since) else {
-                    throw PatenError.malformed("invalid_since", "--since must be an RFC 3339 time such as 2026-11-23T08:00:00Z.")
+            try await options.withRuntime { runtime in
+                let integrations = runtime.integrations
+                if let since {
+                    guard let time = APICoding.parse(since) else {
+                        throw PatenError.malformed("invalid_since", "--since must be an RFC 3339 time such as 2026-11-23T08:00:00Z.")
+                    }
+                    print("queued \(try await integrations.redeliver(target, since: time)) message(s)")
+                } else {
+                    let message = try await integrations.redeliver(target)
+                    print("queued \(message.id) (\(message.eventType))")
                 }
-                print("queued \(try await integrations.redeliver(target, since: time)) message(s)")
-            } else {
-                let message = try await integrations.redeliver(target)
-                print("queued \(message.id) (\(message.eventType))")
             }
         }
     }

@@ -35,13 +35,17 @@ struct ServerOptions: ParsableArguments {
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the HTTP service and its background work on the embedded database."
+        abstract: "Run the HTTP service and its background work (on the embedded database unless db_url is set)."
     )
 
     @OptionGroup var options: ServerOptions
+    @Flag(help: "On PostgreSQL, apply pending migrations before serving instead of refusing to start (db_migrate).")
+    var migrate = false
 
     func run() async throws {
-        try await runServer(try await options.load())
+        var configuration = try await options.load()
+        if migrate { configuration.migrateOnStart = true }
+        try await runServer(configuration)
     }
 }
 
@@ -81,13 +85,17 @@ struct PolicyCommand: AsyncParsableCommand {
 
 struct Worker: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run only the background work (lease expiry, escalation sweeper), no HTTP."
+        abstract: "Run only the background work (lease expiry, escalation sweeper, webhook delivery), no HTTP."
     )
 
     @OptionGroup var options: ServerOptions
+    @Flag(help: "On PostgreSQL, apply pending migrations before working instead of refusing to start (db_migrate).")
+    var migrate = false
 
     func run() async throws {
-        try await runWorker(try await options.load())
+        var configuration = try await options.load()
+        if migrate { configuration.migrateOnStart = true }
+        try await runWorker(configuration)
     }
 }
 
@@ -122,5 +130,12 @@ struct DevCommand: AsyncParsableCommand {
         func run() async throws {
             print(try await DevTools.sweepOnce(try await options.load()))
         }
+    }
+}
+
+extension ServerOptions {
+    /// Runs the body with the runtime over the configured database (SQLite, or PostgreSQL when db_url is set).
+    func withRuntime<T: Sendable>(_ body: (PatenRuntime) async throws -> T) async throws -> T {
+        try await PatenRuntime.with(try await load(), body)
     }
 }

@@ -44,8 +44,10 @@ extension TestClientProtocol {
 }
 
 /// Runs the body against the real router over a fresh test environment.
-func withAPI(_ body: @escaping @Sendable (TestEnvironment, any TestClientProtocol) async throws -> Void) async throws {
-    try await withTestEnvironment { env in
+func withAPI(
+    backend: Backend = .sqlite, _ body: @escaping @Sendable (TestEnvironment, any TestClientProtocol) async throws -> Void
+) async throws {
+    try await withTestEnvironment(backend: backend) { env in
         var logger = Logger(label: "paten-test")
         logger.logLevel = .critical
         let app = buildApplication(env.runtime, logger: logger)

@@ -8,9 +8,9 @@ import Testing
 
 @Suite("Claim lease expiry service")
 struct ClaimLeaseExpiryTests {
-    @Test("A tick frees every lease that ran out, and only those")
-    func tick() async throws {
-        try await withTestEnvironment { env in
+    @Test("A tick frees every lease that ran out, and only those", arguments: Backend.available)
+    func tick(backend: Backend) async throws {
+        try await withTestEnvironment(backend: backend) { env in
             let staff = try await env.account("staff1", .staff).helper
             let early = try await env.account("early", .volunteer).helper
             let late = try await env.account("late", .volunteer).helper
@@ -29,9 +29,9 @@ struct ClaimLeaseExpiryTests {
         }
     }
 
-    @Test("Running, it wakes on its clock, frees due leases, and stops without error on graceful shutdown")
-    func running() async throws {
-        try await withTestEnvironment { env in
+    @Test("Running, it wakes on its clock, frees due leases, and stops without error on graceful shutdown", arguments: Backend.available)
+    func running(backend: Backend) async throws {
+        try await withTestEnvironment(backend: backend) { env in
             let staff = try await env.account("staff1", .staff).helper
             let volunteer = try await env.account("vol", .volunteer).helper
             let question = try await env.submit("Voicemail", by: staff)

@@ -7,9 +7,9 @@ import Testing
 
 @Suite("Error responses")
 struct ErrorResponseTests {
-    @Test("400: bad JSON, missing or mistyped fields, bad query parameters and cursors name what to fix")
-    func malformed() async throws {
-        try await withAPI { env, client in
+    @Test("400: bad JSON, missing or mistyped fields, bad query parameters and cursors name what to fix", arguments: Backend.available)
+    func malformed(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
             let staff = try await env.account("staff1", .staff).token
             var response = try await client.call(.post, "/v1/questions", token: staff, raw: "{not json")
             #expect(response.status == 400)
@@ -48,9 +48,9 @@ struct ErrorResponseTests {
         }
     }
 
-    @Test("401: unknown, revoked and deactivated tokens")
-    func unauthenticated() async throws {
-        try await withAPI { env, client in
+    @Test("401: unknown, revoked and deactivated tokens", arguments: Backend.available)
+    func unauthenticated(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
             let (volunteer, token) = try await env.account("vol", .volunteer)
             #expect(try await client.call(.get, "/v1/me", token: "pat_nonsense").status == 401)
             #expect(try await client.call(.get, "/v1/me", token: token).status == 200)
@@ -69,9 +69,9 @@ struct ErrorResponseTests {
         }
     }
 
-    @Test("404: unknown question, helper, token and route")
-    func notFound() async throws {
-        try await withAPI { env, client in
+    @Test("404: unknown question, helper, token and route", arguments: Backend.available)
+    func notFound(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
             let admin = try await env.account("boss", .admin).token
             #expect(try await client.call(.get, "/v1/questions/q_missing", token: admin).errorCode == "question_not_found")
             #expect(try await client.call(.post, "/v1/questions/q_missing/claim", token: admin).status == 404)
@@ -83,9 +83,9 @@ struct ErrorResponseTests {
         }
     }
 
-    @Test("409: a claimed question names its holder; a taken handle; double resolve")
-    func conflicts() async throws {
-        try await withAPI { env, client in
+    @Test("409: a claimed question names its holder; a taken handle; double resolve", arguments: Backend.available)
+    func conflicts(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
             let staff = try await env.account("staff1", .staff)
             let admin = try await env.account("boss", .admin).token
             let first = try await env.account("first", .volunteer).token
@@ -106,9 +106,9 @@ struct ErrorResponseTests {
         }
     }
 
-    @Test("413: bodies over 64 KiB are refused before they are read in full")
-    func tooLarge() async throws {
-        try await withAPI { env, client in
+    @Test("413: bodies over 64 KiB are refused before they are read in full", arguments: Backend.available)
+    func tooLarge(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
             let staff = try await env.account("staff1", .staff)
             let big = String(repeating: "a", count: 70 * 1024)
             let response = try await client.call(.post, "/v1/questions", token: staff.token, json: questionBody(body: big))
@@ -121,9 +121,9 @@ struct ErrorResponseTests {
         }
     }
 
-    @Test("422: valid JSON that breaks a rule")
-    func unprocessable() async throws {
-        try await withAPI { env, client in
+    @Test("422: valid JSON that breaks a rule", arguments: Backend.available)
+    func unprocessable(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
             let staff = try await env.account("staff1", .staff).token
             let admin = try await env.account("boss", .admin).token
             var body = questionBody()

@@ -5,9 +5,9 @@ import Testing
 
 @Suite("Inbound webhooks")
 struct InboundWebhookTests {
-    @Test("A signed message.created makes a question in the integration's channel; a follow-up adds to it")
-    func standardMessages() async throws {
-        try await withAPI { env, client in
+    @Test("A signed message.created makes a question in the integration's channel; a follow-up adds to it", arguments: Backend.available)
+    func standardMessages(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
             let made = try await env.runtime.integrations.create(NewIntegration(name: "webchat", kind: .standard))
             let id = made.integration.id
             let first = try messageCreated(conversation: "conv-1", text: "My roaming does not work\nI am in Spain.", language: "en")
@@ -36,9 +36,9 @@ struct InboundWebhookTests {
         }
     }
 
-    @Test("A repeated webhook id answers 200 and changes nothing, also for follow-ups")
-    func dedupe() async throws {
-        try await withAPI { env, client in
+    @Test("A repeated webhook id answers 200 and changes nothing, also for follow-ups", arguments: Backend.available)
+    func dedupe(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
             let made = try await env.runtime.integrations.create(NewIntegration(name: "webchat", kind: .standard))
             let id = made.integration.id
             let body = try messageCreated(conversation: "conv-9", text: "Hello")
@@ -64,9 +64,9 @@ struct InboundWebhookTests {
         }
     }
 
-    @Test("Every verification failure is the same 401, and nothing is stored")
-    func uniformRejection() async throws {
-        try await withAPI { env, client in
+    @Test("Every verification failure is the same 401, and nothing is stored", arguments: Backend.available)
+    func uniformRejection(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
             let made = try await env.runtime.integrations.create(NewIntegration(name: "webchat", kind: .standard))
             let id = made.integration.id
             let body = try messageCreated(conversation: "c", text: "Hi")
@@ -108,9 +108,9 @@ struct InboundWebhookTests {
         }
     }
 
-    @Test("A verified body that is not a valid message is a 4xx naming the field; over 256 KiB is 413")
-    func badPayloads() async throws {
-        try await withAPI { env, client in
+    @Test("A verified body that is not a valid message is a 4xx naming the field; over 256 KiB is 413", arguments: Backend.available)
+    func badPayloads(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
             let made = try await env.runtime.integrations.create(NewIntegration(name: "webchat", kind: .standard))
             let id = made.integration.id
             func send(_ body: String, _ webhookId: String) async throws -> APIResponse {
@@ -139,9 +139,9 @@ struct InboundWebhookTests {
         }
     }
 
-    @Test("Rotation: the previous secret verifies during the overlap, not after; revoking ends it at once")
-    func rotationOverlap() async throws {
-        try await withAPI { env, client in
+    @Test("Rotation: the previous secret verifies during the overlap, not after; revoking ends it at once", arguments: Backend.available)
+    func rotationOverlap(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
             let made = try await env.runtime.integrations.create(NewIntegration(name: "webchat", kind: .standard))
             let id = made.integration.id
             let rotated = try await env.runtime.integrations.rotateSecret(id, overlap: 3600)
@@ -170,9 +170,11 @@ struct InboundWebhookTests {
         }
     }
 
-    @Test("Slack: url_verification is answered with the challenge; messages key on channel and thread; bots are ignored")
-    func slack() async throws {
-        try await withAPI { env, client in
+    @Test(
+        "Slack: url_verification is answered with the challenge; messages key on channel and thread; bots are ignored",
+        arguments: Backend.available)
+    func slack(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
             let secret = "8f742231b10e8888abcd99yyyzzz85a5"
             let made = try await env.runtime.integrations.create(
                 NewIntegration(name: "slack-main", kind: .slack, slackSecret: secret)
@@ -218,9 +220,11 @@ struct InboundWebhookTests {
         }
     }
 
-    @Test("A failed change leaves no event and no outbox row: the conversation race rolls back the whole question")
-    func outboxIsTransactional() async throws {
-        try await withTestEnvironment { env in
+    @Test(
+        "A failed change leaves no event and no outbox row: the conversation race rolls back the whole question",
+        arguments: Backend.available)
+    func outboxIsTransactional(backend: Backend) async throws {
+        try await withTestEnvironment(backend: backend) { env in
             let made = try await env.runtime.integrations.create(NewIntegration(name: "webchat", kind: .standard))
             let hooks = try await env.runtime.integrations.create(
                 NewIntegration(name: "tools", kind: .standard, outboundURL: "http://127.0.0.1:9/hook", allChannels: true)
@@ -261,9 +265,9 @@ struct InboundFuzzTests {
         }
     }
 
-    @Test("Signed bodies of every wrong shape get a 4xx or a 200, never a 5xx")
-    func signedGarbage() async throws {
-        try await withAPI { env, client in
+    @Test("Signed bodies of every wrong shape get a 4xx or a 200, never a 5xx", arguments: Backend.available)
+    func signedGarbage(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
             let made = try await env.runtime.integrations.create(NewIntegration(name: "webchat", kind: .standard))
             let slackSecret = "0123456789abcdef0123456789abcdef"
             let slack = try await env.runtime.integrations.create(
@@ -325,9 +329,9 @@ struct InboundFuzzTests {
         }
     }
 
-    @Test("Unsigned, truncated, oversized bodies and garbled headers get only 401 or 413")
-    func unsignedGarbage() async throws {
-        try await withAPI { env, client in
+    @Test("Unsigned, truncated, oversized bodies and garbled headers get only 401 or 413", arguments: Backend.available)
+    func unsignedGarbage(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
             let made = try await env.runtime.integrations.create(NewIntegration(name: "webchat", kind: .standard))
             var random = SplitMix(state: 7)
             let bodies = [

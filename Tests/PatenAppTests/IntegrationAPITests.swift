@@ -5,9 +5,11 @@ import Testing
 
 @Suite("Integration admin API")
 struct IntegrationAPITests {
-    @Test("Admins connect, list, show, change and rotate integrations; secrets are shown only at creation and rotation")
-    func lifecycle() async throws {
-        try await withAPI { env, client in
+    @Test(
+        "Admins connect, list, show, change and rotate integrations; secrets are shown only at creation and rotation",
+        arguments: Backend.available)
+    func lifecycle(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
             let (_, admin) = try await env.account("root", .admin)
             let (_, staff) = try await env.account("sam", .staff)
             let created = try await client.call(
@@ -53,9 +55,9 @@ struct IntegrationAPITests {
         }
     }
 
-    @Test("Bad integration requests get the status and code that say what to fix")
-    func errors() async throws {
-        try await withAPI { env, client in
+    @Test("Bad integration requests get the status and code that say what to fix", arguments: Backend.available)
+    func errors(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
             let (_, admin) = try await env.account("root", .admin)
             func create(_ json: [String: Any]) async throws -> APIResponse {
                 try await client.call(.post, "/v1/integrations", token: admin, json: json)
@@ -89,9 +91,9 @@ struct IntegrationAPITests {
         }
     }
 
-    @Test("The delivery log pages newest first and shows one message with its body")
-    func deliveryLog() async throws {
-        try await withAPI { env, client in
+    @Test("The delivery log pages newest first and shows one message with its body", arguments: Backend.available)
+    func deliveryLog(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
             let (_, admin) = try await env.account("root", .admin)
             let (staff, _) = try await env.account("sam", .staff)
             _ = try await env.runtime.integrations.create(

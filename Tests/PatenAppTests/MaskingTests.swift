@@ -7,9 +7,9 @@ import Testing
 
 @Suite("Volunteers never see customer contact data")
 struct MaskingTests {
-    @Test("Detail, queue and claim responses mask contact data for volunteers and show it to staff")
-    func masking() async throws {
-        try await withAPI { env, client in
+    @Test("Detail, queue and claim responses mask contact data for volunteers and show it to staff", arguments: Backend.available)
+    func masking(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
             let staff = try await env.account("staff1", .staff)
             let volunteer = try await env.account("vol", .volunteer).token
             let question = try await env.submit(

@@ -26,9 +26,9 @@ struct OpenAPITests {
         return routes
     }
 
-    @Test("Describes exactly the routes the router serves")
-    func matchesRouter() async throws {
-        try await withTestEnvironment { env in
+    @Test("Describes exactly the routes the router serves", arguments: Backend.available)
+    func matchesRouter(backend: Backend) async throws {
+        try await withTestEnvironment(backend: backend) { env in
             let router = buildRouter(env.runtime)
             let served = Set(
                 router.routes.map { route in
@@ -43,23 +43,23 @@ struct OpenAPITests {
         }
     }
 
-    @Test("The served document is docs/openapi.yaml")
-    func servedDocument() async throws {
+    @Test("The served document is docs/openapi.yaml", arguments: Backend.available)
+    func servedDocument(backend: Backend) async throws {
         let file = try String(contentsOf: repositoryRoot.appendingPathComponent("docs/openapi.yaml"), encoding: .utf8)
         #expect(
             OpenAPIDocument.yaml == file.trimmingCharacters(in: .newlines),
             "docs/openapi.yaml differs from the embedded copy; run scripts/embed-resources.sh"
         )
-        try await withAPI { _, client in
+        try await withAPI(backend: backend) { _, client in
             let response = try await client.call(.get, "/openapi.yaml")
             #expect(response.status == 200)
             #expect(response.raw.hasPrefix("openapi: 3.1.0"))
         }
     }
 
-    @Test("Health and readiness need no token")
-    func operations() async throws {
-        try await withAPI { _, client in
+    @Test("Health and readiness need no token", arguments: Backend.available)
+    func operations(backend: Backend) async throws {
+        try await withAPI(backend: backend) { _, client in
             let health = try await client.call(.get, "/healthz")
             let ready = try await client.call(.get, "/readyz")
             #expect(health.string("status") == "ok")

@@ -22,10 +22,11 @@ struct OutboundWebhookTests {
         )
     }
 
-    @Test("A volunteer's reply goes out signed, with the text and the conversation, verifiable with the secret")
-    func replyGoesOut() async throws {
+    @Test(
+        "A volunteer's reply goes out signed, with the text and the conversation, verifiable with the secret", arguments: Backend.available)
+    func replyGoesOut(backend: Backend) async throws {
         try await withReceiver { hooks, url in
-            try await withTestEnvironment { env in
+            try await withTestEnvironment(backend: backend) { env in
                 let bridge = try await Self.subscriber(env, url: url)
                 let chat = try await env.runtime.integrations.create(NewIntegration(name: "webchat", kind: .standard))
                 let account = try await env.runtime.directory.helper(chat.integration.id)
@@ -66,11 +67,12 @@ struct OutboundWebhookTests {
         }
     }
 
-    @Test("Retries follow the schedule with ±20 % jitter, keep the id, and dead-letter after the last attempt")
-    func retryScheduleAndDeadLetter() async throws {
+    @Test(
+        "Retries follow the schedule with ±20 % jitter, keep the id, and dead-letter after the last attempt", arguments: Backend.available)
+    func retryScheduleAndDeadLetter(backend: Backend) async throws {
         try await withReceiver { hooks, url in
             await hooks.answer([], then: 500)
-            try await withTestEnvironment { env in
+            try await withTestEnvironment(backend: backend) { env in
                 try await Self.createdEventsOnly(env, url: url)
                 let (staff, _) = try await env.account("sam", .staff)
                 _ = try await env.submit("Where is my bill?", by: staff)
@@ -101,11 +103,11 @@ struct OutboundWebhookTests {
         }
     }
 
-    @Test("A receiver that is down for a while, then back, gets every message, each with one stable id")
-    func outageLosesNothing() async throws {
+    @Test("A receiver that is down for a while, then back, gets every message, each with one stable id", arguments: Backend.available)
+    func outageLosesNothing(backend: Backend) async throws {
         try await withReceiver { hooks, url in
             await hooks.answer(Array(repeating: 503, count: 6))
-            try await withTestEnvironment { env in
+            try await withTestEnvironment(backend: backend) { env in
                 try await Self.createdEventsOnly(env, url: url)
                 let (staff, _) = try await env.account("sam", .staff)
                 for number in 1...3 { _ = try await env.submit("Question \(number)", by: staff) }
@@ -132,11 +134,12 @@ struct OutboundWebhookTests {
         }
     }
 
-    @Test("Retry-After is honoured; 410 dead-letters the message and disables the endpoint until enabled again")
-    func retryAfterAndGone() async throws {
+    @Test(
+        "Retry-After is honoured; 410 dead-letters the message and disables the endpoint until enabled again", arguments: Backend.available)
+    func retryAfterAndGone(backend: Backend) async throws {
         try await withReceiver { hooks, url in
             await hooks.answer([429], retryAfter: "120")
-            try await withTestEnvironment { env in
+            try await withTestEnvironment(backend: backend) { env in
                 try await Self.createdEventsOnly(env, url: url)
                 let (staff, _) = try await env.account("sam", .staff)
                 _ = try await env.submit("First", by: staff)
@@ -173,10 +176,10 @@ struct OutboundWebhookTests {
         }
     }
 
-    @Test("Redelivery sends a delivered or dead message again with the same id, one or all since a time")
-    func redelivery() async throws {
+    @Test("Redelivery sends a delivered or dead message again with the same id, one or all since a time", arguments: Backend.available)
+    func redelivery(backend: Backend) async throws {
         try await withReceiver { hooks, url in
-            try await withTestEnvironment { env in
+            try await withTestEnvironment(backend: backend) { env in
                 try await Self.createdEventsOnly(env, url: url)
                 let (staff, _) = try await env.account("sam", .staff)
                 let start = env.clock.now()
@@ -202,11 +205,11 @@ struct OutboundWebhookTests {
         }
     }
 
-    @Test("After a 410 the endpoint's other claimed messages are not sent; they wait for it to be enabled")
-    func goneStopsTheQueue() async throws {
+    @Test("After a 410 the endpoint's other claimed messages are not sent; they wait for it to be enabled", arguments: Backend.available)
+    func goneStopsTheQueue(backend: Backend) async throws {
         try await withReceiver { hooks, url in
             await hooks.answer([410])
-            try await withTestEnvironment { env in
+            try await withTestEnvironment(backend: backend) { env in
                 try await Self.createdEventsOnly(env, url: url)
                 let (staff, _) = try await env.account("sam", .staff)
                 for number in 1...3 { _ = try await env.submit("Question \(number)", by: staff) }
@@ -224,9 +227,9 @@ struct OutboundWebhookTests {
         }
     }
 
-    @Test("Only the claim's holder records a result; a message in flight cannot be redelivered")
-    func claimsGuardResults() async throws {
-        try await withTestEnvironment { env in
+    @Test("Only the claim's holder records a result; a message in flight cannot be redelivered", arguments: Backend.available)
+    func claimsGuardResults(backend: Backend) async throws {
+        try await withTestEnvironment(backend: backend) { env in
             _ = try await env.runtime.integrations.create(
                 NewIntegration(
                     name: "bridge", kind: .standard, outboundURL: "http://127.0.0.1:9/hook", events: [.questionCreated],
@@ -282,10 +285,10 @@ struct OutboundWebhookTests {
         }
     }
 
-    @Test("The rating link goes only to the integration the customer wrote through")
-    func ratingLinkStaysWithTheCustomer() async throws {
+    @Test("The rating link goes only to the integration the customer wrote through", arguments: Backend.available)
+    func ratingLinkStaysWithTheCustomer(backend: Backend) async throws {
         try await withReceiver { hooks, url in
-            try await withTestEnvironment { env in
+            try await withTestEnvironment(backend: backend) { env in
                 let chat = try await env.runtime.integrations.create(
                     NewIntegration(name: "webchat", kind: .standard, outboundURL: url, events: [.questionResolved])
                 )
@@ -309,10 +312,10 @@ struct OutboundWebhookTests {
         }
     }
 
-    @Test("Delivered messages are kept 30 days and dead letters 90, then purged with their attempts")
-    func retention() async throws {
+    @Test("Delivered messages are kept 30 days and dead letters 90, then purged with their attempts", arguments: Backend.available)
+    func retention(backend: Backend) async throws {
         try await withReceiver { hooks, url in
-            try await withTestEnvironment { env in
+            try await withTestEnvironment(backend: backend) { env in
                 try await Self.createdEventsOnly(env, url: url)
                 let (staff, _) = try await env.account("sam", .staff)
                 _ = try await env.submit("Delivered", by: staff)
@@ -330,10 +333,10 @@ struct OutboundWebhookTests {
         }
     }
 
-    @Test("During a rotation overlap deliveries carry two signatures, each verifying with its own secret")
-    func rotationSignsWithBoth() async throws {
+    @Test("During a rotation overlap deliveries carry two signatures, each verifying with its own secret", arguments: Backend.available)
+    func rotationSignsWithBoth(backend: Backend) async throws {
         try await withReceiver { hooks, url in
-            try await withTestEnvironment { env in
+            try await withTestEnvironment(backend: backend) { env in
                 let made = try await Self.subscriber(env, url: url)
                 let rotated = try await env.runtime.integrations.rotateSecret("bridge")
                 let (staff, _) = try await env.account("sam", .staff)
@@ -351,11 +354,11 @@ struct OutboundWebhookTests {
         }
     }
 
-    @Test("An endpoint failing for five days is disabled and the admin trail says so")
-    func failingEndpointDisabled() async throws {
+    @Test("An endpoint failing for five days is disabled and the admin trail says so", arguments: Backend.available)
+    func failingEndpointDisabled(backend: Backend) async throws {
         try await withReceiver { hooks, url in
             await hooks.answer([], then: 500)
-            try await withTestEnvironment { env in
+            try await withTestEnvironment(backend: backend) { env in
                 try await Self.createdEventsOnly(env, url: url)
                 let (staff, _) = try await env.account("sam", .staff)
                 try await withDeliverer(env) { deliverer in
@@ -376,9 +379,10 @@ struct OutboundWebhookTests {
         }
     }
 
-    @Test("Private, loopback and link-local destinations are refused unless allowed")
-    func ssrfRefusal() async throws {
-        try await withTestEnvironment(configure: { $0.webhookAllowLoopback = false }) { (env: TestEnvironment) async throws in
+    @Test("Private, loopback and link-local destinations are refused unless allowed", arguments: Backend.available)
+    func ssrfRefusal(backend: Backend) async throws {
+        try await withTestEnvironment(backend: backend, configure: { $0.webhookAllowLoopback = false }) {
+            (env: TestEnvironment) async throws in
             for url in [
                 "http://127.0.0.1:8080/hook", "http://localhost/hook", "http://10.1.2.3/hook", "http://192.168.0.5/",
                 "http://169.254.169.254/latest/meta-data", "http://[::1]:8080/", "http://[fd00::1]/", "http://0.0.0.0/",
@@ -420,9 +424,9 @@ struct OutboundWebhookTests {
         #expect(NetworkDestinationGuard.classify(try #require(NetworkDestinationGuard.parseIPv6("64:ff9b::808:808"))) == .global)
     }
 
-    @Test("A destination that became private is refused at delivery time and logged as refused")
-    func refusedAtDelivery() async throws {
-        try await withTestEnvironment { env in
+    @Test("A destination that became private is refused at delivery time and logged as refused", arguments: Backend.available)
+    func refusedAtDelivery(backend: Backend) async throws {
+        try await withTestEnvironment(backend: backend) { env in
             _ = try await env.runtime.integrations.create(
                 NewIntegration(name: "bridge", kind: .standard, outboundURL: "http://127.0.0.1:9/hook", allChannels: true)
             )
@@ -443,6 +447,7 @@ struct OutboundWebhookTests {
         }
     }
 
+    // The key file belongs to the embedded setup; on PostgreSQL the key is given (DatabaseChoiceTests).
     @Test("Secrets are sealed at rest, and the key file is created once with mode 0600")
     func secretsAtRest() async throws {
         try await withTestEnvironment { env in
@@ -464,18 +469,5 @@ struct OutboundWebhookTests {
             try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: keyPath)
             #expect(throws: PatenError.self) { try SecretBox.loadOrCreateKey(at: keyPath) }
         }
-    }
-}
-
-@Suite("Database choice")
-struct DatabaseChoiceTests {
-    @Test("With db_url set, commands that need the database refuse to start instead of quietly using SQLite")
-    func refusesPostgresServing() async throws {
-        var configuration = PatenConfiguration()
-        configuration.dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
-        configuration.databaseURL = "postgres://paten@127.0.0.1:5432/paten"
-        let error = await #expect(throws: PatenError.self) { _ = try await PatenRuntime.open(configuration) }
-        #expect(error?.message.contains("db_url") == true)
-        #expect(!FileManager.default.fileExists(atPath: configuration.databasePath))
     }
 }

@@ -10,9 +10,9 @@ import Testing
 
 @Suite("Escalations, ratings and metrics over HTTP")
 struct StaffAPITests {
-    @Test("The live stream delivers a new escalation to a connected client, and resumes from Last-Event-ID")
-    func stream() async throws {
-        try await withTestEnvironment { env in
+    @Test("The live stream delivers a new escalation to a connected client, and resumes from Last-Event-ID", arguments: Backend.available)
+    func stream(backend: Backend) async throws {
+        try await withTestEnvironment(backend: backend) { env in
             let staff = try await env.account("lead", .staff)
             var logger = Logger(label: "paten-test")
             logger.logLevel = .critical
@@ -62,9 +62,9 @@ struct StaffAPITests {
         }
     }
 
-    @Test("Staff list, acknowledge and resolve escalations; volunteers are refused")
-    func escalationRoutes() async throws {
-        try await withAPI { env, client in
+    @Test("Staff list, acknowledge and resolve escalations; volunteers are refused", arguments: Backend.available)
+    func escalationRoutes(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
             let staff = try await env.account("lead", .staff)
             let volunteer = try await env.account("vol", .volunteer)
             let question = try await env.submit("Fraud on my bill", by: staff.helper)
@@ -83,9 +83,9 @@ struct StaffAPITests {
         }
     }
 
-    @Test("A rating link works without a login, once")
-    func ratingRoute() async throws {
-        try await withAPI { env, client in
+    @Test("A rating link works without a login, once", arguments: Backend.available)
+    func ratingRoute(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
             let staff = try await env.account("lead", .staff)
             let question = try await env.submit("Voicemail", by: staff.helper)
             _ = try await env.desk.resolve(question.id, by: staff.helper)
@@ -102,9 +102,9 @@ struct StaffAPITests {
         }
     }
 
-    @Test("Summary and export for staff; 403 for volunteers; 400 for a bad period or format")
-    func metricsRoutes() async throws {
-        try await withAPI { env, client in
+    @Test("Summary and export for staff; 403 for volunteers; 400 for a bad period or format", arguments: Backend.available)
+    func metricsRoutes(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
             let staff = try await env.account("lead", .staff)
             let volunteer = try await env.account("vol", .volunteer)
             let question = try await env.submit("Roaming, \"Spain\"", customer: Customer(id: "c", name: "Zoë, Jr."), by: staff.helper)
@@ -140,9 +140,9 @@ struct StaffAPITests {
         }
     }
 
-    @Test("/metrics speaks the Prometheus text format with queue depth and open escalations")
-    func prometheus() async throws {
-        try await withAPI { env, client in
+    @Test("/metrics speaks the Prometheus text format with queue depth and open escalations", arguments: Backend.available)
+    func prometheus(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
             let staff = try await env.account("lead", .staff)
             _ = try await env.submit("Roaming", by: staff.helper)
             _ = try await env.submit("Stolen phone", by: staff.helper)

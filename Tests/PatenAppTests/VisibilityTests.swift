@@ -12,9 +12,9 @@ struct VisibilityTests {
         (response.body["questions"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
     }
 
-    @Test("Volunteers list only their claims, never see staff-tier questions, and have no staff queue")
-    func volunteers() async throws {
-        try await withAPI { env, client in
+    @Test("Volunteers list only their claims, never see staff-tier questions, and have no staff queue", arguments: Backend.available)
+    func volunteers(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
             let staff = try await env.account("staff1", .staff)
             let (volunteer, token) = try await env.account("vol", .volunteer)
             let mine = try await env.submit("Roaming help", by: staff.helper)
@@ -33,9 +33,9 @@ struct VisibilityTests {
         }
     }
 
-    @Test("Staff see the staff tier in their queue by default and the volunteer tier when they ask")
-    func staffQueue() async throws {
-        try await withAPI { env, client in
+    @Test("Staff see the staff tier in their queue by default and the volunteer tier when they ask", arguments: Backend.available)
+    func staffQueue(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
             let staff = try await env.account("staff1", .staff)
             let peer = try await env.submit("Hotspot", by: staff.helper)
             let billing = try await env.submit("Refund", body: "please refund", by: staff.helper)
@@ -44,9 +44,9 @@ struct VisibilityTests {
         }
     }
 
-    @Test("Integrations list and read only the questions they submitted")
-    func integrations() async throws {
-        try await withAPI { env, client in
+    @Test("Integrations list and read only the questions they submitted", arguments: Backend.available)
+    func integrations(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
             let staff = try await env.account("staff1", .staff)
             let chat = try await env.account("chat", .integration)
             let web = try await env.account("web", .integration)
@@ -61,9 +61,9 @@ struct VisibilityTests {
         }
     }
 
-    @Test("The queue is ranked: skill and language match, then priority, then longest waiting; limit cuts it")
-    func ranking() async throws {
-        try await withAPI { env, client in
+    @Test("The queue is ranked: skill and language match, then priority, then longest waiting; limit cuts it", arguments: Backend.available)
+    func ranking(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
             let staff = try await env.account("staff1", .staff).helper
             let token = try await env.account("vol", .volunteer, skills: ["roaming"], languages: ["de"]).token
             func make(_ name: String, topic: String, language: String, priority: String) async throws -> String {

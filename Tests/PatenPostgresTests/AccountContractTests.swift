@@ -1,5 +1,6 @@
 import Foundation
 import PatenCore
+import PatenTestSupport
 import Testing
 
 /// The same behaviour from every store: accounts and tokens.

@@ -93,7 +93,7 @@ struct PostgresMigrationTests {
         .enabled(if: PostgresTestServer.available, "needs scripts/postgres.sh (run scripts/test.sh)")
     )
     func schemaParity() async throws {
-        let sqlite = try await withTestEnvironment { env in try await env.store.schemaColumns() }
+        let sqlite = try await withTestEnvironment { env in try await (env.store as! SQLiteStore).schemaColumns() }
         let postgres = try await withPostgresDatabase { (url: DatabaseURL) async throws in
             try await PostgresStore.with(url) { (store: PostgresStore) async throws in
                 try await store.migrate()
@@ -113,6 +113,7 @@ struct PostgresMigrationTests {
         var expected = sqlite
         // SQLite keeps write order in its rowid; PostgreSQL needs the column.
         expected["outbox_messages", default: []].insert("seq")
+        expected["messages", default: []].insert("seq")
         #expect(postgres == expected)
     }
 }

@@ -2,25 +2,13 @@ import Foundation
 import GRDB
 import PatenCore
 import PatenPostgres
+import PatenTestSupport
 import PostgresNIO
 
 @testable import PatenStorage
 
-/// The databases the contract suite runs on: SQLite always; PostgreSQL when the test server is there (in CI it
-/// must be: see `serverPresentInCI`).
-enum Backend: String, CaseIterable, Sendable, CustomStringConvertible {
-    case sqlite
-    case postgres
-
-    var description: String { rawValue }
-
-    static var available: [Backend] { PostgresTestServer.available ? allCases : [.sqlite] }
-}
-
-/// The repositories both stores implement so far (accounts, tokens, integrations, the outbox, metrics,
-/// escalations).
-typealias AccountStore = HelperRepository & TokenRepository & IntegrationRepository & OutboxRepository
-    & MetricsRepository & EscalationRepository & RatingRepository
+/// Every repository, as both stores implement it.
+typealias AccountStore = PatenStore
 
 /// Runs the body on a fresh, migrated store of the backend.
 func withStore(_ backend: Backend, _ body: @Sendable (any AccountStore) async throws -> Void) async throws {

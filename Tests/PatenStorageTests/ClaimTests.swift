@@ -6,9 +6,9 @@ import Testing
 
 @Suite("Claims")
 struct ClaimTests {
-    @Test("Of 50 concurrent claimers exactly one wins; the rest get 409 naming the holder")
-    func exclusivity() async throws {
-        try await withTestEnvironment { env in
+    @Test("Of 50 concurrent claimers exactly one wins; the rest get 409 naming the holder", arguments: Backend.available)
+    func exclusivity(backend: Backend) async throws {
+        try await withTestEnvironment(backend: backend) { env in
             // Given 50 volunteers and one open question
             let staff = try await env.account("staff1", .staff).helper
             let question = try await env.submit("Roaming in Spain", topic: "roaming", by: staff)
@@ -49,9 +49,9 @@ struct ClaimTests {
         }
     }
 
-    @Test("A helper at capacity cannot claim another; releasing one frees a slot")
-    func capacity() async throws {
-        try await withTestEnvironment { env in
+    @Test("A helper at capacity cannot claim another; releasing one frees a slot", arguments: Backend.available)
+    func capacity(backend: Backend) async throws {
+        try await withTestEnvironment(backend: backend) { env in
             let staff = try await env.account("staff1", .staff).helper
             let volunteer = try await env.account("vol", .volunteer, capacity: 2).helper
             let questions = [
@@ -71,9 +71,9 @@ struct ClaimTests {
         }
     }
 
-    @Test("Volunteers cannot claim staff-tier questions; integrations cannot claim at all")
-    func tierAndRole() async throws {
-        try await withTestEnvironment { env in
+    @Test("Volunteers cannot claim staff-tier questions; integrations cannot claim at all", arguments: Backend.available)
+    func tierAndRole(backend: Backend) async throws {
+        try await withTestEnvironment(backend: backend) { env in
             let staff = try await env.account("staff1", .staff).helper
             let volunteer = try await env.account("vol", .volunteer).helper
             let bridge = try await env.account("bridge", .integration).helper
@@ -88,9 +88,9 @@ struct ClaimTests {
         }
     }
 
-    @Test("An expired lease frees the question: at claim time, and by the periodic expiry")
-    func leaseExpiry() async throws {
-        try await withTestEnvironment { env in
+    @Test("An expired lease frees the question: at claim time, and by the periodic expiry", arguments: Backend.available)
+    func leaseExpiry(backend: Backend) async throws {
+        try await withTestEnvironment(backend: backend) { env in
             let staff = try await env.account("staff1", .staff).helper
             let first = try await env.account("first", .volunteer).helper
             let second = try await env.account("second", .volunteer).helper
@@ -126,9 +126,9 @@ struct ClaimTests {
         }
     }
 
-    @Test("A reply renews the holder's lease")
-    func replyRenews() async throws {
-        try await withTestEnvironment { env in
+    @Test("A reply renews the holder's lease", arguments: Backend.available)
+    func replyRenews(backend: Backend) async throws {
+        try await withTestEnvironment(backend: backend) { env in
             let staff = try await env.account("staff1", .staff).helper
             let volunteer = try await env.account("vol", .volunteer).helper
             let question = try await env.submit("Voicemail", by: staff)

@@ -14,9 +14,9 @@ struct EscalationEngineTests {
             .reversed().map { "\($0.reason.rawValue)/\($0.level)" }
     }
 
-    @Test("A critical question goes to staff with one critical_intake escalation")
-    func criticalIntake() async throws {
-        try await withTestEnvironment { env in
+    @Test("A critical question goes to staff with one critical_intake escalation", arguments: Backend.available)
+    func criticalIntake(backend: Backend) async throws {
+        try await withTestEnvironment(backend: backend) { env in
             let staff = try await env.account("lead", .staff).helper
             let question = try await env.submit("My phone was stolen", body: "someone is using my SIM", by: staff)
             #expect(question.tier == .staff)
@@ -26,9 +26,9 @@ struct EscalationEngineTests {
         }
     }
 
-    @Test("When the peer window runs out the question moves to staff, once, across ticks and a restart")
-    func peerWindow() async throws {
-        try await withTestEnvironment { env in
+    @Test("When the peer window runs out the question moves to staff, once, across ticks and a restart", arguments: Backend.available)
+    func peerWindow(backend: Backend) async throws {
+        try await withTestEnvironment(backend: backend) { env in
             let staff = try await env.account("lead", .staff).helper
             let volunteer = try await env.account("vol", .volunteer).helper
             let question = try await env.submit("Roaming abroad", priority: "high", by: staff)
@@ -53,15 +53,16 @@ struct EscalationEngineTests {
 
             // Another tick, and a fresh process on the same data, change nothing.
             _ = try await env.desk.sweep()
-            let restarted = try await PatenRuntime.open(env.runtime.configuration, clock: env.clock)
-            _ = try await restarted.desk.sweep()
+            try await PatenRuntime.with(env.runtime.configuration, clock: env.clock) { restarted in
+                _ = try await restarted.desk.sweep()
+            }
             #expect(try await escalations(env, question.id) == ["peer_window_expired/1"])
         }
     }
 
-    @Test("A volunteer's first reply in time stops the peer window")
-    func answeredInTime() async throws {
-        try await withTestEnvironment { env in
+    @Test("A volunteer's first reply in time stops the peer window", arguments: Backend.available)
+    func answeredInTime(backend: Backend) async throws {
+        try await withTestEnvironment(backend: backend) { env in
             let staff = try await env.account("lead", .staff).helper
             let volunteer = try await env.account("vol", .volunteer).helper
             let question = try await env.submit("Voicemail", by: staff)
@@ -74,9 +75,9 @@ struct EscalationEngineTests {
         }
     }
 
-    @Test("The first lease expiry only frees the question; the second escalates, once")
-    func claimExpiry() async throws {
-        try await withTestEnvironment { env in
+    @Test("The first lease expiry only frees the question; the second escalates, once", arguments: Backend.available)
+    func claimExpiry(backend: Backend) async throws {
+        try await withTestEnvironment(backend: backend) { env in
             let staff = try await env.account("lead", .staff).helper
             let volunteer = try await env.account("vol", .volunteer).helper
             let question = try await env.submit("APN", priority: "low", by: staff)
@@ -89,9 +90,9 @@ struct EscalationEngineTests {
         }
     }
 
-    @Test("Leases that run out after the holder replied do not count towards claim_expired")
-    func claimExpiryAfterReply() async throws {
-        try await withTestEnvironment { env in
+    @Test("Leases that run out after the holder replied do not count towards claim_expired", arguments: Backend.available)
+    func claimExpiryAfterReply(backend: Backend) async throws {
+        try await withTestEnvironment(backend: backend) { env in
             let staff = try await env.account("lead", .staff).helper
             let volunteer = try await env.account("vol", .volunteer).helper
             let question = try await env.submit("APN", priority: "low", by: staff)
@@ -105,9 +106,9 @@ struct EscalationEngineTests {
         }
     }
 
-    @Test("Reopening an unanswered volunteer-tier question starts its peer window again")
-    func reopenRestartsPeerWindow() async throws {
-        try await withTestEnvironment { env in
+    @Test("Reopening an unanswered volunteer-tier question starts its peer window again", arguments: Backend.available)
+    func reopenRestartsPeerWindow(backend: Backend) async throws {
+        try await withTestEnvironment(backend: backend) { env in
             let staff = try await env.account("lead", .staff).helper
             let question = try await env.submit("Voicemail", by: staff)
             _ = try await env.desk.resolve(question.id, by: staff)
@@ -120,9 +121,9 @@ struct EscalationEngineTests {
         }
     }
 
-    @Test("A staff target warns at the threshold, then breaches at level 2; each once")
-    func warningThenBreach() async throws {
-        try await withTestEnvironment { env in
+    @Test("A staff target warns at the threshold, then breaches at level 2; each once", arguments: Backend.available)
+    func warningThenBreach(backend: Backend) async throws {
+        try await withTestEnvironment(backend: backend) { env in
             let staff = try await env.account("lead", .staff).helper
             let question = try await env.submit("Refund please", body: "I was charged twice", by: staff)
             #expect(question.tier == .staff)
@@ -158,9 +159,10 @@ struct EscalationEngineTests {
         }
     }
 
-    @Test("A customer follow-up on an answered staff question starts the next-response clock; a reply meets it")
-    func nextResponse() async throws {
-        try await withTestEnvironment { env in
+    @Test(
+        "A customer follow-up on an answered staff question starts the next-response clock; a reply meets it", arguments: Backend.available)
+    func nextResponse(backend: Backend) async throws {
+        try await withTestEnvironment(backend: backend) { env in
             let staff = try await env.account("lead", .staff).helper
             let bridge = try await env.account("bridge", .integration).helper
             let question = try await env.submit("Refund", body: "charged twice", by: bridge)
@@ -186,9 +188,9 @@ struct EscalationEngineTests {
         }
     }
 
-    @Test("A volunteer hands off with a note; staff escalate by hand at level 2; repeats are 409")
-    func handoffAndManual() async throws {
-        try await withTestEnvironment { env in
+    @Test("A volunteer hands off with a note; staff escalate by hand at level 2; repeats are 409", arguments: Backend.available)
+    func handoffAndManual(backend: Backend) async throws {
+        try await withTestEnvironment(backend: backend) { env in
             let staff = try await env.account("lead", .staff).helper
             let volunteer = try await env.account("vol", .volunteer).helper
             let bridge = try await env.account("bridge", .integration).helper
@@ -231,9 +233,9 @@ struct EscalationEngineTests {
         }
     }
 
-    @Test("Acknowledge and resolve move an escalation forward once; volunteers cannot")
-    func acknowledgeAndResolve() async throws {
-        try await withTestEnvironment { env in
+    @Test("Acknowledge and resolve move an escalation forward once; volunteers cannot", arguments: Backend.available)
+    func acknowledgeAndResolve(backend: Backend) async throws {
+        try await withTestEnvironment(backend: backend) { env in
             let staff = try await env.account("lead", .staff).helper
             let volunteer = try await env.account("vol", .volunteer).helper
             let question = try await env.submit("Fraud on my account", by: staff)

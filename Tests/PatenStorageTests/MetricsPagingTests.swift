@@ -6,9 +6,9 @@ import Testing
 
 @Suite("Metrics paging")
 struct MetricsPagingTests {
-    @Test("The export walks every question of the period exactly once, in order, across pages")
-    func everyRowOnce() async throws {
-        try await withTestEnvironment { env in
+    @Test("The export walks every question of the period exactly once, in order, across pages", arguments: Backend.available)
+    func everyRowOnce(backend: Backend) async throws {
+        try await withTestEnvironment(backend: backend) { env in
             let admin = try await env.account("boss", .admin).helper
             let written = try await env.store.seedOpenQuestions(count: 2500, dueCount: 0, createdBy: admin.id, at: env.clock.now())
             #expect(written == 2500)

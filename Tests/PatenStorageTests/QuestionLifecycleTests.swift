@@ -6,9 +6,11 @@ import Testing
 
 @Suite("Question lifecycle and timeline")
 struct QuestionLifecycleTests {
-    @Test("Submit, claim, reply, resolve and reopen each leave one event, in order, with the first response kept")
-    func timeline() async throws {
-        try await withTestEnvironment { env in
+    @Test(
+        "Submit, claim, reply, resolve and reopen each leave one event, in order, with the first response kept",
+        arguments: Backend.available)
+    func timeline(backend: Backend) async throws {
+        try await withTestEnvironment(backend: backend) { env in
             let staff = try await env.account("staff1", .staff).helper
             let volunteer = try await env.account("vol", .volunteer).helper
             let question = try await env.submit("eSIM activation", by: staff)
@@ -40,9 +42,9 @@ struct QuestionLifecycleTests {
         }
     }
 
-    @Test("A refused change writes nothing: no message, no event")
-    func refusedChangeLeavesNothing() async throws {
-        try await withTestEnvironment { env in
+    @Test("A refused change writes nothing: no message, no event", arguments: Backend.available)
+    func refusedChangeLeavesNothing(backend: Backend) async throws {
+        try await withTestEnvironment(backend: backend) { env in
             let staff = try await env.account("staff1", .staff).helper
             let volunteer = try await env.account("vol", .volunteer).helper
             let question = try await env.submit("Hotspot", by: staff)
@@ -56,9 +58,9 @@ struct QuestionLifecycleTests {
         }
     }
 
-    @Test("A customer message on a resolved question reopens it")
-    func customerMessageReopens() async throws {
-        try await withTestEnvironment { env in
+    @Test("A customer message on a resolved question reopens it", arguments: Backend.available)
+    func customerMessageReopens(backend: Backend) async throws {
+        try await withTestEnvironment(backend: backend) { env in
             let bridge = try await env.account("bridge", .integration).helper
             let staff = try await env.account("staff1", .staff).helper
             let question = try await env.submit("APN settings", by: bridge)
@@ -73,9 +75,9 @@ struct QuestionLifecycleTests {
         }
     }
 
-    @Test("Listing pages through every question once, newest first")
-    func pagination() async throws {
-        try await withTestEnvironment { env in
+    @Test("Listing pages through every question once, newest first", arguments: Backend.available)
+    func pagination(backend: Backend) async throws {
+        try await withTestEnvironment(backend: backend) { env in
             let staff = try await env.account("staff1", .staff).helper
             var made: [String] = []
             for index in 0..<7 {

@@ -14,9 +14,9 @@ struct RatingTests {
         return String(try #require(url.split(separator: "/").last))
     }
 
-    @Test("One rating per question, attributed to the helper whose reply resolved it; a low score escalates")
-    func rules() async throws {
-        try await withTestEnvironment { env in
+    @Test("One rating per question, attributed to the helper whose reply resolved it; a low score escalates", arguments: Backend.available)
+    func rules(backend: Backend) async throws {
+        try await withTestEnvironment(backend: backend) { env in
             let staff = try await env.account("lead", .staff).helper
             let volunteer = try await env.account("vol", .volunteer).helper
             let question = try await env.submit("Hotspot", by: staff)
@@ -50,9 +50,9 @@ struct RatingTests {
         }
     }
 
-    @Test("A link expires after 14 days")
-    func expiry() async throws {
-        try await withTestEnvironment { env in
+    @Test("A link expires after 14 days", arguments: Backend.available)
+    func expiry(backend: Backend) async throws {
+        try await withTestEnvironment(backend: backend) { env in
             let staff = try await env.account("lead", .staff).helper
             let question = try await env.submit("Voicemail", by: staff)
             _ = try await env.desk.resolve(question.id, by: staff)
@@ -63,9 +63,9 @@ struct RatingTests {
         }
     }
 
-    @Test("A good score is recorded without escalating")
-    func goodScore() async throws {
-        try await withTestEnvironment { env in
+    @Test("A good score is recorded without escalating", arguments: Backend.available)
+    func goodScore(backend: Backend) async throws {
+        try await withTestEnvironment(backend: backend) { env in
             let staff = try await env.account("lead", .staff).helper
             let question = try await env.submit("Voicemail", by: staff)
             _ = try await env.desk.reply(to: question.id, body: "Fixed", by: staff)

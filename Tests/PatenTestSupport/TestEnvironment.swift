@@ -1,6 +1,7 @@
 import Foundation
 import PatenApp
 import PatenCore
+import PatenPostgres
 import PatenStorage
 
 /// The repository's root folder, for reading Config/, Migrations/ and docs/ in tests.
@@ -13,14 +14,16 @@ public func defaultPolicy() throws -> Policy {
     return try PolicyLoader.parse(try Data(contentsOf: URL(fileURLWithPath: path)), source: path)
 }
 
-/// A fresh data directory with a migrated SQLite database, a manual clock, and shortcuts for making accounts and
-/// questions. Made by `withTestEnvironment`, which removes the directory afterwards.
+/// A fresh data directory and a fresh, migrated database (SQLite, or a new PostgreSQL database on the test server),
+/// a manual clock, and shortcuts for making accounts and questions. Made by `withTestEnvironment`, which removes
+/// the directory and drops the database afterwards.
 public struct TestEnvironment: Sendable {
     public let directory: URL
     public let runtime: PatenRuntime
     public let clock: ManualClock
+    public let backend: Backend
 
-    public var store: SQLiteStore { runtime.store }
+    public var store: any PatenStore { runtime.store }
     public var desk: SupportDesk { runtime.desk }
     public var directoryService: HelperDirectory { runtime.directory }
 
@@ -49,10 +52,10 @@ public struct TestEnvironment: Sendable {
     }
 }
 
-/// Runs the body with a fresh test environment and removes its files afterwards. Outbound webhooks may go to
-/// loopback (test receivers listen there) unless `configure` says otherwise.
-public func withTestEnvironment<T>(
-    configure: (inout PatenConfiguration) -> Void = { _ in },
+/// Runs the body with a fresh test environment on the backend and removes its files (and database) afterwards.
+/// Outbound webhooks may go to loopback (test receivers listen there) unless `configure` says otherwise.
+public func withTestEnvironment<T: Sendable>(
+    backend: Backend = .sqlite, configure: (inout PatenConfiguration) -> Void = { _ in },
     _ body: (TestEnvironment) async throws -> T
 ) async throws -> T {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("paten-test-\(UUID().uuidString)")
@@ -61,8 +64,22 @@ public func withTestEnvironment<T>(
     configuration.dataDirectory = directory.path
     configuration.policyPath = repositoryRoot.appendingPathComponent("Config/policy.json").path
     configuration.webhookAllowLoopback = true
-    configure(&configuration)
     let clock = ManualClock()
-    let runtime = try await PatenRuntime.open(configuration, clock: clock)
-    return try await body(TestEnvironment(directory: directory, runtime: runtime, clock: clock))
+    switch backend {
+    case .sqlite:
+        configure(&configuration)
+        return try await PatenRuntime.with(configuration, clock: clock) { runtime in
+            try await body(TestEnvironment(directory: directory, runtime: runtime, clock: clock, backend: backend))
+        }
+    case .postgres:
+        return try await withPostgresDatabase { url in
+            configuration.databaseURL = url.connectionText
+            configuration.migrateOnStart = true
+            configuration.secretsKey = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+            configure(&configuration)
+            return try await PatenRuntime.with(configuration, clock: clock) { runtime in
+                try await body(TestEnvironment(directory: directory, runtime: runtime, clock: clock, backend: backend))
+            }
+        }
+    }
 }

@@ -6,15 +6,15 @@ import PostgresNIO
 
 /// The throwaway cluster `scripts/postgres.sh` starts; `scripts/test.sh` passes its URL in
 /// `PATEN_TEST_POSTGRES_URL`.
-enum PostgresTestServer {
-    static var url: String? { ProcessInfo.processInfo.environment["PATEN_TEST_POSTGRES_URL"] }
-    static var available: Bool { url != nil }
+public enum PostgresTestServer {
+    public static var url: String? { ProcessInfo.processInfo.environment["PATEN_TEST_POSTGRES_URL"] }
+    public static var available: Bool { url != nil }
     /// In CI a missing PostgreSQL fails the run instead of skipping its tests.
-    static var required: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+    public static var required: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
 }
 
 /// Runs the body against a new, empty database on the test server, dropped afterwards.
-func withPostgresDatabase<T: Sendable>(_ body: @Sendable (DatabaseURL) async throws -> T) async throws -> T {
+public func withPostgresDatabase<T: Sendable>(_ body: (DatabaseURL) async throws -> T) async throws -> T {
     guard let server = PostgresTestServer.url else {
         throw PatenError.configuration("PATEN_TEST_POSTGRES_URL is not set; run scripts/test.sh")
     }
@@ -34,8 +34,28 @@ func withPostgresDatabase<T: Sendable>(_ body: @Sendable (DatabaseURL) async thr
 }
 
 /// Runs one statement outside a transaction.
-func execute(_ sql: String, on url: DatabaseURL) async throws {
+public func execute(_ sql: String, on url: DatabaseURL) async throws {
     try await PostgresStore.with(url) { store in
         try await store.client.query(PostgresQuery(unsafeSQL: sql))
+    }
+}
+
+/// The databases the runtime and contract suites run on: SQLite always; PostgreSQL when the test server is there
+/// (in CI it must be: `serverPresentInCI` fails the run otherwise).
+public enum Backend: String, CaseIterable, Sendable, CustomStringConvertible {
+    case sqlite
+    case postgres
+
+    public var description: String { rawValue }
+
+    /// The backends this run can test.
+    public static var available: [Backend] { PostgresTestServer.available ? allCases : [.sqlite] }
+}
+
+extension DatabaseURL {
+    /// The URL as `db_url` text; test servers have no password, so the redacted form is the whole address.
+    public var connectionText: String {
+        precondition(password == nil, "the test server is expected to need no password")
+        return redacted
     }
 }
