@@ -1,4 +1,4 @@
-# Shared by the end-to-end scripts (sourced, not run): counts and prints checks.
+# Shared by the end-to-end scripts (sourced, not run): counts and prints checks, and waits for log lines.
 passed=0
 failed=0
 
@@ -10,4 +10,13 @@ check() { # check NAME EXPECTED ACTUAL
         failed=$((failed + 1))
         echo "  FAIL $1: expected '$2', got '$3'"
     fi
+}
+
+wait_for() { # wait_for FILE PATTERN WHAT: up to 30 s for PATTERN to appear in FILE
+    for _ in $(seq 1 300); do
+        grep -q "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "$(basename "$0"): $3 did not happen" >&2
+    return 1
 }

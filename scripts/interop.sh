@@ -36,14 +36,6 @@ cleanup() {
 }
 trap cleanup EXIT
 . scripts/check.sh
-wait_for() { # wait_for FILE PATTERN WHAT
-    for _ in $(seq 1 100); do
-        grep -q "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    echo "interop: $3 did not happen" >&2
-    return 1
-}
 
 # The receiver first: the integration's outbound URL needs its port.
 touch "$work/secret" "$work/received.jsonl"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite: format lint, build, unit and integration tests (PostgreSQL ones on a throwaway cluster),
-# the end-to-end smoke test, and webhook interoperability against the Python standardwebhooks package.
+# the end-to-end smoke test, two `paten serve` instances on one PostgreSQL, and webhook interoperability against the Python standardwebhooks package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +27,9 @@ swift test
 
 echo "== smoke test"
 scripts/smoke.sh
+
+echo "== two instances on one PostgreSQL"
+scripts/multi-instance.sh
 
 echo "== webhook interoperability (Python standardwebhooks)"
 scripts/interop.sh

@@ -142,7 +142,12 @@ public struct HelperDirectory: Sendable {
     /// On an empty database, creates the `admin` account and returns its first token; otherwise nil.
     public func bootstrapAdminIfEmpty() async throws -> IssuedToken? {
         guard try await helpers.helperCount() == 0 else { return nil }
-        _ = try await create(NewHelper(handle: Self.bootstrapHandle, displayName: "Administrator", role: .admin))
+        do {
+            _ = try await create(NewHelper(handle: Self.bootstrapHandle, displayName: "Administrator", role: .admin))
+        } catch let error as PatenError where error.code == "handle_taken" {
+            // Another instance starting on the same database made it first, and printed its token.
+            return nil
+        }
         return try await issueToken(for: Self.bootstrapHandle, label: "bootstrap")
     }
 

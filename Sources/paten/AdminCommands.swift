@@ -5,7 +5,7 @@ import PatenHTTP
 
 struct HelpersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "helpers", abstract: "Manage helper and integration accounts in the data directory.",
+        commandName: "helpers", abstract: "Manage helper and integration accounts in the database (SQLite, or PostgreSQL with db_url).",
         subcommands: [Add.self, List.self, Update.self]
     )
 
@@ -84,7 +84,7 @@ struct HelpersCommand: AsyncParsableCommand {
 
 struct TokensCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "tokens", abstract: "Issue, list and revoke tokens in the data directory.",
+        commandName: "tokens", abstract: "Issue, list and revoke tokens in the database.",
         subcommands: [Issue.self, List.self, Revoke.self]
     )
 

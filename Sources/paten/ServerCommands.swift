@@ -2,7 +2,8 @@ import ArgumentParser
 import PatenApp
 import PatenCore
 
-/// Settings shared by every command that opens the server's data directory.
+/// Settings shared by every command that opens the server's database (the data directory's SQLite file, or PostgreSQL when
+/// `db_url` / `PATEN_DB_URL` is set).
 struct ServerOptions: ParsableArguments {
     @Option(help: "Address to listen on (PATEN_HOST; default 127.0.0.1).")
     var host: String?

@@ -62,3 +62,21 @@ struct DatabaseChoiceTests {
         }
     }
 }
+
+@Suite("Starting instances together")
+struct BootstrapRaceTests {
+    @Test("Instances starting at once on an empty database make one admin, and only one prints a token", arguments: Backend.available)
+    func oneAdmin(backend: Backend) async throws {
+        try await withTestEnvironment(backend: backend) { env in
+            let directory = env.runtime.directory
+            let tokens = try await withThrowingTaskGroup(of: IssuedToken?.self) { group in
+                for _ in 0..<8 { group.addTask { try await directory.bootstrapAdminIfEmpty() } }
+                var issued: [IssuedToken] = []
+                for try await token in group { if let token { issued.append(token) } }
+                return issued
+            }
+            #expect(tokens.count == 1)
+            #expect(try await env.store.helperCount() == 1)
+        }
+    }
+}
