@@ -73,3 +73,10 @@ extension PatenError {
         PatenError(.configuration, code: "invalid_configuration", message: message)
     }
 }
+
+/// A database driver's error that can tell whether the database could not be reached (as opposed to refusing a
+/// statement), so that the API answers 503 rather than 500.
+public protocol StorageDriverError: Error {
+    /// Whether the database could not be reached or the connection was lost.
+    var meansUnavailable: Bool { get }
+}

@@ -52,6 +52,7 @@ extension Request {
         guard buffer.readableBytes > 0 else {
             throw PatenError.malformed("body_required", "Send a JSON object as the request body.")
         }
+        if JSONText.containsNUL(buffer.readableBytesView) { throw JSONText.nulRefused }
         do {
             return try APICoding.decoder.decode(T.self, from: Data(buffer.readableBytesView))
         } catch let error as DecodingError {

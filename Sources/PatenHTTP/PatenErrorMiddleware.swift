@@ -15,9 +15,17 @@ public struct PatenErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         async throws -> Response
     {
         do {
+            // A NUL in a path or query value could never name anything, and PostgreSQL cannot compare it.
+            if JSONText.containsEncodedNUL(request.uri.description) { throw JSONText.nulRefused }
             return try await next(request, context)
         } catch let error as PatenError {
             return Self.response(status: Self.status(for: error.kind), code: error.code, message: error.message, details: error.details)
+        } catch let error as any StorageDriverError where error.meansUnavailable {
+            context.logger.error("database unavailable", metadata: ["error": "\(String(reflecting: error))"])
+            return Self.response(
+                status: .serviceUnavailable, code: "database_unavailable",
+                message: "The database cannot be reached right now; try again shortly."
+            )
         } catch let error as any HTTPResponseError {
             let (code, message) = Self.describe(error.status, request: request)
             return Self.response(status: error.status, code: code, message: message)

@@ -77,9 +77,16 @@ extension PostgresRowSequence {
     }
 }
 
-extension PSQLError {
+extension PSQLError: StorageDriverError {
     /// Whether the server refused the statement for a unique constraint.
     var isUniqueViolation: Bool { serverInfo?[.sqlState] == "23505" }
+
+    public var meansUnavailable: Bool {
+        [
+            .connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown,
+            .sslUnsupported, .failedToAddSSLHandler,
+        ].contains(code)
+    }
 }
 
 /// JSON text for a list of strings, as SQLite stores it.

@@ -142,10 +142,7 @@ extension PostgresStore: EscalationRepository {
     func recordChange(
         _ connection: PostgresConnection, _ id: String, _ kind: EscalationChange.Kind, by actor: Helper, at now: Date
     ) async throws -> Escalation {
-        try await connection.query(
-            "INSERT INTO escalation_changes (escalation_id, kind, at) VALUES (\(id), \(kind.rawValue), \(now.millisecondsSince1970))",
-            logger: logger
-        )
+        try await appendChange(connection, id, kind, at: now.millisecondsSince1970)
         guard
             let changed = try await connection.query(
                 PostgresQuery(unsafeSQL: "\(Escalation.pgSelection) WHERE e.id = $1", binds: binds(id)), logger: logger

@@ -8,7 +8,8 @@ extension PostgresStore {
         do {
             return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
         } catch let error as PostgresTransactionError {
-            throw error.closureError ?? error
+            // The body's own error, else why BEGIN or COMMIT failed (a lost connection, say).
+            throw error.closureError ?? error.beginError ?? error.commitError ?? error
         }
     }
 }

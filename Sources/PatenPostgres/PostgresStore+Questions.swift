@@ -89,7 +89,7 @@ extension PostgresStore: QuestionRepository {
 
     public func questionDetail(id: String) async throws -> QuestionDetail? {
         // One snapshot for the question, its messages and its events.
-        try await client.withTransaction(logger: logger) { connection in
+        try await transaction { connection in
             try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
             guard
                 let question = try await connection.query(
@@ -393,104 +393,129 @@ extension PostgresStore: QuestionRepository {
 
     public func expireLeases(context: ChangeContext, limit: Int) async throws -> Int {
         let ms = context.now.millisecondsSince1970
-        return try await transaction { connection in
-            // Rows another instance is expiring (or a helper is changing) are skipped, not waited for.
-            var due = try await connection.query(
-                """
-                SELECT \(unescaped: Question.pgColumns) FROM questions
-                WHERE state = 'claimed' AND lease_expires_at <= \(ms)
-                ORDER BY lease_expires_at LIMIT \(limit) FOR NO KEY UPDATE SKIP LOCKED
-                """,
-                logger: logger
-            ).all(Question.init(pg:))
-            for index in due.indices {
-                try await endExpiredClaim(connection, &due[index], context: context)
+        var expired = 0
+        // One short transaction per lease, so no question stays locked for longer than its own change; leases
+        // another instance is expiring (or a helper is changing) are skipped, not waited for.
+        while expired < limit {
+            let ended = try await transaction { connection in
+                guard
+                    var question = try await connection.query(
+                        """
+                        SELECT \(unescaped: Question.pgColumns) FROM questions
+                        WHERE state = 'claimed' AND lease_expires_at <= \(ms)
+                        ORDER BY lease_expires_at LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED
+                        """,
+                        logger: logger
+                    ).first(Question.init(pg:))
+                else { return false }
+                try await endExpiredClaim(connection, &question, context: context)
+                return true
             }
-            return due.count
+            guard ended else { break }
+            expired += 1
         }
+        return expired
     }
 
     public func sweep(context: ChangeContext, limit: Int) async throws -> SweepOutcome {
+        var outcome = SweepOutcome()
+        // One short transaction per due clock (see expireLeases). The question and the clock are both locked, so
+        // a clock another instance acted on since this statement's snapshot is re-checked against its new values,
+        // and a question being changed elsewhere is left for the next pass.
+        while outcome.examined < limit {
+            guard let step = try await transaction({ connection in try await sweepOne(connection, context: context) })
+            else { break }
+            outcome.examined += 1
+            outcome.movedToStaff += step.movedToStaff
+            outcome.warnings += step.warnings
+            outcome.breaches += step.breaches
+        }
+        return outcome
+    }
+
+    /// Acts on the next due clock no other instance holds; nil when there is none.
+    func sweepOne(_ connection: PostgresConnection, context: ChangeContext) async throws -> SweepOutcome? {
         let now = context.now
         let ms = now.millisecondsSince1970
-        return try await transaction { connection in
-            var outcome = SweepOutcome()
-            // The question and the clock are both locked, so a clock another instance acted on (and committed)
-            // since this statement's snapshot is re-checked against its new values, and a question being changed
-            // elsewhere is left for the next tick.
-            let due = try await connection.query(
+        guard
+            let (questionId, targetText, statusText, dueMs) = try await connection.query(
                 """
                 SELECT t.question_id, t.target, t.status, t.due_at FROM sla_timers t
                 JOIN questions q ON q.id = t.question_id
                 WHERE t.next_check_at IS NOT NULL AND t.next_check_at <= \(ms)
-                ORDER BY t.next_check_at LIMIT \(limit) FOR NO KEY UPDATE OF q, t SKIP LOCKED
+                ORDER BY t.next_check_at LIMIT 1 FOR NO KEY UPDATE OF q, t SKIP LOCKED
                 """,
                 logger: logger
-            ).all { try $0.decode((String, String, String, Int64).self) }
-            for (questionId, targetText, statusText, dueMs) in due {
-                outcome.examined += 1
-                guard let target = SLATarget(rawValue: targetText), let status = SLAStatus(rawValue: statusText) else {
-                    throw PatenError(.unavailable, code: "corrupt_row", message: "Clock \(targetText) of \(questionId) is not readable.")
-                }
-                var question = try await lockQuestion(connection, questionId)
-                let dueAt = Date(millisecondsSince1970: dueMs)
-                if target == .peerWindow {
-                    guard question.tier == .volunteer, question.state != .resolved, question.firstResponseAt == nil else {
-                        try await endTimers(connection, questionId, [.peerWindow], as: .stopped, at: ms)
-                        continue
-                    }
-                    try await endTimers(connection, questionId, [.peerWindow], as: .breached, at: ms)
-                    try await moveToStaff(connection, &question, endingClaimAs: .moved, context: context)
-                    try await raiseEscalation(
-                        connection, questionId, .peerWindowExpired, note: "No volunteer answered within the peer window.",
-                        actor: nil, context: context
-                    )
-                    outcome.movedToStaff += 1
-                } else if dueAt <= now {
-                    try await connection.query(
-                        """
-                        UPDATE sla_timers SET status = 'breached', next_check_at = NULL
-                        WHERE question_id = \(questionId) AND target = \(target.rawValue)
-                        """,
-                        logger: logger
-                    )
-                    if target == .nextResponse {
-                        try await connection.query(
-                            "UPDATE questions SET next_response_breaches = next_response_breaches + 1 WHERE id = \(questionId)",
-                            logger: logger
-                        )
-                    }
-                    try await record(
-                        connection, .slaBreached, questionId, actor: nil, at: now,
-                        ["target": target.rawValue, "due_at": String(dueMs)]
-                    )
-                    try await raiseEscalation(
-                        connection, questionId, .slaBreached, note: "The \(target.rawValue) target was breached.",
-                        actor: nil, context: context
-                    )
-                    outcome.breaches += 1
-                } else if status == .running {
-                    try await connection.query(
-                        """
-                        UPDATE sla_timers SET status = 'warned', next_check_at = due_at
-                        WHERE question_id = \(questionId) AND target = \(target.rawValue)
-                        """,
-                        logger: logger
-                    )
-                    try await record(
-                        connection, .slaWarning, questionId, actor: nil, at: now,
-                        ["target": target.rawValue, "due_at": String(dueMs)]
-                    )
-                    try await raiseEscalation(
-                        connection, questionId, .slaWarning,
-                        note: "The \(target.rawValue) target is due at \(dueAt.formatted(.iso8601)).", actor: nil,
-                        context: context
-                    )
-                    outcome.warnings += 1
-                }
-            }
-            return outcome
+            ).first({ try $0.decode((String, String, String, Int64).self) })
+        else { return nil }
+        guard let target = SLATarget(rawValue: targetText), let status = SLAStatus(rawValue: statusText) else {
+            throw PatenError(.unavailable, code: "corrupt_row", message: "Clock \(targetText) of \(questionId) is not readable.")
         }
+        var outcome = SweepOutcome()
+        var question = try await lockQuestion(connection, questionId)
+        let dueAt = Date(millisecondsSince1970: dueMs)
+        if target == .peerWindow {
+            guard question.tier == .volunteer, question.state != .resolved, question.firstResponseAt == nil else {
+                try await endTimers(connection, questionId, [.peerWindow], as: .stopped, at: ms)
+                return outcome
+            }
+            try await endTimers(connection, questionId, [.peerWindow], as: .breached, at: ms)
+            try await moveToStaff(connection, &question, endingClaimAs: .moved, context: context)
+            try await raiseEscalation(
+                connection, questionId, .peerWindowExpired, note: "No volunteer answered within the peer window.",
+                actor: nil, context: context
+            )
+            outcome.movedToStaff = 1
+        } else if dueAt <= now {
+            try await connection.query(
+                """
+                UPDATE sla_timers SET status = 'breached', next_check_at = NULL
+                WHERE question_id = \(questionId) AND target = \(target.rawValue)
+                """,
+                logger: logger
+            )
+            if target == .nextResponse {
+                try await connection.query(
+                    "UPDATE questions SET next_response_breaches = next_response_breaches + 1 WHERE id = \(questionId)",
+                    logger: logger
+                )
+            }
+            try await record(
+                connection, .slaBreached, questionId, actor: nil, at: now,
+                ["target": target.rawValue, "due_at": String(dueMs)]
+            )
+            try await raiseEscalation(
+                connection, questionId, .slaBreached, note: "The \(target.rawValue) target was breached.", actor: nil,
+                context: context
+            )
+            outcome.breaches = 1
+        } else if status == .running {
+            try await connection.query(
+                """
+                UPDATE sla_timers SET status = 'warned', next_check_at = due_at
+                WHERE question_id = \(questionId) AND target = \(target.rawValue)
+                """,
+                logger: logger
+            )
+            try await record(
+                connection, .slaWarning, questionId, actor: nil, at: now,
+                ["target": target.rawValue, "due_at": String(dueMs)]
+            )
+            try await raiseEscalation(
+                connection, questionId, .slaWarning,
+                note: "The \(target.rawValue) target is due at \(dueAt.formatted(.iso8601)).", actor: nil,
+                context: context
+            )
+            outcome.warnings = 1
+        } else {
+            // A clock in no state to act on (the repository never leaves one so): check it again when it falls due,
+            // so the pass moves on.
+            try await connection.query(
+                "UPDATE sla_timers SET next_check_at = due_at WHERE question_id = \(questionId) AND target = \(target.rawValue)",
+                logger: logger
+            )
+        }
+        return outcome
     }
 }
 

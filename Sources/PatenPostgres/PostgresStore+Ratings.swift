@@ -89,14 +89,25 @@ extension PostgresStore: RatingRepository {
             logger: logger
         ).first { try $0.decode(String.self) }
         guard inserted != nil else { return nil }
-        try await connection.query(
-            "INSERT INTO escalation_changes (escalation_id, kind, at) VALUES (\(id), 'escalation.created', \(now))",
-            logger: logger
-        )
+        try await appendChange(connection, id, .created, at: now)
         try await record(
             connection, .escalated, questionId, actor: actor, at: context.now,
             ["escalation_id": id, "reason": reason.rawValue, "level": String(level)]
         )
         return id
+    }
+
+    /// Appends to the escalation change feed. Readers resume after the last sequence number they saw, so numbers
+    /// must become visible in order: a transaction takes the feed's lock (held until it ends) before taking its
+    /// number, so no change can commit behind a later one. The lock is the last one a change takes, and the
+    /// transactions holding it are short (one question or one escalation each).
+    func appendChange(
+        _ connection: PostgresConnection, _ id: String, _ kind: EscalationChange.Kind, at ms: Int64
+    ) async throws {
+        try await connection.query("SELECT pg_advisory_xact_lock(\(Self.changeFeedLock))", logger: logger)
+        try await connection.query(
+            "INSERT INTO escalation_changes (escalation_id, kind, at) VALUES (\(id), \(kind.rawValue), \(ms))",
+            logger: logger
+        )
     }
 }

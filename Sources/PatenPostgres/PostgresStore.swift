@@ -10,6 +10,8 @@ import PostgresNIO
 public struct PostgresStore: Sendable, PatenStore {
     /// Serialises migration runs of every process on the database.
     static let migrationLock: Int64 = 0x7061_7465_6e00_0001
+    /// Orders appends to the escalation change feed (see `appendChange`).
+    static let changeFeedLock: Int64 = 0x7061_7465_6e00_0002
 
     public let client: PostgresClient
     let logger: Logger
@@ -48,9 +50,14 @@ public struct PostgresStore: Sendable, PatenStore {
             }
             do {
                 return try await body(store)
-            } catch let error as PSQLError {
-                // A statement that failed for want of the server (the body's own errors come out as they are).
+            } catch let error as PSQLError where error.meansUnavailable {
                 throw unavailable(url, error)
+            } catch let error as PSQLError {
+                // A statement the server refused (permissions, say): its own words.
+                throw PatenError(
+                    .unavailable, code: "database_error",
+                    message: "PostgreSQL at \(url.redacted) refused a statement: \(describe(error))."
+                )
             }
         }
     }
@@ -113,7 +120,7 @@ public struct PostgresStore: Sendable, PatenStore {
     public func migrate() async throws -> [String] {
         let sources = Self.migrationSources
         let logger = logger
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await transaction { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: logger)
             try await connection.query(
                 "CREATE TABLE IF NOT EXISTS paten_migrations (id TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)",

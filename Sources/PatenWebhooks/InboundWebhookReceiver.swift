@@ -254,6 +254,7 @@ enum SlackInboundPayload {
 func decodePayload<T: Decodable>(_ type: T.Type, _ body: [UInt8]) throws -> T {
     let decoder = JSONDecoder()
     decoder.keyDecodingStrategy = .convertFromSnakeCase
+    if JSONText.containsNUL(body) { throw JSONText.nulRefused }
     do {
         return try decoder.decode(type, from: Data(body))
     } catch let error as DecodingError {

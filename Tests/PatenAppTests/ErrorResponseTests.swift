@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import PatenCore
+import PatenHTTP
 import PatenTestSupport
 import Testing
 
@@ -121,6 +122,29 @@ struct ErrorResponseTests {
         }
     }
 
+    @Test(
+        "The NUL character is refused in bodies and paths alike on both databases; the text \\u0000 is fine", arguments: Backend.available)
+    func nulCharacter(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
+            let staff = try await env.account("staff1", .staff)
+            let raw = #"{"subject":"SIM\u0000","body":"x","customer":{"id":"c","name":"C"}}"#
+            let refused = try await client.call(.post, "/v1/questions", token: staff.token, raw: raw)
+            #expect(refused.status == 400)
+            #expect(refused.errorCode == "invalid_text")
+            let path = try await client.call(.get, "/v1/questions/q_%00x", token: staff.token)
+            #expect(path.status == 400)
+            #expect(path.errorCode == "invalid_text")
+            let query = try await client.call(.get, "/v1/questions?channel=a%00", token: staff.token)
+            #expect(query.errorCode == "invalid_text")
+            // An escaped backslash followed by "u0000" is ordinary text.
+            let text = #"{"subject":"Printing \\u0000 in C","body":"x","customer":{"id":"c","name":"C"}}"#
+            let accepted = try await client.call(.post, "/v1/questions", token: staff.token, raw: text)
+            #expect(accepted.status == 201)
+            #expect(accepted.body["subject"] as? String == #"Printing \u0000 in C"#)
+            #expect(try await env.store.count("SELECT COUNT(*) FROM questions") == 1)
+        }
+    }
+
     @Test("422: valid JSON that breaks a rule", arguments: Backend.available)
     func unprocessable(backend: Backend) async throws {
         try await withAPI(backend: backend) { env, client in
@@ -149,6 +173,30 @@ struct ErrorResponseTests {
             let patch = try await client.call(.patch, "/v1/helpers/bot", token: admin, json: ["capacity": -5])
             #expect(patch.errorCode == "invalid_capacity")
             #expect(try await env.store.count("SELECT COUNT(*) FROM questions") == 0)
+        }
+    }
+}
+
+@Suite("Database outages over HTTP")
+struct DatabaseOutageResponseTests {
+    struct LostConnection: StorageDriverError {
+        var meansUnavailable: Bool
+    }
+
+    @Test("A lost database connection is a 503 database_unavailable; a refused statement stays a logged 500")
+    func unavailable() async throws {
+        let router = Router()
+        router.add(middleware: PatenErrorMiddleware())
+        router.get("lost") { _, _ -> String in throw LostConnection(meansUnavailable: true) }
+        router.get("refused") { _, _ -> String in throw LostConnection(meansUnavailable: false) }
+        try await Application(router: router).test(.router) { client in
+            try await client.execute(uri: "/lost", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                #expect(String(buffer: response.body).contains("database_unavailable"))
+            }
+            try await client.execute(uri: "/refused", method: .get) { response in
+                #expect(response.status == .internalServerError)
+            }
         }
     }
 }

@@ -1,7 +1,7 @@
 """A webhook receiver that counts: every POST is appended to LOG_FILE as one line holding its `webhook-id`, then
 answered 204 after a short pause (so that deliveries from several instances overlap in time).
 
-usage: counter.py PORT_FILE LOG_FILE
+usage: counter.py PORT_FILE LOG_FILE [PORT]   (PORT: listen there instead of on a free port)
 """
 import sys
 import threading
@@ -9,6 +9,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 port_file, log_file = sys.argv[1:3]
+port = int(sys.argv[3]) if len(sys.argv) > 3 else 0
 lock = threading.Lock()
 
 
@@ -25,7 +26,8 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+ThreadingHTTPServer.allow_reuse_address = True
+server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
 with open(port_file, "w") as f:
     f.write(str(server.server_address[1]))
 server.serve_forever()

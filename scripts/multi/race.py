@@ -1,7 +1,7 @@
 """Drives two Paten instances over HTTP with the standard library only.
 
 usage: race.py setup BASE_A ADMIN_TOKEN HOOK_URL      accounts, 50 questions, the counting integration; prints JSON
-       race.py claims BASE_A BASE_B STATE_FILE          200 concurrent claims (4 per question), half to each instance
+       race.py claims BASE_A BASE_B STATE_FILE          200 concurrent claims (4 per question, 2 through each instance)
        race.py replies BASE_A BASE_B STATE_FILE         each winner replies, through the other instance
 """
 import json
@@ -67,7 +67,8 @@ def claims(base_a, base_b, state_file):
 
     def claim(index):
         question = state["questions"][index % QUESTIONS]
-        base = base_a if index % 2 == 0 else base_b
+        # A question's four claimers (index, index + 50, ...) alternate between the instances.
+        base = base_a if (index // QUESTIONS) % 2 == 0 else base_b
         barrier.wait()
         results[index] = call(base, "POST", f"/v1/questions/{question}/claim", state["volunteers"][index])
 
@@ -94,7 +95,7 @@ def replies(base_a, base_b, state_file):
     state = json.load(open(state_file))
     for question, index in state["winners"].items():
         # The claim went to one instance; the reply goes to the other.
-        base = base_b if index % 2 == 0 else base_a
+        base = base_b if (index // QUESTIONS) % 2 == 0 else base_a
         status, body = call(base, "POST", f"/v1/questions/{question}/replies", state["volunteers"][index],
                             {"body": "Restart the phone with flight mode on and off."})
         expect(status, 201, body, "reply")
