@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: format lint, build, unit and integration tests (PostgreSQL ones on a throwaway cluster),
-# the end-to-end smoke test, two `paten serve` instances on one PostgreSQL, and webhook interoperability against the Python standardwebhooks package.
+# the end-to-end smoke test, two `paten serve` instances on one PostgreSQL, the short fault tests (SIGKILL under
+# load, a receiver outage, 64 racing clients), and webhook interoperability against the Python standardwebhooks package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +31,11 @@ scripts/smoke.sh
 
 echo "== two instances on one PostgreSQL"
 scripts/multi-instance.sh
+
+echo "== fault tests, short forms (scripts/faults/)"
+scripts/faults/crash.sh
+scripts/faults/outage.sh
+scripts/faults/concurrency.sh
 
 echo "== webhook interoperability (Python standardwebhooks)"
 scripts/interop.sh

@@ -53,6 +53,9 @@ public struct WebhookDeliverer: Sendable {
             redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10), read: timeout)
         )
         configuration.decompression = .disabled
+        // A refused or failed connection is a failed attempt at once; the retry schedule decides when to try
+        // again. (The client's own reconnect loop would hold the endpoint's queue for the whole connect timeout.)
+        configuration.connectionPool.retryConnectionEstablishment = false
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 

@@ -1,0 +1,100 @@
+"""Concurrency fault test driver: VOLUNTEERS volunteers and one staff member claim, reply, release, resolve and
+reopen QUESTIONS questions at random for SECONDS seconds, one thread each. Every answer must be 2xx or a rule's
+4xx (403, 404, 409, 422); a 5xx or a lost connection stops the run. Prints the counts of answers by status.
+
+usage: chaos.py BASE ADMIN_TOKEN SECONDS [VOLUNTEERS] [QUESTIONS]
+"""
+import collections
+import json
+import random
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+base, admin, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
+volunteers = int(sys.argv[4]) if len(sys.argv) > 4 else 63
+questions_wanted = int(sys.argv[5]) if len(sys.argv) > 5 else 40
+counts = collections.Counter()
+failures = []
+lock = threading.Lock()
+
+
+def call(method, path, token, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(base + path, data=data, method=method)
+    request.add_header("Authorization", "Bearer " + token)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def account(handle, role):
+    status, helper = call("POST", "/v1/helpers", admin, {"handle": handle, "role": role, "languages": ["en"]})
+    assert status == 201, (status, helper)
+    status, token = call("POST", f"/v1/helpers/{helper['id']}/tokens", admin, {"label": "chaos"})
+    assert status == 201, (status, token)
+    return token["token"]
+
+
+staff = account("chaos-staff", "staff")
+tokens = [account(f"chaos{n}", "volunteer") for n in range(volunteers)]
+questions = []
+for n in range(questions_wanted):
+    status, body = call("POST", "/v1/questions", staff, {
+        "subject": f"Roaming abroad does not work ({n})", "body": "No network in Spain.",
+        "customer": {"id": f"c-{n}", "name": "Customer"}})
+    assert status == 201 and body["tier"] == "volunteer", (status, body)
+    questions.append(body["id"])
+
+deadline = time.monotonic() + seconds
+
+
+def volunteer(token):
+    held = set()  # questions this volunteer believes it holds; mostly acted on, sometimes others' are poked
+    while time.monotonic() < deadline and not failures:
+        if held and random.random() < 0.7:
+            question = random.choice(sorted(held))
+            action = random.choices(["reply", "release", "resolve", "claim"], weights=[4, 2, 2, 1])[0]
+        else:
+            question = random.choice(questions)
+            action = random.choices(["claim", "reply", "release", "resolve"], weights=[6, 1, 1, 1])[0]
+        if action == "reply":
+            status, body = call("POST", f"/v1/questions/{question}/replies", token, {"body": "Try flight mode."})
+        else:
+            status, body = call("POST", f"/v1/questions/{question}/{action}", token)
+        if action == "claim" and status == 200:
+            held.add(question)
+        elif action in ("release", "resolve") and status == 200 or status in (403, 409) and question in held:
+            held.discard(question)
+        with lock:
+            counts[f"{action} {status}"] += 1
+            if status >= 500 or status not in (200, 201, 403, 404, 409, 422):
+                failures.append(f"{action} {question}: HTTP {status} {body}")
+
+
+def reopener():
+    while time.monotonic() < deadline and not failures:
+        question = random.choice(questions)
+        status, body = call("POST", f"/v1/questions/{question}/reopen", staff)
+        with lock:
+            counts[f"reopen {status}"] += 1
+            if status not in (200, 409):
+                failures.append(f"reopen {question}: HTTP {status} {body}")
+        time.sleep(0.01)
+
+
+threads = [threading.Thread(target=volunteer, args=(t,)) for t in tokens] + [threading.Thread(target=reopener)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+for key, value in sorted(counts.items()):
+    print(f"{key}: {value}")
+if failures:
+    sys.exit("chaos.py: " + failures[0])
