@@ -104,6 +104,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The benchmark baseline (scripts/bench.sh): one Hummingbird route inserting one GRDB row.
+        .executableTarget(
+            name: "paten-bench-baseline",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            path: "scripts/bench/baseline"
+        ),
         .target(
             name: "PatenTestSupport",
             dependencies: [

@@ -29,8 +29,25 @@ public final class ContactMasker: @unchecked Sendable {
 
     /// The text with every contact detail replaced by a mark.
     public func mask(_ text: String) -> String {
-        var result = replace(account, in: text, with: Self.accountMark)
-        result = replace(email, in: result, with: Self.emailMark)
+        // Each pattern needs some digits or an @: text without them (most subjects) skips the regular expressions.
+        // (`\d` in the phone pattern matches any script's decimal digits, so those are counted too.)
+        var digits = 0
+        var at = false
+        for scalar in text.unicodeScalars {
+            if scalar.isASCII {
+                if scalar.value >= 0x30 && scalar.value <= 0x39 {
+                    digits += 1
+                } else if scalar == "@" {
+                    at = true
+                }
+            } else if scalar.properties.numericType == .decimal {
+                digits += 1
+            }
+        }
+        var result = text
+        if digits >= 2 { result = replace(account, in: result, with: Self.accountMark) }
+        if at { result = replace(email, in: result, with: Self.emailMark) }
+        guard digits >= 7 else { return result }
         return replace(phone, in: result, with: Self.phoneMark) { candidate in
             // Dates look like digit groups; they are not contact data.
             isoDate.firstMatch(in: candidate, range: NSRange(candidate.startIndex..., in: candidate)) == nil

@@ -40,20 +40,17 @@ extension Question: FetchableRecord {
         updated_at
         """
 
+    /// Reads a row whose first columns are `columns`, in that order (every question query selects them first):
+    /// by position, since looking columns up by name costs a case-insensitive search per column on hot paths.
     public init(row: Row) throws {
         self.init(
-            id: row["id"], subject: row["subject"],
-            customer: Customer(id: row["customer_id"], name: row["customer_name"]), channel: row["channel"],
-            topic: row["topic"], language: row["language"],
-            priority: try StoredValue.decode(Priority.self, row["priority"]),
-            tier: try StoredValue.decode(Tier.self, row["tier"]),
-            state: try StoredValue.decode(QuestionState.self, row["state"]), holderId: row["holder_id"],
-            leaseExpiresAt: StoredValue.date(row["lease_expires_at"]),
-            peerDeadlineAt: StoredValue.date(row["peer_deadline_at"]),
-            firstResponseAt: StoredValue.date(row["first_response_at"]),
-            resolvedAt: StoredValue.date(row["resolved_at"]), resolvedBy: row["resolved_by"],
-            createdBy: row["created_by"], createdAt: Date(millisecondsSince1970: row["created_at"]),
-            updatedAt: Date(millisecondsSince1970: row["updated_at"])
+            id: row[0], subject: row[1], customer: Customer(id: row[2], name: row[3]), channel: row[4],
+            topic: row[5], language: row[6], priority: try StoredValue.decode(Priority.self, row[7]),
+            tier: try StoredValue.decode(Tier.self, row[8]), state: try StoredValue.decode(QuestionState.self, row[9]),
+            holderId: row[10], leaseExpiresAt: StoredValue.date(row[11]), peerDeadlineAt: StoredValue.date(row[12]),
+            firstResponseAt: StoredValue.date(row[13]), resolvedAt: StoredValue.date(row[14]), resolvedBy: row[15],
+            createdBy: row[16], createdAt: Date(millisecondsSince1970: row[17]),
+            updatedAt: Date(millisecondsSince1970: row[18])
         )
     }
 }

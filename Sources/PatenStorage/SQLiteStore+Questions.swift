@@ -123,24 +123,59 @@ extension SQLiteStore: QuestionRepository {
 
     public func queue(for helper: Helper, tiers: [Tier], at now: Date, limit: Int) async throws -> [Question] {
         guard !tiers.isEmpty else { return [] }
-        // Rank in the database: one point each for a matching skill and language, then priority, then age.
+        // Best first: one point each for a topic in the helper's skills and a language they speak, then higher
+        // priority, then longest waiting. Open questions are read one score at a time along the index of open
+        // questions by priority and age, each read stopping after a page; questions whose claim ran out (few:
+        // lease expiry frees them every few seconds) come from the lease index. The pieces are merged here.
         func membership(_ column: String, _ values: [String]) -> String {
             values.isEmpty ? "0" : "(CASE WHEN \(column) IN (\(placeholders(values.count))) THEN 1 ELSE 0 END)"
         }
-        var arguments: [(any DatabaseValueConvertible)?] = tiers.map(\.rawValue)
-        arguments.append(now.millisecondsSince1970)
-        arguments += helper.skills + helper.languages
-        arguments.append(limit)
-        let bound = StatementArguments(arguments)
-        let sql = """
-            SELECT \(Question.columns) FROM questions
-            WHERE tier IN (\(placeholders(tiers.count)))
-            AND (state = 'open' OR (state = 'claimed' AND lease_expires_at <= ?))
-            ORDER BY \(membership("topic", helper.skills)) + \(membership("language", helper.languages)) DESC,
-            priority_rank DESC, created_at, id
-            LIMIT ?
+        let score = "\(membership("topic", helper.skills)) + \(membership("language", helper.languages))"
+        let scoreValues = helper.skills + helper.languages
+        let tierValues = tiers.map(\.rawValue)
+        let nowMs = now.millisecondsSince1970
+        let open = """
+            SELECT \(Question.columns), \(score) AS score FROM questions INDEXED BY questions_open_by_rank
+            WHERE state = 'open' AND tier IN (\(placeholders(tiers.count))) AND \(score) = ?
+            ORDER BY priority_rank DESC, created_at, id LIMIT ?
             """
-        return try await pool.read { db in try db.fetchAll(Question.self, sql: sql, arguments: bound) }
+        let expired = """
+            SELECT \(Question.columns), \(score) AS score FROM questions
+            WHERE state = 'claimed' AND lease_expires_at <= ? AND tier IN (\(placeholders(tiers.count)))
+            """
+        let best = helper.skills.isEmpty ? (helper.languages.isEmpty ? 0 : 1) : (helper.languages.isEmpty ? 1 : 2)
+        let ranked = try await pool.read { db -> [(question: Question, score: Int, rank: Int)] in
+            var found: [(question: Question, score: Int, rank: Int)] = []
+            let expiredRows = try Row.fetchAll(
+                db, sql: expired,
+                arguments: StatementArguments(
+                    scoreValues.map { $0 as (any DatabaseValueConvertible)? } + [nowMs] + tierValues.map { $0 }
+                )
+            )
+            for row in expiredRows {
+                let question = try Question(row: row)
+                found.append((question, row["score"], question.priority.rank))
+            }
+            for bucket in stride(from: best, through: 0, by: -1) {
+                // Higher buckets already fill the page: lower ones cannot make it in.
+                if found.filter({ $0.score > bucket }).count >= limit { break }
+                let rows = try Row.fetchAll(
+                    db, sql: open,
+                    arguments: StatementArguments(
+                        (scoreValues + tierValues + scoreValues).map { $0 as (any DatabaseValueConvertible)? }
+                            + [bucket, limit]
+                    )
+                )
+                for row in rows {
+                    let question = try Question(row: row)
+                    found.append((question, bucket, question.priority.rank))
+                }
+            }
+            return found
+        }
+        return ranked.sorted {
+            ($1.score, $1.rank, $0.question.createdAt, $0.question.id) < ($0.score, $0.rank, $1.question.createdAt, $1.question.id)
+        }.prefix(limit).map(\.question)
     }
 
     public func claim(

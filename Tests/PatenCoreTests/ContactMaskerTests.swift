@@ -17,6 +17,8 @@ struct ContactMaskerTests {
             ("iban de89 3704 0044 0532 0130 00", "iban [account hidden]"),
             ("DE89-3704-0044-0532-0130-00 please", "[account hidden] please"),
             ("0176 / 1234 5678", "[phone hidden]"),
+            // Digits of other scripts are digits too.
+            ("رقمي ٠١٧٦١٢٣٤٥٦٧٨", "رقمي [phone hidden]"),
         ]
     )
     func masks(input: String, expected: String) {

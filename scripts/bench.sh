@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Benchmarks against release builds on this machine (results go in docs/performance.md by hand, with the date):
+#   the baseline (one Hummingbird route inserting one GRDB row), then `paten serve` on a fresh SQLite data dir:
+#   queue listing with 10,000 open questions, question intake, claims under contention (64 connections racing for
+#   the same questions; exactly one winner each, checked in the database), replies; then, on a second data dir
+#   with LARGE questions (default 1,000,000) and 1 % due, one sweep pass and the metrics export. For each: requests per
+#   second, p50 and p99 latency, and the server's peak RSS.
+#   DURATION=10 (seconds per wrk run), CONNECTIONS=64, LARGE=1000000 (0 skips the large phase)
+# Needs wrk (Debian's package; installed here when missing and run as root).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+duration=${DURATION:-10}
+connections=${CONNECTIONS:-64}
+large=${LARGE:-1000000}
+if ! command -v wrk >/dev/null; then
+    if [ "$(id -u)" = 0 ]; then apt-get install -y wrk >/dev/null || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }; fi
+    command -v wrk >/dev/null || { echo "bench: wrk is missing (apt-get install wrk)" >&2; exit 1; }
+fi
+swift build -c release --product paten >/dev/null
+swift build -c release --product paten-bench-baseline >/dev/null
+bin=.build/release/paten
+work=$(mktemp -d)
+pid=""
+cleanup() {
+    [ -n "$pid" ] && { kill -KILL "$pid" 2>/dev/null || true; }
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+. scripts/check.sh
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+base="http://127.0.0.1:$port"
+export PATEN_LOG_LEVEL=error
+
+peak_rss() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
+to_ms() { # 1.23ms | 456.00us | 1.02s -> milliseconds
+    awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.2f", n }'
+}
+bench() { # bench NAME THREADS SCRIPT URL: runs wrk, prints a result line, stores requests/second in $rps
+    wrk -t "$2" -c "$connections" -d "${duration}s" --latency -s "$3" "$4" >"$work/wrk.$1"
+    rps=$(awk '/^Requests\/sec/ {printf "%.0f", $2}' "$work/wrk.$1")
+    local p50 p99 errors
+    p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$work/wrk.$1")")
+    p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$work/wrk.$1")")
+    errors=$(awk '/Non-2xx/ {print $5}' "$work/wrk.$1")
+    printf '%-34s %8s req/s   p50 %7s ms   p99 %7s ms   non-2xx %s   server peak RSS %s MB\n' \
+        "$1" "$rps" "$p50" "$p99" "${errors:-0}" "$(peak_rss "$pid")"
+}
+start() { # start DATA_DIR
+    "$bin" serve --port "$port" --data-dir "$1" >"$work/serve.log" 2>&1 &
+    pid=$!
+    wait_for "$work/serve.log" "paten listening" "paten serve's start" || { cat "$work/serve.log"; exit 1; }
+}
+stop() { kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=""; }
+sql() { sqlite3 "$1/paten.sqlite" "$2"; }
+
+echo "bench: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), ${duration} s per run, $connections connections, $(date -u +%F)"
+
+.build/release/paten-bench-baseline "$port" "$work/baseline.sqlite" 2>"$work/baseline.log" &
+pid=$!
+wait_for "$work/baseline.log" "baseline listening" "the baseline's start"
+bench "baseline (1 route, 1 GRDB insert)" 2 scripts/bench/baseline.lua "$base"
+baseline_rps=$rps
+stop
+
+data="$work/data"
+"$bin" dev seed --data-dir "$data" --questions 10000 --due-percent 0 >/dev/null
+feeder=$("$bin" helpers add --data-dir "$data" --handle feeder --role integration)
+volunteer=$("$bin" helpers add --data-dir "$data" --handle vera --role volunteer --languages en)
+staff=$("$bin" helpers add --data-dir "$data" --handle sam --role staff)
+: >"$work/tokens"
+for n in $(seq 1 "$connections"); do
+    "$bin" helpers add --data-dir "$data" --handle "racer$n" --role volunteer --languages en --capacity 1000 >>"$work/tokens"
+done
+sql "$data" "SELECT id FROM questions ORDER BY created_at LIMIT 3000" >"$work/questions"
+start "$data"
+
+TOKEN=$volunteer bench "queue (10,000 open)" 2 scripts/bench/queue.lua "$base"
+TOKEN=$feeder bench "intake" 2 scripts/bench/intake.lua "$base"
+echo "  intake / baseline: $(awk -v a="$rps" -v b="$baseline_rps" 'BEGIN {printf "%.0f %%", 100 * a / b}')"
+QUESTIONS="$work/questions" TOKENS="$work/tokens" bench "claim (64 racing per question)" 4 scripts/bench/claim.lua "$base"
+check "one claim per question that was claimed" yes \
+    "$(sql "$data" "SELECT CASE WHEN COUNT(*) = COUNT(DISTINCT question_id) AND COUNT(*) > 0 THEN 'yes' ELSE 'no: ' || COUNT(*) || ' claims, ' || COUNT(DISTINCT question_id) || ' questions' END FROM claims")"
+QUESTIONS="$work/questions" TOKEN=$staff bench "reply" 2 scripts/bench/reply.lua "$base"
+echo "  server peak RSS over the run: $(peak_rss "$pid") MB"
+stop
+
+if [ "$large" -gt 0 ]; then
+    large_data="$work/large"
+    echo "seeding $large open questions (1 % due): $("$bin" dev seed --data-dir "$large_data" --questions "$large" --due-percent 1)"
+    # The sweep first, on its own: a running server's sweeper would take the due questions.
+    echo "$("$bin" dev sweep --data-dir "$large_data" 2>/dev/null)"
+    manager=$("$bin" helpers add --data-dir "$large_data" --handle pm --role staff)
+    start "$large_data"
+    started=$(date +%s%N)
+    curl -sf -H "Authorization: Bearer $manager" -o "$work/export.csv" "$base/v1/metrics/export?from=2000-01-01&to=2100-01-01"
+    elapsed=$(( ($(date +%s%N) - started) / 1000000 ))
+    echo "export of $(($(wc -l <"$work/export.csv") - 1)) rows: $elapsed ms, $(du -m "$work/export.csv" | cut -f1) MB, server peak RSS $(peak_rss "$pid") MB"
+    stop
+fi
+
+echo "bench: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
