@@ -40,8 +40,8 @@ indent() { sed 's/^/        /; s/^ *$//' "$1"; }
         echo "        ("
         echo "            id: \"$(basename "$file" .sql)\","
         echo "            sql: ##\"\"\""
-        sed 's/^/                /; s/^ *$//' "$file"
-        echo "                \"\"\"##"
+        sed 's/^/            /; s/^ *$//' "$file"
+        echo "            \"\"\"##"
         echo "        ),"
     done
     echo "    ]"

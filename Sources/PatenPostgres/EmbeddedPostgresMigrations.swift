@@ -7,306 +7,306 @@ enum EmbeddedPostgresMigrations {
         (
             id: "0001_foundation",
             sql: ##"""
-                -- Helpers, tokens, questions, messages, claims and the question timeline.
-                -- Times are integer milliseconds since 1970 (UTC); lists are JSON arrays in text. (PostgreSQL twin of
-                -- Migrations/sqlite/0001_foundation.sql: the same tables, columns and rules.)
+            -- Helpers, tokens, questions, messages, claims and the question timeline.
+            -- Times are integer milliseconds since 1970 (UTC); lists are JSON arrays in text. (PostgreSQL twin of
+            -- Migrations/sqlite/0001_foundation.sql: the same tables, columns and rules.)
 
-                CREATE TABLE helpers (
-                    id TEXT PRIMARY KEY,
-                    handle TEXT NOT NULL UNIQUE,
-                    display_name TEXT NOT NULL,
-                    role TEXT NOT NULL CHECK (role IN ('volunteer', 'staff', 'admin', 'integration')),
-                    skills TEXT NOT NULL DEFAULT '[]',
-                    languages TEXT NOT NULL DEFAULT '[]',
-                    capacity INTEGER NOT NULL CHECK (capacity >= 0),
-                    presence TEXT NOT NULL CHECK (presence IN ('available', 'away', 'offline')),
-                    active BOOLEAN NOT NULL DEFAULT TRUE,
-                    created_at BIGINT NOT NULL,
-                    updated_at BIGINT NOT NULL
-                );
+            CREATE TABLE helpers (
+                id TEXT PRIMARY KEY,
+                handle TEXT NOT NULL UNIQUE,
+                display_name TEXT NOT NULL,
+                role TEXT NOT NULL CHECK (role IN ('volunteer', 'staff', 'admin', 'integration')),
+                skills TEXT NOT NULL DEFAULT '[]',
+                languages TEXT NOT NULL DEFAULT '[]',
+                capacity INTEGER NOT NULL CHECK (capacity >= 0),
+                presence TEXT NOT NULL CHECK (presence IN ('available', 'away', 'offline')),
+                active BOOLEAN NOT NULL DEFAULT TRUE,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            );
 
-                CREATE TABLE access_tokens (
-                    id TEXT PRIMARY KEY,
-                    helper_id TEXT NOT NULL REFERENCES helpers (id),
-                    label TEXT NOT NULL,
-                    secret_hash TEXT NOT NULL UNIQUE,
-                    secret_prefix TEXT NOT NULL,
-                    created_at BIGINT NOT NULL,
-                    last_used_at BIGINT,
-                    revoked_at BIGINT
-                );
+            CREATE TABLE access_tokens (
+                id TEXT PRIMARY KEY,
+                helper_id TEXT NOT NULL REFERENCES helpers (id),
+                label TEXT NOT NULL,
+                secret_hash TEXT NOT NULL UNIQUE,
+                secret_prefix TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                last_used_at BIGINT,
+                revoked_at BIGINT
+            );
 
-                CREATE INDEX access_tokens_by_helper ON access_tokens (helper_id, created_at);
+            CREATE INDEX access_tokens_by_helper ON access_tokens (helper_id, created_at);
 
-                CREATE TABLE questions (
-                    id TEXT PRIMARY KEY,
-                    subject TEXT NOT NULL,
-                    customer_id TEXT NOT NULL,
-                    customer_name TEXT NOT NULL,
-                    channel TEXT NOT NULL,
-                    topic TEXT NOT NULL,
-                    language TEXT NOT NULL,
-                    priority TEXT NOT NULL CHECK (priority IN ('low', 'normal', 'high', 'critical')),
-                    -- 0 low .. 3 critical, so the queue can order by it.
-                    priority_rank INTEGER NOT NULL,
-                    tier TEXT NOT NULL CHECK (tier IN ('volunteer', 'staff')),
-                    state TEXT NOT NULL CHECK (state IN ('open', 'claimed', 'resolved')),
-                    holder_id TEXT REFERENCES helpers (id),
-                    lease_expires_at BIGINT,
-                    peer_deadline_at BIGINT,
-                    first_response_at BIGINT,
-                    resolved_at BIGINT,
-                    resolved_by TEXT REFERENCES helpers (id),
-                    created_by TEXT NOT NULL REFERENCES helpers (id),
-                    created_at BIGINT NOT NULL,
-                    updated_at BIGINT NOT NULL
-                );
+            CREATE TABLE questions (
+                id TEXT PRIMARY KEY,
+                subject TEXT NOT NULL,
+                customer_id TEXT NOT NULL,
+                customer_name TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                topic TEXT NOT NULL,
+                language TEXT NOT NULL,
+                priority TEXT NOT NULL CHECK (priority IN ('low', 'normal', 'high', 'critical')),
+                -- 0 low .. 3 critical, so the queue can order by it.
+                priority_rank INTEGER NOT NULL,
+                tier TEXT NOT NULL CHECK (tier IN ('volunteer', 'staff')),
+                state TEXT NOT NULL CHECK (state IN ('open', 'claimed', 'resolved')),
+                holder_id TEXT REFERENCES helpers (id),
+                lease_expires_at BIGINT,
+                peer_deadline_at BIGINT,
+                first_response_at BIGINT,
+                resolved_at BIGINT,
+                resolved_by TEXT REFERENCES helpers (id),
+                created_by TEXT NOT NULL REFERENCES helpers (id),
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            );
 
-                -- The queue: claimable questions of a tier, oldest first.
-                CREATE INDEX questions_claimable ON questions (tier, state, created_at);
-                -- Lease expiry touches only claimed questions, by due time.
-                CREATE INDEX questions_lease_due ON questions (lease_expires_at) WHERE state = 'claimed';
-                -- Listings, newest first, and a helper's own claims.
-                CREATE INDEX questions_newest ON questions (created_at, id);
-                CREATE INDEX questions_by_holder ON questions (holder_id, created_at) WHERE holder_id IS NOT NULL;
-                CREATE INDEX questions_by_channel ON questions (channel, created_at);
+            -- The queue: claimable questions of a tier, oldest first.
+            CREATE INDEX questions_claimable ON questions (tier, state, created_at);
+            -- Lease expiry touches only claimed questions, by due time.
+            CREATE INDEX questions_lease_due ON questions (lease_expires_at) WHERE state = 'claimed';
+            -- Listings, newest first, and a helper's own claims.
+            CREATE INDEX questions_newest ON questions (created_at, id);
+            CREATE INDEX questions_by_holder ON questions (holder_id, created_at) WHERE holder_id IS NOT NULL;
+            CREATE INDEX questions_by_channel ON questions (channel, created_at);
 
-                CREATE TABLE messages (
-                    id TEXT PRIMARY KEY,
-                    question_id TEXT NOT NULL REFERENCES questions (id),
-                    author_kind TEXT NOT NULL CHECK (author_kind IN ('customer', 'helper')),
-                    helper_id TEXT REFERENCES helpers (id),
-                    body TEXT NOT NULL,
-                    created_at BIGINT NOT NULL
-                );
+            CREATE TABLE messages (
+                id TEXT PRIMARY KEY,
+                question_id TEXT NOT NULL REFERENCES questions (id),
+                author_kind TEXT NOT NULL CHECK (author_kind IN ('customer', 'helper')),
+                helper_id TEXT REFERENCES helpers (id),
+                body TEXT NOT NULL,
+                created_at BIGINT NOT NULL
+            );
 
-                CREATE INDEX messages_by_question ON messages (question_id, created_at);
+            CREATE INDEX messages_by_question ON messages (question_id, created_at);
 
-                CREATE TABLE claims (
-                    id TEXT PRIMARY KEY,
-                    question_id TEXT NOT NULL REFERENCES questions (id),
-                    helper_id TEXT NOT NULL REFERENCES helpers (id),
-                    claimed_at BIGINT NOT NULL,
-                    expires_at BIGINT NOT NULL,
-                    ended_at BIGINT,
-                    end_reason TEXT CHECK (end_reason IN ('released', 'expired', 'resolved', 'handoff', 'moved'))
-                );
+            CREATE TABLE claims (
+                id TEXT PRIMARY KEY,
+                question_id TEXT NOT NULL REFERENCES questions (id),
+                helper_id TEXT NOT NULL REFERENCES helpers (id),
+                claimed_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                ended_at BIGINT,
+                end_reason TEXT CHECK (end_reason IN ('released', 'expired', 'resolved', 'handoff', 'moved'))
+            );
 
-                -- The database itself guarantees one holder: at most one unended claim per question.
-                CREATE UNIQUE INDEX claims_one_holder ON claims (question_id) WHERE ended_at IS NULL;
-                CREATE INDEX claims_live_by_helper ON claims (helper_id, expires_at) WHERE ended_at IS NULL;
+            -- The database itself guarantees one holder: at most one unended claim per question.
+            CREATE UNIQUE INDEX claims_one_holder ON claims (question_id) WHERE ended_at IS NULL;
+            CREATE INDEX claims_live_by_helper ON claims (helper_id, expires_at) WHERE ended_at IS NULL;
 
-                CREATE TABLE question_events (
-                    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-                    question_id TEXT NOT NULL REFERENCES questions (id),
-                    type TEXT NOT NULL,
-                    actor_id TEXT,
-                    at BIGINT NOT NULL,
-                    data TEXT NOT NULL DEFAULT '{}'
-                );
+            CREATE TABLE question_events (
+                seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                question_id TEXT NOT NULL REFERENCES questions (id),
+                type TEXT NOT NULL,
+                actor_id TEXT,
+                at BIGINT NOT NULL,
+                data TEXT NOT NULL DEFAULT '{}'
+            );
 
-                CREATE INDEX question_events_by_question ON question_events (question_id, seq);
-                """##
+            CREATE INDEX question_events_by_question ON question_events (question_id, seq);
+            """##
         ),
         (
             id: "0002_escalations",
             sql: ##"""
-                -- Escalations, SLA clocks, ratings, and the per-question counters metrics read.
+            -- Escalations, SLA clocks, ratings, and the per-question counters metrics read.
 
-                -- One row per question and clock. next_check_at is when the sweeper must next look (the warning time, then the
-                -- due time); it is NULL once nothing more can happen, so the sweeper's index holds only live clocks.
-                CREATE TABLE sla_timers (
-                    question_id TEXT NOT NULL REFERENCES questions (id),
-                    target TEXT NOT NULL CHECK (target IN ('peer_window', 'first_response', 'next_response', 'resolution')),
-                    started_at BIGINT NOT NULL,
-                    warn_at BIGINT,
-                    due_at BIGINT NOT NULL,
-                    next_check_at BIGINT,
-                    status TEXT NOT NULL CHECK (status IN ('running', 'warned', 'breached', 'met', 'stopped')),
-                    ended_at BIGINT,
-                    PRIMARY KEY (question_id, target)
-                );
+            -- One row per question and clock. next_check_at is when the sweeper must next look (the warning time, then the
+            -- due time); it is NULL once nothing more can happen, so the sweeper's index holds only live clocks.
+            CREATE TABLE sla_timers (
+                question_id TEXT NOT NULL REFERENCES questions (id),
+                target TEXT NOT NULL CHECK (target IN ('peer_window', 'first_response', 'next_response', 'resolution')),
+                started_at BIGINT NOT NULL,
+                warn_at BIGINT,
+                due_at BIGINT NOT NULL,
+                next_check_at BIGINT,
+                status TEXT NOT NULL CHECK (status IN ('running', 'warned', 'breached', 'met', 'stopped')),
+                ended_at BIGINT,
+                PRIMARY KEY (question_id, target)
+            );
 
-                CREATE INDEX sla_timers_due ON sla_timers (next_check_at) WHERE next_check_at IS NOT NULL;
+            CREATE INDEX sla_timers_due ON sla_timers (next_check_at) WHERE next_check_at IS NOT NULL;
 
-                CREATE TABLE escalations (
-                    id TEXT PRIMARY KEY,
-                    question_id TEXT NOT NULL REFERENCES questions (id),
-                    reason TEXT NOT NULL CHECK (
-                        reason IN (
-                            'critical_intake', 'peer_window_expired', 'claim_expired', 'sla_warning', 'sla_breached', 'low_rating',
-                            'handoff', 'manual'
-                        )
-                    ),
-                    level INTEGER NOT NULL CHECK (level IN (1, 2)),
-                    state TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),
-                    note TEXT,
-                    created_by TEXT REFERENCES helpers (id),
-                    created_at BIGINT NOT NULL,
-                    acknowledged_at BIGINT,
-                    acknowledged_by TEXT REFERENCES helpers (id),
-                    resolved_at BIGINT,
-                    resolved_by TEXT REFERENCES helpers (id),
-                    updated_at BIGINT NOT NULL
-                );
+            CREATE TABLE escalations (
+                id TEXT PRIMARY KEY,
+                question_id TEXT NOT NULL REFERENCES questions (id),
+                reason TEXT NOT NULL CHECK (
+                    reason IN (
+                        'critical_intake', 'peer_window_expired', 'claim_expired', 'sla_warning', 'sla_breached', 'low_rating',
+                        'handoff', 'manual'
+                    )
+                ),
+                level INTEGER NOT NULL CHECK (level IN (1, 2)),
+                state TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),
+                note TEXT,
+                created_by TEXT REFERENCES helpers (id),
+                created_at BIGINT NOT NULL,
+                acknowledged_at BIGINT,
+                acknowledged_by TEXT REFERENCES helpers (id),
+                resolved_at BIGINT,
+                resolved_by TEXT REFERENCES helpers (id),
+                updated_at BIGINT NOT NULL
+            );
 
-                -- Once per question, reason and level, whatever ticks, restarts or instances race.
-                CREATE UNIQUE INDEX escalations_once ON escalations (question_id, reason, level);
-                CREATE INDEX escalations_by_state ON escalations (state, level, created_at);
+            -- Once per question, reason and level, whatever ticks, restarts or instances race.
+            CREATE UNIQUE INDEX escalations_once ON escalations (question_id, reason, level);
+            CREATE INDEX escalations_by_state ON escalations (state, level, created_at);
 
-                -- Every creation, acknowledgement and resolution in order: the live stream's feed and its resume point.
-                CREATE TABLE escalation_changes (
-                    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-                    escalation_id TEXT NOT NULL REFERENCES escalations (id),
-                    kind TEXT NOT NULL CHECK (kind IN ('escalation.created', 'escalation.acknowledged', 'escalation.resolved')),
-                    at BIGINT NOT NULL
-                );
+            -- Every creation, acknowledgement and resolution in order: the live stream's feed and its resume point.
+            CREATE TABLE escalation_changes (
+                seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                escalation_id TEXT NOT NULL REFERENCES escalations (id),
+                kind TEXT NOT NULL CHECK (kind IN ('escalation.created', 'escalation.acknowledged', 'escalation.resolved')),
+                at BIGINT NOT NULL
+            );
 
-                -- One rating per question; the token is stored as its SHA-256.
-                CREATE TABLE ratings (
-                    question_id TEXT PRIMARY KEY REFERENCES questions (id),
-                    token_hash TEXT NOT NULL UNIQUE,
-                    token_expires_at BIGINT NOT NULL,
-                    issued_at BIGINT NOT NULL,
-                    helper_id TEXT REFERENCES helpers (id),
-                    helper_tier TEXT CHECK (helper_tier IN ('volunteer', 'staff')),
-                    score INTEGER CHECK (score BETWEEN 1 AND 5),
-                    comment TEXT,
-                    rated_at BIGINT
-                );
+            -- One rating per question; the token is stored as its SHA-256.
+            CREATE TABLE ratings (
+                question_id TEXT PRIMARY KEY REFERENCES questions (id),
+                token_hash TEXT NOT NULL UNIQUE,
+                token_expires_at BIGINT NOT NULL,
+                issued_at BIGINT NOT NULL,
+                helper_id TEXT REFERENCES helpers (id),
+                helper_tier TEXT CHECK (helper_tier IN ('volunteer', 'staff')),
+                score INTEGER CHECK (score BETWEEN 1 AND 5),
+                comment TEXT,
+                rated_at BIGINT
+            );
 
-                CREATE INDEX ratings_by_time ON ratings (rated_at) WHERE rated_at IS NOT NULL;
+            CREATE INDEX ratings_by_time ON ratings (rated_at) WHERE rated_at IS NOT NULL;
 
-                ALTER TABLE questions ADD COLUMN moved_to_staff_at BIGINT;
-                ALTER TABLE questions ADD COLUMN awaiting_reply_since BIGINT;
-                ALTER TABLE questions ADD COLUMN next_response_count INTEGER NOT NULL DEFAULT 0;
-                ALTER TABLE questions ADD COLUMN next_response_total_ms BIGINT NOT NULL DEFAULT 0;
-                ALTER TABLE questions ADD COLUMN next_response_max_ms BIGINT NOT NULL DEFAULT 0;
-                ALTER TABLE questions ADD COLUMN staff_replies INTEGER NOT NULL DEFAULT 0;
-                ALTER TABLE questions ADD COLUMN volunteer_replies INTEGER NOT NULL DEFAULT 0;
-                ALTER TABLE questions ADD COLUMN claim_expiries INTEGER NOT NULL DEFAULT 0;
-                -- The next-response clock restarts with each follow-up; its breaches are counted so none is forgotten.
-                ALTER TABLE questions ADD COLUMN next_response_breaches INTEGER NOT NULL DEFAULT 0;
-                """##
+            ALTER TABLE questions ADD COLUMN moved_to_staff_at BIGINT;
+            ALTER TABLE questions ADD COLUMN awaiting_reply_since BIGINT;
+            ALTER TABLE questions ADD COLUMN next_response_count INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE questions ADD COLUMN next_response_total_ms BIGINT NOT NULL DEFAULT 0;
+            ALTER TABLE questions ADD COLUMN next_response_max_ms BIGINT NOT NULL DEFAULT 0;
+            ALTER TABLE questions ADD COLUMN staff_replies INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE questions ADD COLUMN volunteer_replies INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE questions ADD COLUMN claim_expiries INTEGER NOT NULL DEFAULT 0;
+            -- The next-response clock restarts with each follow-up; its breaches are counted so none is forgotten.
+            ALTER TABLE questions ADD COLUMN next_response_breaches INTEGER NOT NULL DEFAULT 0;
+            """##
         ),
         (
             id: "0003_integrations",
             sql: ##"""
-                -- Integrations: the webhook side of accounts of role `integration`, their signing secrets, inbound receipts and
-                -- conversations, and the outbound outbox with its delivery log.
+            -- Integrations: the webhook side of accounts of role `integration`, their signing secrets, inbound receipts and
+            -- conversations, and the outbound outbox with its delivery log.
 
-                CREATE TABLE integrations (
-                    id TEXT PRIMARY KEY REFERENCES helpers (id),
-                    kind TEXT NOT NULL CHECK (kind IN ('standard', 'slack')),
-                    state TEXT NOT NULL CHECK (state IN ('active', 'disabled')),
-                    inbound_enabled BOOLEAN NOT NULL,
-                    outbound_url TEXT,
-                    -- Subscribed event types as ',a,b,' so one LIKE finds a subscriber.
-                    events TEXT NOT NULL,
-                    -- 1: events about every question; 0: only about questions that came in through this integration.
-                    all_channels BOOLEAN NOT NULL,
-                    outbound_disabled_at BIGINT,
-                    outbound_disabled_reason TEXT,
-                    -- Start of the current run of failed delivery attempts; NULL after a success.
-                    failing_since BIGINT,
-                    created_at BIGINT NOT NULL,
-                    updated_at BIGINT NOT NULL
-                );
+            CREATE TABLE integrations (
+                id TEXT PRIMARY KEY REFERENCES helpers (id),
+                kind TEXT NOT NULL CHECK (kind IN ('standard', 'slack')),
+                state TEXT NOT NULL CHECK (state IN ('active', 'disabled')),
+                inbound_enabled BOOLEAN NOT NULL,
+                outbound_url TEXT,
+                -- Subscribed event types as ',a,b,' so one LIKE finds a subscriber.
+                events TEXT NOT NULL,
+                -- 1: events about every question; 0: only about questions that came in through this integration.
+                all_channels BOOLEAN NOT NULL,
+                outbound_disabled_at BIGINT,
+                outbound_disabled_reason TEXT,
+                -- Start of the current run of failed delivery attempts; NULL after a success.
+                failing_since BIGINT,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            );
 
-                -- Secrets sealed with AES-GCM. The current secret has no expiry; rotation gives the previous one an expiry at the
-                -- end of the overlap window.
-                CREATE TABLE integration_secrets (
-                    id TEXT PRIMARY KEY,
-                    integration_id TEXT NOT NULL REFERENCES integrations (id),
-                    sealed BYTEA NOT NULL,
-                    created_at BIGINT NOT NULL,
-                    expires_at BIGINT
-                );
-                CREATE INDEX integration_secrets_by_integration ON integration_secrets (integration_id, created_at);
+            -- Secrets sealed with AES-GCM. The current secret has no expiry; rotation gives the previous one an expiry at the
+            -- end of the overlap window.
+            CREATE TABLE integration_secrets (
+                id TEXT PRIMARY KEY,
+                integration_id TEXT NOT NULL REFERENCES integrations (id),
+                sealed BYTEA NOT NULL,
+                created_at BIGINT NOT NULL,
+                expires_at BIGINT
+            );
+            CREATE INDEX integration_secrets_by_integration ON integration_secrets (integration_id, created_at);
 
-                -- What happened to an integration that an admin should know: created, rotated, disabled (by hand, 410, failing).
-                CREATE TABLE integration_events (
-                    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-                    integration_id TEXT NOT NULL REFERENCES integrations (id),
-                    type TEXT NOT NULL,
-                    at BIGINT NOT NULL,
-                    detail TEXT NOT NULL
-                );
-                CREATE INDEX integration_events_by_integration ON integration_events (integration_id, seq);
+            -- What happened to an integration that an admin should know: created, rotated, disabled (by hand, 410, failing).
+            CREATE TABLE integration_events (
+                seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                integration_id TEXT NOT NULL REFERENCES integrations (id),
+                type TEXT NOT NULL,
+                at BIGINT NOT NULL,
+                detail TEXT NOT NULL
+            );
+            CREATE INDEX integration_events_by_integration ON integration_events (integration_id, seq);
 
-                -- Inbound webhook ids already acted on, kept at least seven days, so a retried delivery changes nothing.
-                CREATE TABLE webhook_receipts (
-                    integration_id TEXT NOT NULL,
-                    webhook_id TEXT NOT NULL,
-                    received_at BIGINT NOT NULL,
-                    question_id TEXT,
-                    PRIMARY KEY (integration_id, webhook_id)
-                );
-                CREATE INDEX webhook_receipts_by_time ON webhook_receipts (received_at);
+            -- Inbound webhook ids already acted on, kept at least seven days, so a retried delivery changes nothing.
+            CREATE TABLE webhook_receipts (
+                integration_id TEXT NOT NULL,
+                webhook_id TEXT NOT NULL,
+                received_at BIGINT NOT NULL,
+                question_id TEXT,
+                PRIMARY KEY (integration_id, webhook_id)
+            );
+            CREATE INDEX webhook_receipts_by_time ON webhook_receipts (received_at);
 
-                -- A chat conversation (Slack: channel and thread) and the question it became.
-                CREATE TABLE conversations (
-                    integration_id TEXT NOT NULL REFERENCES integrations (id),
-                    conversation_id TEXT NOT NULL,
-                    question_id TEXT NOT NULL REFERENCES questions (id),
-                    created_at BIGINT NOT NULL,
-                    PRIMARY KEY (integration_id, conversation_id)
-                );
-                CREATE INDEX conversations_by_question ON conversations (question_id);
+            -- A chat conversation (Slack: channel and thread) and the question it became.
+            CREATE TABLE conversations (
+                integration_id TEXT NOT NULL REFERENCES integrations (id),
+                conversation_id TEXT NOT NULL,
+                question_id TEXT NOT NULL REFERENCES questions (id),
+                created_at BIGINT NOT NULL,
+                PRIMARY KEY (integration_id, conversation_id)
+            );
+            CREATE INDEX conversations_by_question ON conversations (question_id);
 
-                -- The outbox: one row per event and subscribed integration, written in the transaction of the change. The id is
-                -- the `webhook-id`, the same on every attempt and redelivery. `next_attempt_at` is NULL while the endpoint is
-                -- disabled (the message waits) and once the message is delivered or dead. A deliverer that claims a message sets
-                -- `claim_token` and puts `next_attempt_at` off by its lease; only the holder of the token may record the result.
-                CREATE TABLE outbox_messages (
-                    id TEXT PRIMARY KEY,
-                    -- Write order (SQLite uses its rowid), so one endpoint's messages go out in the order they were written.
-                    seq BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
-                    integration_id TEXT NOT NULL REFERENCES integrations (id),
-                    event_type TEXT NOT NULL,
-                    question_id TEXT,
-                    payload BYTEA NOT NULL,
-                    created_at BIGINT NOT NULL,
-                    state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),
-                    attempts INTEGER NOT NULL DEFAULT 0,
-                    next_attempt_at BIGINT,
-                    delivered_at BIGINT,
-                    dead_at BIGINT,
-                    last_error TEXT,
-                    claim_token TEXT
-                );
-                CREATE INDEX outbox_due ON outbox_messages (next_attempt_at) WHERE state = 'pending';
-                CREATE INDEX outbox_by_integration ON outbox_messages (integration_id, created_at, id);
-                -- Counts by state for /metrics, and the retention purge of messages delivered or dead long ago.
-                CREATE INDEX outbox_by_state ON outbox_messages (state, COALESCE(delivered_at, dead_at));
+            -- The outbox: one row per event and subscribed integration, written in the transaction of the change. The id is
+            -- the `webhook-id`, the same on every attempt and redelivery. `next_attempt_at` is NULL while the endpoint is
+            -- disabled (the message waits) and once the message is delivered or dead. A deliverer that claims a message sets
+            -- `claim_token` and puts `next_attempt_at` off by its lease; only the holder of the token may record the result.
+            CREATE TABLE outbox_messages (
+                id TEXT PRIMARY KEY,
+                -- Write order (SQLite uses its rowid), so one endpoint's messages go out in the order they were written.
+                seq BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
+                integration_id TEXT NOT NULL REFERENCES integrations (id),
+                event_type TEXT NOT NULL,
+                question_id TEXT,
+                payload BYTEA NOT NULL,
+                created_at BIGINT NOT NULL,
+                state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at BIGINT,
+                delivered_at BIGINT,
+                dead_at BIGINT,
+                last_error TEXT,
+                claim_token TEXT
+            );
+            CREATE INDEX outbox_due ON outbox_messages (next_attempt_at) WHERE state = 'pending';
+            CREATE INDEX outbox_by_integration ON outbox_messages (integration_id, created_at, id);
+            -- Counts by state for /metrics, and the retention purge of messages delivered or dead long ago.
+            CREATE INDEX outbox_by_state ON outbox_messages (state, COALESCE(delivered_at, dead_at));
 
-                CREATE TABLE delivery_attempts (
-                    message_id TEXT NOT NULL REFERENCES outbox_messages (id),
-                    attempt INTEGER NOT NULL,
-                    attempted_at BIGINT NOT NULL,
-                    outcome TEXT NOT NULL CHECK (outcome IN ('delivered', 'failed', 'refused')),
-                    status_code INTEGER,
-                    latency_ms INTEGER NOT NULL,
-                    error TEXT,
-                    PRIMARY KEY (message_id, attempt)
-                );
-                """##
+            CREATE TABLE delivery_attempts (
+                message_id TEXT NOT NULL REFERENCES outbox_messages (id),
+                attempt INTEGER NOT NULL,
+                attempted_at BIGINT NOT NULL,
+                outcome TEXT NOT NULL CHECK (outcome IN ('delivered', 'failed', 'refused')),
+                status_code INTEGER,
+                latency_ms INTEGER NOT NULL,
+                error TEXT,
+                PRIMARY KEY (message_id, attempt)
+            );
+            """##
         ),
         (
             id: "0004_message_order",
             sql: ##"""
-                -- Messages keep their write order: SQLite has it in the rowid, PostgreSQL needs a column. Messages written in one
-                -- millisecond (a reply and a follow-up) then list in the order they were stored.
-                ALTER TABLE messages ADD COLUMN seq BIGINT GENERATED ALWAYS AS IDENTITY;
-                """##
+            -- Messages keep their write order: SQLite has it in the rowid, PostgreSQL needs a column. Messages written in one
+            -- millisecond (a reply and a follow-up) then list in the order they were stored.
+            ALTER TABLE messages ADD COLUMN seq BIGINT GENERATED ALWAYS AS IDENTITY;
+            """##
         ),
         (
             id: "0005_queue_order",
             sql: ##"""
-                -- The queue walks open questions best first (priority, then age) and stops after a page, instead of sorting every
-                -- open question on each request.
-                CREATE INDEX questions_open_by_rank ON questions (priority_rank DESC, created_at, id) WHERE state = 'open';
-                """##
+            -- The queue walks open questions best first (priority, then age) and stops after a page, instead of sorting every
+            -- open question on each request.
+            CREATE INDEX questions_open_by_rank ON questions (priority_rank DESC, created_at, id) WHERE state = 'open';
+            """##
         ),
     ]
 }

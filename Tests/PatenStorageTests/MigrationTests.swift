@@ -14,9 +14,15 @@ struct MigrationTests {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         }
         let store = try SQLiteStore(path: path)
-        #expect(try await store.pendingMigrations() == ["0001_foundation", "0002_escalations", "0003_integrations", "0004_message_order", "0005_queue_order"])
+        #expect(
+            try await store.pendingMigrations() == [
+                "0001_foundation", "0002_escalations", "0003_integrations", "0004_message_order", "0005_queue_order",
+            ])
         #expect(try await store.isReady() == false)
-        #expect(try await store.migrate() == ["0001_foundation", "0002_escalations", "0003_integrations", "0004_message_order", "0005_queue_order"])
+        #expect(
+            try await store.migrate() == [
+                "0001_foundation", "0002_escalations", "0003_integrations", "0004_message_order", "0005_queue_order",
+            ])
         #expect(try await store.migrate() == [])
         #expect(try await store.isReady())
         for table in [
