@@ -37,7 +37,16 @@ extension PostgresStore {
     }
 
     public func count(_ sql: String, _ values: [String]) async throws -> Int {
-        // `?` placeholders become `$1, $2, ...`.
+        var bindings = PostgresBindings(capacity: values.count)
+        for value in values { bindings.append(value) }
+        return try await client.query(PostgresQuery(unsafeSQL: Self.numbered(sql), binds: bindings), logger: logger).first {
+            try $0.decode(Int?.self)
+        }.flatMap { $0 } ?? 0
+    }
+
+    /// The statement with each `?` placeholder (SQLite's style) numbered `$1, $2, ...` (PostgreSQL's); for statements
+    /// written once for both databases, which hold no `?` in literals.
+    public static func numbered(_ sql: String) -> String {
         var numbered = ""
         var index = 0
         for character in sql {
@@ -48,10 +57,6 @@ extension PostgresStore {
                 numbered.append(character)
             }
         }
-        var bindings = PostgresBindings(capacity: values.count)
-        for value in values { bindings.append(value) }
-        return try await client.query(PostgresQuery(unsafeSQL: numbered, binds: bindings), logger: logger).first {
-            try $0.decode(Int?.self)
-        }.flatMap { $0 } ?? 0
+        return numbered
     }
 }

@@ -79,16 +79,6 @@ func execute(_ store: any AccountStore, _ sql: String, _ values: [TestValue]) as
             try db.execute(sql: sql, arguments: StatementArguments(arguments))
         }
     } else if let postgres = store as? PostgresStore {
-        var numbered = ""
-        var index = 0
-        for character in sql {
-            if character == "?" {
-                index += 1
-                numbered += "$\(index)"
-            } else {
-                numbered.append(character)
-            }
-        }
         var bindings = PostgresBindings()
         for value in values {
             switch value {
@@ -97,6 +87,6 @@ func execute(_ store: any AccountStore, _ sql: String, _ values: [TestValue]) as
             case .null: bindings.appendNull()
             }
         }
-        try await postgres.client.query(PostgresQuery(unsafeSQL: numbered, binds: bindings))
+        try await postgres.client.query(PostgresQuery(unsafeSQL: PostgresStore.numbered(sql), binds: bindings))
     }
 }

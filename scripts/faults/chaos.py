@@ -5,13 +5,14 @@ reopen QUESTIONS questions at random for SECONDS seconds, one thread each. Every
 usage: chaos.py BASE ADMIN_TOKEN SECONDS [VOLUNTEERS] [QUESTIONS]
 """
 import collections
-import json
+import os
 import random
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from patenapi import call as api_call  # noqa: E402
 
 base, admin, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
 volunteers = int(sys.argv[4]) if len(sys.argv) > 4 else 63
@@ -22,16 +23,7 @@ lock = threading.Lock()
 
 
 def call(method, path, token, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(base + path, data=data, method=method)
-    request.add_header("Authorization", "Bearer " + token)
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
+    return api_call(base, method, path, token, body)
 
 
 def account(handle, role):

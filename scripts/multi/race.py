@@ -5,26 +5,15 @@ usage: race.py setup BASE_A ADMIN_TOKEN HOOK_URL      accounts, 50 questions, th
        race.py replies BASE_A BASE_B STATE_FILE         each winner replies, through the other instance
 """
 import json
+import os
 import sys
 import threading
-import urllib.error
-import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from patenapi import call  # noqa: E402
 
 QUESTIONS = 50
 CLAIMERS = 200
-
-
-def call(base, method, path, token, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(base + path, data=data, method=method)
-    request.add_header("Authorization", "Bearer " + token)
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
 
 
 def expect(status, wanted, body, what):
