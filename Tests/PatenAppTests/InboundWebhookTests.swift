@@ -333,6 +333,9 @@ struct InboundFuzzTests {
     func unsignedGarbage(backend: Backend) async throws {
         try await withAPI(backend: backend) { env, client in
             let made = try await env.runtime.integrations.create(NewIntegration(name: "webchat", kind: .standard))
+            let slack = try await env.runtime.integrations.create(
+                NewIntegration(name: "slack", kind: .slack, slackSecret: "0123456789abcdef0123456789abcdef")
+            )
             var random = SplitMix(state: 7)
             let bodies = [
                 "", "{", "null", "[]", String(repeating: "{\"a\":", count: 2000), try messageCreated(conversation: "c", text: "hi"),
@@ -342,17 +345,26 @@ struct InboundFuzzTests {
                 "", "v1,", "v1,====", "v2,abc", String(repeating: "v1,AAAA ", count: 500), "12345678901234567890",
                 "-1", "1e10", "\u{00e9}t\u{00e9}", "v1," + Data(repeating: 1, count: 32).base64EncodedString(),
             ]
-            for index in 0..<200 {
+            for index in 0..<300 {
+                // Every third request goes to the Slack integration, with Slack's header names garbled the same way.
+                let toSlack = index % 3 == 2
+                let names =
+                    toSlack
+                    ? ["x-slack-request-timestamp", "x-slack-signature"] : ["webhook-id", "webhook-timestamp", "webhook-signature"]
                 var headers: [String: String] = [:]
-                for name in ["webhook-id", "webhook-timestamp", "webhook-signature"] where Bool.random(using: &random) {
-                    headers[name] = headerValues.randomElement(using: &random)
+                for name in names where Bool.random(using: &random) {
+                    headers[name] =
+                        (toSlack && Bool.random(using: &random) ? "v0=" : "") + (headerValues.randomElement(using: &random) ?? "")
                 }
                 if index % 3 == 0 { headers["webhook-timestamp"] = String(Int64(env.clock.now().timeIntervalSince1970)) }
+                if toSlack && index % 2 == 0 {
+                    headers["x-slack-request-timestamp"] = String(Int64(env.clock.now().timeIntervalSince1970))
+                }
                 var body = bodies.randomElement(using: &random) ?? ""
                 if !body.isEmpty && Bool.random(using: &random) {
                     body = String(body.prefix(Int.random(in: 0..<body.count, using: &random)))
                 }
-                let target = index % 4 == 0 ? "int_nope" : made.integration.id
+                let target = index % 4 == 0 ? "int_nope" : toSlack ? slack.integration.id : made.integration.id
                 let response = try await client.hook(target, headers: headers, body: body)
                 #expect([401, 413].contains(response.status), "\(headers) \(body.prefix(40)) -> \(response.status)")
             }
