@@ -11,7 +11,8 @@ public enum OpenAPIDocument {
           description: |
             Community support in the Paten model: customers who volunteer answer other customers' questions, and staff
             take what volunteers must not or cannot handle. JSON over HTTP, snake_case fields, RFC 3339 UTC times,
-            bearer tokens. Every error is {"error": {"code": "...", "message": "..."}} with the status that fits.
+            bearer tokens. Every error is {"error": {"code": "...", "message": "..."}} with the status that fits. Any
+            operation may answer 503 `database_unavailable` while the database cannot be reached; retry later.
         servers:
           - url: http://127.0.0.1:8080
         security:
@@ -650,7 +651,7 @@ public enum OpenAPIDocument {
               required: true
               schema: { type: string }
           responses:
-            Malformed: { description: The request is malformed (bad JSON, a missing field, a bad query parameter)., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+            Malformed: { description: The request is malformed (bad JSON, a missing field, a bad query parameter, or text holding the NUL character - `invalid_text`)., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
             Unauthenticated: { description: No token, or an unknown, revoked or deactivated one., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
             Forbidden: { description: The caller's role may not do this., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
             NotFound: { description: No such record (or not one the caller may see)., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }

@@ -174,7 +174,8 @@ extension PostgresStore: QuestionRepository {
                     "SELECT COUNT(*) FROM claims WHERE helper_id = \(helper.id) AND ended_at IS NULL AND expires_at > \(ms)",
                     logger: logger
                 ).first { try $0.decode(Int.self) } ?? 0
-            let holderHandle = try await question.holderId.asyncMap { try await handles(connection, [$0])[$0] } ?? nil
+            var holderHandle: String?
+            if let holder = question.holderId { holderHandle = try await handles(connection, [holder])[holder] }
             try QuestionRules.checkClaim(question, by: helper, activeClaims: live, holderHandle: holderHandle, at: now)
             let expires = now.addingTimeInterval(lease).millisecondsSince1970
             if question.state == .claimed {
@@ -774,12 +775,5 @@ extension PostgresStore {
             handles[id] = handle
         }
         return handles
-    }
-}
-
-extension Optional {
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let value = self else { return nil }
-        return try await transform(value)
     }
 }

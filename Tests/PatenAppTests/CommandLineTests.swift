@@ -77,6 +77,23 @@ struct CommandLineTests {
         #expect(serve.options.port == 9000)
         #expect(serve.options.host == "0.0.0.0")
         #expect(serve.options.logLevel == "debug")
+        #expect(!serve.migrate)
+        #expect(try #require(try Paten.parseAsRoot(["serve", "--migrate"]) as? Serve).migrate)
+        #expect(try #require(try Paten.parseAsRoot(["worker", "--migrate"]) as? Worker).migrate)
+    }
+
+    @Test("Database settings are read from the environment; PostgreSQL is off unless db_url is set")
+    func databaseSettings() async throws {
+        let defaults = try await PatenConfiguration.load(environment: [:])
+        #expect(defaults.databaseURL == nil)
+        #expect(defaults.databasePoolSize == 20)
+        #expect(!defaults.migrateOnStart)
+        let settings = try await PatenConfiguration.load(environment: [
+            "PATEN_DB_URL": "postgres://paten@db:5432/paten", "PATEN_DB_POOL_SIZE": "8", "PATEN_DB_MIGRATE": "true",
+        ])
+        #expect(settings.databaseURL == "postgres://paten@db:5432/paten")
+        #expect(settings.databasePoolSize == 8)
+        #expect(settings.migrateOnStart)
     }
 }
 
@@ -121,6 +138,7 @@ struct ConfigurationTests {
             ("PATEN_WEBHOOK_RETRY_SCHEDULE", "5x"), ("PATEN_WEBHOOK_RETRY_SCHEDULE", "0s"),
             ("PATEN_WEBHOOK_RETRY_SCHEDULE", "2d"), ("PATEN_WEBHOOK_ALLOW_LOOPBACK", "maybe"),
             ("PATEN_SECRET_ROTATION_OVERLAP", "-1"), ("PATEN_DELIVERY_INTERVAL_MS", "1"),
+            ("PATEN_DB_POOL_SIZE", "0"), ("PATEN_DB_POOL_SIZE", "many"), ("PATEN_DB_MIGRATE", "perhaps"),
         ] {
             let error = await #expect(throws: PatenError.self, "\(key)=\(value)") {
                 _ = try await PatenConfiguration.load(environment: [key: value])
