@@ -7,21 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv=.build-interop/venv
-if ! "$venv/bin/python" -c 'import standardwebhooks' 2>/dev/null; then
-    rm -rf "$venv"
-    mkdir -p .build-interop
-    if ! python3 -m venv "$venv" 2>/dev/null; then
-        # Debian's own python3 needs its python3-venv package for `-m venv`.
-        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-            apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
-            rm -rf "$venv" && python3 -m venv "$venv"
-        else
-            echo "interop: 'python3 -m venv' failed; install python3-venv" >&2
-            exit 1
-        fi
-    fi
-    "$venv/bin/pip" install --quiet --disable-pip-version-check standardwebhooks==1.1.0
-fi
+. scripts/lib/venv.sh
+python_venv "$venv" standardwebhooks==1.1.0
 python="$venv/bin/python"
 
 bin="$(swift build --show-bin-path)/paten"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: format lint, build, unit and integration tests (PostgreSQL ones on a throwaway cluster),
 # the end-to-end smoke test, two `paten serve` instances on one PostgreSQL, the short fault tests (SIGKILL under
-# load, a receiver outage, 64 racing clients), and webhook interoperability against the Python standardwebhooks package.
+# load, a receiver outage, 64 racing clients), webhook interoperability against the Python standardwebhooks package,
+# and schemathesis fuzzing against the served OpenAPI document.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,3 +40,6 @@ scripts/faults/concurrency.sh
 
 echo "== webhook interoperability (Python standardwebhooks)"
 scripts/interop.sh
+
+echo "== schema fuzzing, short form (schemathesis against /openapi.yaml, every role, both databases)"
+scripts/fuzz.sh

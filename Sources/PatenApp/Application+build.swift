@@ -8,15 +8,15 @@ import PatenStorage
 import Prometheus
 import ServiceLifecycle
 
-/// Wires the routes: operations at the root, the API under `/v1` behind bearer authentication, and one error
-/// middleware in front of everything.
+/// Wires the routes: operations at the root, the API under `/v1` behind bearer authentication, one error
+/// middleware in front of everything, and 405 with `Allow` for a known path asked with a method it does not serve.
 public func buildRouter(
     _ runtime: PatenRuntime, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
 ) -> Router<PatenRequestContext> {
     let router = Router(context: PatenRequestContext.self)
     router.add(middleware: PatenErrorMiddleware())
     router.add(middleware: MetricsMiddleware())
-    OperationsController(readiness: { try await runtime.store.isReady() }).addRoutes(to: router)
+    OperationsController(policy: runtime.policy, readiness: { try await runtime.store.isReady() }).addRoutes(to: router)
     HookController(receiver: runtime.receiver).addRoutes(to: router)
     PrometheusEndpoint(
         registry: registry, metrics: runtime.metrics, escalations: runtime.escalations,
@@ -30,6 +30,7 @@ public func buildRouter(
     RatingController(desk: runtime.desk).addRoutes(to: api)
     MetricsController(metrics: runtime.metrics).addRoutes(to: api)
     IntegrationController(integrations: runtime.integrations).addRoutes(to: api)
+    router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
     return router
 }
 

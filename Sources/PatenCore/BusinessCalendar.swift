@@ -26,6 +26,8 @@ public struct BusinessCalendar: Sendable, Equatable {
     let calendar: Calendar
     /// Holidays as year * 10000 + month * 100 + day, for lookups without formatting dates.
     let holidayNumbers: Set<Int>
+    /// Each local day's opening intervals and the day after it, computed once (see `DayMemo`).
+    let days = DayMemo()
 
     /// A calendar that is always open: business time equals calendar time.
     public static let alwaysOpen = BusinessCalendar(
@@ -33,6 +35,10 @@ public struct BusinessCalendar: Sendable, Equatable {
         weekly: Dictionary(uniqueKeysWithValues: (1...7).map { ($0, [OpeningRange(start: 0, end: 1440)]) }),
         holidays: []
     )
+
+    public static func == (lhs: BusinessCalendar, rhs: BusinessCalendar) -> Bool {
+        lhs.timeZone == rhs.timeZone && lhs.weekly == rhs.weekly && lhs.holidays == rhs.holidays
+    }
 
     /// Creates a calendar.
     public init(timeZone: TimeZone, weekly: [Int: [OpeningRange]], holidays: Set<String>) {
@@ -65,7 +71,8 @@ public struct BusinessCalendar: Sendable, Equatable {
         var day = localDay(containing: start)
         // Ten years of days is far beyond any target; the bound only guards a calendar with no opening at all.
         for _ in 0..<3660 where !pending.isEmpty {
-            for interval in openIntervals(on: day) where interval.end > start {
+            let (intervals, next) = days.day(day, in: self)
+            for interval in intervals where interval.end > start {
                 let from = max(interval.start, start)
                 let available = interval.end.timeIntervalSince(from)
                 while let next = pending.first, offsets[next] - consumed <= available {
@@ -75,7 +82,7 @@ public struct BusinessCalendar: Sendable, Equatable {
                 consumed += available
                 if pending.isEmpty { break }
             }
-            day = nextDay(after: day)
+            day = next
         }
         return results
     }
@@ -88,12 +95,13 @@ public struct BusinessCalendar: Sendable, Equatable {
         // A hundred years of days bounds the walk for absurd ranges.
         for _ in 0..<36_600 {
             guard let midnight = calendar.date(from: day), midnight < end else { break }
-            for interval in openIntervals(on: day) {
+            let (intervals, next) = days.day(day, in: self)
+            for interval in intervals {
                 let from = max(interval.start, start)
                 let to = min(interval.end, end)
                 if to > from { total += to.timeIntervalSince(from) }
             }
-            day = nextDay(after: day)
+            day = next
         }
         return total
     }
@@ -139,5 +147,25 @@ public struct BusinessCalendar: Sendable, Equatable {
             return calendar.date(from: DateComponents(year: next.year, month: next.month, day: next.day, hour: 0, minute: 0))
         }
         return calendar.date(from: DateComponents(year: year, month: month, day: day, hour: minute / 60, minute: minute % 60))
+    }
+}
+
+/// Local days' opening intervals and following days, remembered per calendar. Foundation's calendar arithmetic is
+/// by far the costliest part of planning a staff clock, and a sweep that moves thousands of questions to staff at
+/// the same moment walks the same few days for each of them. Bounded: forgotten wholesale past 4,096 days.
+final class DayMemo: @unchecked Sendable {
+    private let lock = NSLock()
+    private var days: [Int: (intervals: [DateInterval], next: DateComponents)] = [:]
+
+    /// The day's opening intervals and the local day after it.
+    func day(_ day: DateComponents, in calendar: BusinessCalendar) -> (intervals: [DateInterval], next: DateComponents) {
+        let key = (day.year ?? 0) * 10000 + (day.month ?? 0) * 100 + (day.day ?? 0)
+        if let known = lock.withLock({ days[key] }) { return known }
+        let computed = (calendar.openIntervals(on: day), calendar.nextDay(after: day))
+        lock.withLock {
+            if days.count >= 4096 { days.removeAll(keepingCapacity: true) }
+            days[key] = computed
+        }
+        return computed
     }
 }

@@ -4,7 +4,7 @@ extension DecodingError {
     /// A one-line account of the failure that names the field in snake_case, for error messages.
     public var fieldDescription: String {
         func path(_ keys: [any CodingKey]) -> String {
-            let parts = keys.map { key in key.intValue.map { "[\($0)]" } ?? Self.snakeCase(key.stringValue) }
+            let parts = keys.map { key in key.intValue.map { "[\($0)]" } ?? key.stringValue.snakeCased }
             return parts.isEmpty ? "the body" : "'" + parts.joined(separator: ".").replacingOccurrences(of: ".[", with: "[") + "'"
         }
         switch self {
@@ -31,9 +31,13 @@ extension DecodingError {
         }
     }
 
-    private static func snakeCase(_ name: String) -> String {
+}
+
+extension String {
+    /// A Swift property name as the API spells it: `displayName` → `display_name`.
+    public var snakeCased: String {
         var out = ""
-        for character in name {
+        for character in self {
             if character.isUppercase {
                 out += "_" + character.lowercased()
             } else {

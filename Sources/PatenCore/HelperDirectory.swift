@@ -44,7 +44,7 @@ public struct HelperDirectory: Sendable {
         try validate(capacity: capacity, role: draft.role)
         let displayName = draft.displayName?.trimmingCharacters(in: .whitespaces) ?? handle
         try SupportDesk.require(
-            !displayName.isEmpty && displayName.count <= 100, "invalid_display_name",
+            !displayName.isEmpty && displayName.unicodeScalars.count <= 100, "invalid_display_name",
             "display_name must be 1 to 100 characters."
         )
         let now = clock.now()
@@ -76,8 +76,17 @@ public struct HelperDirectory: Sendable {
         try validate(capacity: change.capacity ?? current.capacity, role: change.role ?? current.role)
         if let name = change.displayName {
             try SupportDesk.require(
-                !name.trimmingCharacters(in: .whitespaces).isEmpty && name.count <= 100, "invalid_display_name",
+                !name.trimmingCharacters(in: .whitespaces).isEmpty && name.unicodeScalars.count <= 100, "invalid_display_name",
                 "display_name must be 1 to 100 characters."
+            )
+        }
+        let staysAdmin = (change.role ?? current.role) == .admin && (change.active ?? current.active)
+        if current.role == .admin, current.active, !staysAdmin {
+            let otherAdmins = try await helpers.helpers(role: .admin).filter { $0.active && $0.id != current.id }
+            try SupportDesk.require(
+                !otherAdmins.isEmpty, "last_admin",
+                "'\(current.handle)' is the only active admin; make another account admin before demoting or deactivating it.",
+                kind: .conflict
             )
         }
         return try await helpers.updateHelper(id: current.id, change: change, at: clock.now())
@@ -92,7 +101,7 @@ public struct HelperDirectory: Sendable {
     public func issueToken(for idOrHandle: String, label: String? = nil) async throws -> IssuedToken {
         let owner = try await helper(idOrHandle)
         let name = (label ?? "").trimmingCharacters(in: .whitespaces)
-        try SupportDesk.require(name.count <= 100, "invalid_label", "The token label must be at most 100 characters.")
+        try SupportDesk.require(name.unicodeScalars.count <= 100, "invalid_label", "The token label must be at most 100 characters.")
         let secret = Self.makeSecret()
         let record = AccessToken(
             id: ids.make("tok"), helperId: owner.id, label: name.isEmpty ? "default" : name,

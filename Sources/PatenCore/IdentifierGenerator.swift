@@ -14,8 +14,12 @@ public struct RandomIdentifierGenerator: IdentifierGenerator {
     public init() {}
 
     public func make(_ prefix: String) -> String {
+        // Two draws of 64 random bits give the 100 bits (20 × 5); a draw per character costs a system call each.
         var generator = SystemRandomNumberGenerator()
-        let body = (0..<20).map { _ in Self.alphabet[Int(generator.next(upperBound: UInt8(32)))] }
+        let words = [generator.next() as UInt64, generator.next() as UInt64]
+        let body = (0..<20).map { index in
+            Self.alphabet[Int((words[index / 10] >> UInt64(5 * (index % 10))) & 31)]
+        }
         return prefix + "_" + String(body)
     }
 }

@@ -26,16 +26,16 @@ public struct QuestionSubmission: Sendable, Equatable {
 /// The question side of Paten: intake, routing, queues, claims, replies and resolution, with role checks and
 /// contact-data masking for volunteers. Storage rules are kept by the repository it is given.
 public struct SupportDesk: Sendable {
-    /// Longest subject, in characters.
+    /// Longest subject, in Unicode code points (what JSON Schema's maxLength counts).
     public static let maxSubjectLength = 200
     /// Longest message, in bytes of UTF-8 (the HTTP layer refuses larger bodies before they get here).
     public static let maxMessageBytes = 60 * 1024
 
     /// How long a rating link stays valid.
     public static let ratingLinkLifetime: TimeInterval = 14 * 86400
-    /// Longest rating comment, in characters.
+    /// Longest rating comment, in Unicode code points.
     public static let maxCommentLength = 2000
-    /// Longest escalation note, in characters.
+    /// Longest escalation note, in Unicode code points.
     public static let maxNoteLength = 2000
 
     public let policy: Policy
@@ -83,18 +83,18 @@ public struct SupportDesk: Sendable {
         let subject = submission.subject.trimmingCharacters(in: .whitespacesAndNewlines)
         try Self.require(!subject.isEmpty, "subject_required", "Give the question a subject.")
         try Self.require(
-            subject.count <= Self.maxSubjectLength, "subject_too_long",
+            subject.unicodeScalars.count <= Self.maxSubjectLength, "subject_too_long",
             "The subject has \(subject.count) characters; keep it to \(Self.maxSubjectLength)."
         )
         let body = try Self.validMessage(submission.body)
         let customerId = submission.customer.id.trimmingCharacters(in: .whitespaces)
         let customerName = submission.customer.name.trimmingCharacters(in: .whitespaces)
         try Self.require(
-            !customerId.isEmpty && customerId.count <= 200, "customer_id_required",
+            !customerId.isEmpty && customerId.unicodeScalars.count <= 200, "customer_id_required",
             "Give customer.id: the customer's id in your system (1 to 200 characters)."
         )
         try Self.require(
-            !customerName.isEmpty && customerName.count <= 200, "customer_name_required",
+            !customerName.isEmpty && customerName.unicodeScalars.count <= 200, "customer_name_required",
             "Give customer.name (1 to 200 characters)."
         )
         let classification = try classifier.classify(
@@ -216,7 +216,7 @@ public struct SupportDesk: Sendable {
     public func escalate(_ id: String, note: String, level: Int?, by actor: Helper) async throws -> Escalation {
         let text = note.trimmingCharacters(in: .whitespacesAndNewlines)
         try Self.require(
-            !text.isEmpty && text.count <= Self.maxNoteLength, "note_required",
+            !text.isEmpty && text.unicodeScalars.count <= Self.maxNoteLength, "note_required",
             "Write a note (1 to \(Self.maxNoteLength) characters) saying what was tried and what the customer needs."
         )
         let chosen = level ?? 1
@@ -234,8 +234,8 @@ public struct SupportDesk: Sendable {
         try Self.require((1...5).contains(score), "invalid_score", "score must be a whole number from 1 to 5.")
         let text = comment?.trimmingCharacters(in: .whitespacesAndNewlines)
         try Self.require(
-            (text?.count ?? 0) <= Self.maxCommentLength, "comment_too_long",
-            "The comment has \(text?.count ?? 0) characters; keep it to \(Self.maxCommentLength)."
+            (text?.unicodeScalars.count ?? 0) <= Self.maxCommentLength, "comment_too_long",
+            "The comment has \(text?.unicodeScalars.count ?? 0) characters; keep it to \(Self.maxCommentLength)."
         )
         guard token.hasPrefix("rt_"), token.count < 200 else {
             throw PatenError(.notFound, code: "rating_not_found", message: "This rating link is not valid.")

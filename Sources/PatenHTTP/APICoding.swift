@@ -47,23 +47,66 @@ public enum APICoding {
 
 extension Request {
     /// Reads the body (at most `limit` bytes, else 413) and decodes it as JSON, with errors that name the field.
+    ///
+    /// An optional field sent as `null` is refused (400 `null_field`): leaving a field out is how a request keeps
+    /// its default, and a `null` that meant "clear it" must not pass silently as "no change". Types that give `null`
+    /// a meaning decode it themselves.
     public mutating func decodeJSON<T: Decodable>(_ type: T.Type, limit: Int = APICoding.bodyLimit) async throws -> T {
         let buffer = try await collectBody(upTo: limit)
         guard buffer.readableBytes > 0 else {
             throw PatenError.malformed("body_required", "Send a JSON object as the request body.")
         }
         if JSONText.containsNUL(buffer.readableBytesView) { throw JSONText.nulRefused }
+        let value: T
         do {
-            return try APICoding.decoder.decode(T.self, from: Data(buffer.readableBytesView))
+            value = try APICoding.decoder.decode(T.self, from: Data(buffer.readableBytesView))
         } catch let error as DecodingError {
             throw PatenError.malformed("invalid_body", APICoding.describe(error))
         }
+        if let field = APICoding.nullField(in: buffer.readableBytesView, of: value) { throw APICoding.nullRefused(field) }
+        return value
     }
 }
 
 extension APICoding {
+    /// The first optional field of `value` that the body sent as `null`, by its JSON name, or nil. Bodies without
+    /// the bytes `null` (nearly all) are not read a second time; members the type does not know are ignored.
+    static func nullField(in body: some Collection<UInt8>, of value: Any) -> String? {
+        guard body.containsNullLiteral,
+            let members = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
+        else { return nil }
+        for child in Mirror(reflecting: value).children {
+            guard let label = child.label, members[label.snakeCased] is NSNull else { continue }
+            let field = Mirror(reflecting: child.value)
+            if field.displayStyle == .optional && field.children.isEmpty { return label.snakeCased }
+        }
+        return nil
+    }
+
+    /// The 400 for a field sent as `null` where it may only be left out.
+    static func nullRefused(_ field: String) -> PatenError {
+        PatenError.malformed("null_field", "Field '\(field)' may not be null; leave it out instead.")
+    }
+
     /// A one-line account of a decoding failure that names the field in the API's snake_case.
     static func describe(_ error: DecodingError) -> String {
         error.fieldDescription
+    }
+}
+
+extension Collection<UInt8> {
+    /// Whether the bytes `null` occur anywhere.
+    fileprivate var containsNullLiteral: Bool {
+        var matched = 0
+        for byte in self {
+            let expected: UInt8 = matched == 0 ? 0x6E : matched == 1 ? 0x75 : 0x6C  // n u l l
+            if byte == expected {
+                matched += 1
+                if matched == 4 { return true }
+            } else {
+                matched = byte == 0x6E ? 1 : 0
+            }
+        }
+        return false
     }
 }

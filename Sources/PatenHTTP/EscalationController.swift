@@ -53,32 +53,35 @@ public struct EscalationController: Sendable {
 
     @Sendable func list(_ request: Request, context: PatenRequestContext) async throws -> EscalationListResource {
         let viewer = try context.requireIdentity()
-        let level = try request.query("level", default: 0)
-        guard [0, 1, 2].contains(level) else {
-            throw PatenError.malformed("invalid_query", "Query parameter 'level' must be 1 or 2.")
-        }
-        let minimumAge = try request.query("min_age", default: -1)
         let filter = EscalationFilter(
-            state: try request.query("state", as: EscalationState.self), level: level == 0 ? nil : level,
+            state: try request.query("state", as: EscalationState.self), level: try request.query("level", in: 1...2),
             reason: try request.query("reason", as: EscalationReason.self),
-            minimumAge: minimumAge < 0 ? nil : TimeInterval(minimumAge),
+            minimumAge: try request.query("min_age", in: 0...315_360_000).map(TimeInterval.init),
             questionId: request.uri.queryParameters.get("question_id").map { String($0) },
             limit: try request.query("limit", default: 100)
         )
         return EscalationListResource(escalations: try await escalations.list(filter, for: viewer).map(EscalationResource.init))
     }
 
+    /// A resume point as sent by a client: nil when absent, 400 `invalid_last_event_id` when not an event id.
+    static func eventID(_ text: String?, name: String) throws -> Int64? {
+        guard let text else { return nil }
+        guard text.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let value = Int64(text) else {
+            throw PatenError.malformed("invalid_last_event_id", "\(name) must be an event id this stream sent (a whole number).")
+        }
+        return value
+    }
+
     /// Server-Sent Events: every new or changed escalation as `id: <seq>`, `event: <kind>`, `data: <json>`, with
     /// heartbeat comments; `Last-Event-ID` (header or `last_event_id` query) resumes after that change.
     @Sendable func stream(_ request: Request, context: PatenRequestContext) async throws -> Response {
         try EscalationDesk.requireStaff(try context.requireIdentity())
-        let resume = request.headers[.lastEventID] ?? request.uri.queryParameters.get("last_event_id").map { String($0) }
+        // Both places are checked, and the header wins when both are sent (browsers' EventSource sends the header).
+        let header = try Self.eventID(request.headers[.lastEventID], name: "The Last-Event-ID header")
+        let query = try Self.eventID(request.uri.queryParameters.get("last_event_id").map { String($0) }, name: "last_event_id")
         let first: Int64
-        if let resume {
-            guard let value = Int64(resume), value >= 0 else {
-                throw PatenError.malformed("invalid_last_event_id", "Last-Event-ID must be an event id this stream sent.")
-            }
-            first = value
+        if let resume = header ?? query {
+            first = resume
         } else {
             first = try await escalations.latestChange()
         }

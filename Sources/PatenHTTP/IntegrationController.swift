@@ -34,6 +34,10 @@ public struct IntegrationController: Sendable {
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: Keys.self)
+            // null removes the outbound URL; for every other field it is refused, as everywhere in the API.
+            for key in container.allKeys where key != .outboundUrl {
+                if try container.decodeNil(forKey: key) { throw APICoding.nullRefused(key.stringValue.snakeCased) }
+            }
             change.inboundEnabled = try container.decodeIfPresent(Bool.self, forKey: .inboundEnabled)
             if container.contains(.outboundUrl) {
                 change.outboundURL = .some(try container.decodeIfPresent(String.self, forKey: .outboundUrl))

@@ -12,7 +12,8 @@ public enum OpenAPIDocument {
             Community support in the Paten model: customers who volunteer answer other customers' questions, and staff
             take what volunteers must not or cannot handle. JSON over HTTP, snake_case fields, RFC 3339 UTC times,
             bearer tokens. Every error is {"error": {"code": "...", "message": "..."}} with the status that fits. Any
-            operation may answer 503 `database_unavailable` while the database cannot be reached; retry later.
+            operation may answer 503 `database_unavailable` while the database cannot be reached; retry later. A request
+            field may be null only where its schema says so (400 `null_field` otherwise): leave a field out to keep its default.
         servers:
           - url: http://127.0.0.1:8080
         security:
@@ -51,9 +52,9 @@ public enum OpenAPIDocument {
               parameters:
                 - { name: state, in: query, schema: { $ref: '#/components/schemas/QuestionState' } }
                 - { name: tier, in: query, schema: { $ref: '#/components/schemas/Tier' } }
-                - { name: topic, in: query, schema: { type: string } }
+                - { name: topic, in: query, description: A topic name; questions keep their topic when the policy drops it, so any name is taken., schema: { type: string } }
                 - { name: limit, in: query, schema: { type: integer, minimum: 1, maximum: 200, default: 50 } }
-                - { name: cursor, in: query, description: next_cursor of the previous page, schema: { type: string } }
+                - { name: cursor, in: query, description: next_cursor of the previous page; any other value is 400 invalid_cursor., schema: { type: string, minLength: 1 } }
               responses:
                 '200': { description: A page of questions., content: { application/json: { schema: { $ref: '#/components/schemas/QuestionList' } } } }
                 '400': { $ref: '#/components/responses/Malformed' }
@@ -203,7 +204,7 @@ public enum OpenAPIDocument {
                 - { name: state, in: query, schema: { type: string, enum: [open, acknowledged, resolved] } }
                 - { name: level, in: query, schema: { type: integer, enum: [1, 2] } }
                 - { name: reason, in: query, schema: { $ref: '#/components/schemas/EscalationReason' } }
-                - { name: min_age, in: query, description: Only escalations at least this many seconds old., schema: { type: integer, minimum: 0 } }
+                - { name: min_age, in: query, description: 'Only escalations at least this many seconds old (up to ten years).', schema: { type: integer, minimum: 0, maximum: 315360000 } }
                 - { name: question_id, in: query, schema: { type: string } }
                 - { name: limit, in: query, schema: { type: integer, minimum: 1, maximum: 500, default: 100 } }
               responses:
@@ -241,10 +242,19 @@ public enum OpenAPIDocument {
               operationId: streamEscalations
               summary: "Server-Sent Events: each new, acknowledged or resolved escalation as `id: <seq>`, `event: escalation.created|escalation.acknowledged|escalation.resolved`, `data: <Escalation JSON>`; heartbeat comments every 15 s. Send Last-Event-ID (header, or the last_event_id query) to resume after that event; without it the stream starts with the next change."
               parameters:
-                - { name: Last-Event-ID, in: header, schema: { type: string } }
-                - { name: last_event_id, in: query, schema: { type: string } }
+                - { name: Last-Event-ID, in: header, schema: { type: integer, format: int64, minimum: 0 } }
+                - { name: last_event_id, in: query, schema: { type: integer, format: int64, minimum: 0 } }
               responses:
-                '200': { description: The event stream., content: { text/event-stream: { schema: { type: string } } } }
+                '200':
+                  description: The event stream; the schema describes one event.
+                  content:
+                    text/event-stream:
+                      schema:
+                        type: object
+                        properties:
+                          id: { type: string, pattern: '^[0-9]+$' }
+                          event: { type: string, enum: [escalation.created, escalation.acknowledged, escalation.resolved] }
+                          data: { type: string, contentMediaType: application/json, contentSchema: { $ref: '#/components/schemas/Escalation' } }
                 '400': { $ref: '#/components/responses/Malformed' }
                 '401': { $ref: '#/components/responses/Unauthenticated' }
                 '403': { $ref: '#/components/responses/Forbidden' }
@@ -269,6 +279,7 @@ public enum OpenAPIDocument {
               responses:
                 '201': { description: The rating., content: { application/json: { schema: { $ref: '#/components/schemas/Rating' } } } }
                 '400': { $ref: '#/components/responses/Malformed' }
+                '401': { description: A malformed or unknown bearer token was sent; the link needs none., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
                 '404': { description: Unknown or expired link., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
                 '409': { $ref: '#/components/responses/Conflict' }
                 '413': { $ref: '#/components/responses/TooLarge' }
@@ -279,8 +290,8 @@ public enum OpenAPIDocument {
               operationId: metricsSummary
               summary: Response times (calendar and business hours), staff targets met, peer share, escalation rate and satisfaction for questions created in a period, by group (staff, admin). See docs/metrics.md.
               parameters:
-                - { name: from, in: query, description: 'RFC 3339 time or YYYY-MM-DD (UTC); default 30 days before to.', schema: { type: string } }
-                - { name: to, in: query, description: 'Exclusive end; default now.', schema: { type: string } }
+                - { name: from, in: query, description: 'RFC 3339 time or YYYY-MM-DD (UTC); default 30 days before to.', schema: { $ref: '#/components/schemas/TimeOrDate' } }
+                - { name: to, in: query, description: 'Exclusive end; default now.', schema: { $ref: '#/components/schemas/TimeOrDate' } }
                 - { name: group_by, in: query, schema: { type: string, enum: [all, helper, tier, topic, channel, day], default: all } }
               responses:
                 '200': { description: The summary., content: { application/json: { schema: { $ref: '#/components/schemas/MetricsSummary' } } } }
@@ -294,8 +305,8 @@ public enum OpenAPIDocument {
               summary: One row per question created in the period, streamed, as RFC 4180 CSV or a JSON array (staff, admin). Columns in docs/metrics.md.
               parameters:
                 - { name: format, in: query, schema: { type: string, enum: [csv, json], default: csv } }
-                - { name: from, in: query, schema: { type: string } }
-                - { name: to, in: query, schema: { type: string } }
+                - { name: from, in: query, description: 'RFC 3339 time or YYYY-MM-DD (UTC); default 30 days before to.', schema: { $ref: '#/components/schemas/TimeOrDate' } }
+                - { name: to, in: query, description: 'Exclusive end; default now.', schema: { $ref: '#/components/schemas/TimeOrDate' } }
               responses:
                 '200':
                   description: The rows.
@@ -361,6 +372,7 @@ public enum OpenAPIDocument {
                 '401': { $ref: '#/components/responses/Unauthenticated' }
                 '403': { $ref: '#/components/responses/Forbidden' }
                 '404': { $ref: '#/components/responses/NotFound' }
+                '409': { $ref: '#/components/responses/Conflict' }
                 '413': { $ref: '#/components/responses/TooLarge' }
                 '422': { $ref: '#/components/responses/Unprocessable' }
           /v1/helpers/{id}/tokens:
@@ -376,7 +388,7 @@ public enum OpenAPIDocument {
                     schema:
                       type: object
                       properties:
-                        label: { type: string, maxLength: 100 }
+                        label: { type: string, maxLength: 100, description: "Absent or blank: 'default'." }
               responses:
                 '201': { description: The token with its secret., content: { application/json: { schema: { $ref: '#/components/schemas/IssuedToken' } } } }
                 '400': { $ref: '#/components/responses/Malformed' }
@@ -527,7 +539,7 @@ public enum OpenAPIDocument {
                 - { $ref: '#/components/parameters/Id' }
                 - { name: state, in: query, schema: { type: string, enum: [pending, delivered, dead] } }
                 - { name: limit, in: query, schema: { type: integer, minimum: 1, maximum: 200, default: 50 } }
-                - { name: cursor, in: query, schema: { type: string } }
+                - { name: cursor, in: query, description: next_cursor of the previous page; any other value is 400 invalid_cursor., schema: { type: string, minLength: 1 } }
               responses:
                 '200': { description: A page of deliveries., content: { application/json: { schema: { $ref: '#/components/schemas/DeliveryList' } } } }
                 '400': { $ref: '#/components/responses/Malformed' }
@@ -680,6 +692,19 @@ public enum OpenAPIDocument {
             Tier: { type: string, enum: [volunteer, staff] }
             Priority: { type: string, enum: [low, normal, high, critical] }
             QuestionState: { type: string, enum: [open, claimed, resolved] }
+            Topic:
+              type: string
+              description: A topic of the deployment's policy (Config/policy.json by default); the document a server serves lists them.
+              x-paten-policy: topics
+            Language:
+              type: string
+              description: A language of the deployment's policy; the document a server serves lists them.
+              x-paten-policy: languages
+            TimeOrDate:
+              anyOf:
+                - { type: string, format: date-time }
+                - { type: string, format: date }
+            Handle: { type: string, pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{1,31}$', description: 'Stored in lower case.' }
             Customer:
               type: object
               required: [id, name]
@@ -693,8 +718,8 @@ public enum OpenAPIDocument {
                 subject: { type: string, minLength: 1, maxLength: 200 }
                 body: { type: string, minLength: 1 }
                 customer: { $ref: '#/components/schemas/Customer' }
-                topic: { type: string, description: A topic of the policy; classified from keywords when absent. }
-                language: { type: string, description: A language of the policy; the policy default when absent. }
+                topic: { $ref: '#/components/schemas/Topic', description: Classified from keywords when absent. }
+                language: { $ref: '#/components/schemas/Language', description: The policy default when absent. }
                 priority: { $ref: '#/components/schemas/Priority' }
             Question:
               type: object
@@ -783,23 +808,25 @@ public enum OpenAPIDocument {
               type: object
               required: [handle, role]
               properties:
-                handle: { type: string, pattern: '^[a-z0-9][a-z0-9_.-]{1,31}$' }
-                display_name: { type: string, maxLength: 100 }
+                handle: { $ref: '#/components/schemas/Handle' }
+                display_name: { type: string, minLength: 1, maxLength: 100, description: 'Not blank; the handle when absent.' }
                 role: { $ref: '#/components/schemas/Role' }
-                skills: { type: array, items: { type: string }, description: Topics of the policy. }
-                languages: { type: array, items: { type: string } }
+                skills: { type: array, items: { $ref: '#/components/schemas/Topic' } }
+                languages: { type: array, items: { $ref: '#/components/schemas/Language' } }
                 capacity: { type: integer, minimum: 0, maximum: 1000, description: 'The policy default for the role when absent; 1 to 1000 for helpers, 0 to 1000 for integrations.' }
+              if: { properties: { role: { const: integration } } }
+              else: { properties: { capacity: { minimum: 1 } } }
             HelperUpdate:
               type: object
               minProperties: 1
               properties:
-                display_name: { type: string, maxLength: 100 }
-                role: { $ref: '#/components/schemas/Role' }
-                skills: { type: array, items: { type: string } }
-                languages: { type: array, items: { type: string } }
-                capacity: { type: integer, minimum: 0, maximum: 1000 }
+                display_name: { type: string, minLength: 1, maxLength: 100, description: Not blank. }
+                role: { $ref: '#/components/schemas/Role', description: "409 last_admin when it would leave no active admin." }
+                skills: { type: array, items: { $ref: '#/components/schemas/Topic' } }
+                languages: { type: array, items: { $ref: '#/components/schemas/Language' } }
+                capacity: { type: integer, minimum: 0, maximum: 1000, description: '1 to 1000 for helpers (422 otherwise), 0 to 1000 for integrations.' }
                 presence: { $ref: '#/components/schemas/Presence' }
-                active: { type: boolean }
+                active: { type: boolean, description: "409 last_admin when false would leave no active admin." }
             HelperList:
               type: object
               required: [helpers]
@@ -905,7 +932,7 @@ public enum OpenAPIDocument {
               type: object
               required: [name, kind]
               properties:
-                name: { type: string, description: "The account's handle: 2 to 32 letters, digits, dots, underscores or hyphens." }
+                name: { $ref: '#/components/schemas/Handle', description: "The account's handle: 2 to 32 letters, digits, dots, underscores or hyphens." }
                 display_name: { type: string }
                 kind: { $ref: '#/components/schemas/IntegrationKind' }
                 inbound_enabled: { type: boolean, default: true }

@@ -6,10 +6,13 @@ import PatenCore
 /// Liveness, readiness and the API description; none needs a token.
 public struct OperationsController: Sendable {
     let readiness: @Sendable () async throws -> Bool
+    let document: String
 
-    /// Creates the controller; `readiness` answers whether the database is reachable and migrated.
-    public init(readiness: @escaping @Sendable () async throws -> Bool) {
+    /// Creates the controller; `readiness` answers whether the database is reachable and migrated, and the served
+    /// API description lists `policy`'s topics and languages.
+    public init(policy: Policy, readiness: @escaping @Sendable () async throws -> Bool) {
         self.readiness = readiness
+        self.document = OpenAPIDocument.yaml(for: policy)
     }
 
     /// The body of `/healthz` and `/readyz`.
@@ -28,11 +31,12 @@ public struct OperationsController: Sendable {
             }
             return EditedResponse(status: .serviceUnavailable, response: Status(status: "unavailable"))
         }
+        let document = self.document
         router.get("openapi.yaml") { _, _ in
             var headers = HTTPFields()
             headers[.contentType] = "application/yaml; charset=utf-8"
             return Response(
-                status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml))
+                status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: document))
             )
         }
     }

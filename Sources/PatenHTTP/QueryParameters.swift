@@ -21,6 +21,18 @@ extension Request {
         }
         return number
     }
+
+    /// An optional whole-number query parameter that must lie in `range`; 400 naming the parameter and the range
+    /// otherwise.
+    func query(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let text = uri.queryParameters.get(name) else { return nil }
+        guard let number = Int(text), range.contains(number) else {
+            throw PatenError.malformed(
+                "invalid_query", "Query parameter '\(name)' must be a whole number from \(range.lowerBound) to \(range.upperBound)."
+            )
+        }
+        return number
+    }
 }
 
 extension PatenRequestContext {

@@ -153,7 +153,7 @@ enum StandardInboundPayload {
         guard try decodePayload(Kind.self, body).type == "message.created" else { return nil }
         let data = try decodePayload(Envelope.self, body).data
         let conversation = data.conversationId.trimmingCharacters(in: .whitespaces)
-        guard !conversation.isEmpty, conversation.count <= 200 else {
+        guard !conversation.isEmpty, conversation.unicodeScalars.count <= 200 else {
             throw PatenError.unprocessable("invalid_conversation_id", "data.conversation_id must be 1 to 200 characters.")
         }
         var sentAt: Date?
@@ -233,7 +233,7 @@ enum SlackInboundPayload {
             return .ignored("message without text")
         }
         let conversation = "\(channel):\(event.threadTs ?? ts)"
-        guard conversation.count <= 200 else {
+        guard conversation.unicodeScalars.count <= 200 else {
             throw PatenError.unprocessable("invalid_conversation_id", "event.channel and thread_ts are too long.")
         }
         let seconds = Double(ts).map { Date(timeIntervalSince1970: $0) }

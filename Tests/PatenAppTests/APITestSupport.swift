@@ -11,6 +11,7 @@ struct APIResponse {
     let status: Int
     let body: [String: Any]
     let raw: String
+    var headers = HTTPFields()
 
     /// The error code of an error response.
     var errorCode: String? { (body["error"] as? [String: Any])?["code"] as? String }
@@ -38,7 +39,7 @@ extension TestClientProtocol {
         return try await execute(uri: path, method: method, headers: headers, body: body) { response in
             let text = String(buffer: response.body)
             let parsed = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
-            return APIResponse(status: Int(response.status.code), body: parsed, raw: text)
+            return APIResponse(status: Int(response.status.code), body: parsed, raw: text, headers: response.headers)
         }
     }
 }

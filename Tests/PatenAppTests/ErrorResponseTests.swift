@@ -46,6 +46,21 @@ struct ErrorResponseTests {
             response = try await client.call(.get, "/v1/questions?limit=0", token: staff)
             #expect(response.status == 400)
             #expect(response.errorCode == "invalid_limit")
+
+            // An optional field may be left out, not sent as null; members the API does not know are ignored.
+            var nullPriority = questionBody()
+            nullPriority["priority"] = NSNull()
+            response = try await client.call(.post, "/v1/questions", token: staff, json: nullPriority)
+            #expect(response.status == 400)
+            #expect(response.errorCode == "null_field")
+            #expect(response.raw.contains("'priority'"))
+            var unknownNull = questionBody()
+            unknownNull["x_trace"] = NSNull()
+            #expect(try await client.call(.post, "/v1/questions", token: staff, json: unknownNull).status == 201)
+            let admin = try await env.account("root", .admin).token
+            let patch = try await client.call(.patch, "/v1/helpers/staff1", token: admin, json: ["display_name": NSNull()])
+            #expect(patch.errorCode == "null_field")
+            #expect(patch.raw.contains("'display_name'"))
         }
     }
 
@@ -107,6 +122,28 @@ struct ErrorResponseTests {
         }
     }
 
+    @Test("409: the only active admin cannot deactivate or demote itself; with a second admin it can", arguments: Backend.available)
+    func lastAdmin(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
+            let boss = try await env.account("boss", .admin)
+            for change in [["active": false], ["role": "staff"]] as [[String: Any]] {
+                let refused = try await client.call(.patch, "/v1/helpers/boss", token: boss.token, json: change)
+                #expect(refused.status == 409)
+                #expect(refused.errorCode == "last_admin")
+            }
+            #expect(try await client.call(.get, "/v1/me", token: boss.token).string("role") == "admin")
+            // A deactivated admin does not count; an active one does.
+            let spare = try await env.account("spare", .admin)
+            #expect(try await client.call(.patch, "/v1/helpers/spare", token: boss.token, json: ["active": false]).status == 200)
+            #expect(try await client.call(.patch, "/v1/helpers/boss", token: boss.token, json: ["role": "staff"]).errorCode == "last_admin")
+            #expect(try await client.call(.patch, "/v1/helpers/spare", token: boss.token, json: ["active": true]).status == 200)
+            #expect(
+                try await client.call(.patch, "/v1/helpers/boss", token: spare.token, json: ["role": "staff"]).string("role") == "staff")
+            #expect(
+                try await client.call(.patch, "/v1/helpers/spare", token: spare.token, json: ["active": false]).errorCode == "last_admin")
+        }
+    }
+
     @Test("413: bodies over 64 KiB are refused before they are read in full", arguments: Backend.available)
     func tooLarge(backend: Backend) async throws {
         try await withAPI(backend: backend) { env, client in
@@ -142,6 +179,29 @@ struct ErrorResponseTests {
             #expect(accepted.status == 201)
             #expect(accepted.body["subject"] as? String == #"Printing \u0000 in C"#)
             #expect(try await env.store.count("SELECT COUNT(*) FROM questions") == 1)
+        }
+    }
+
+    @Test("Length limits count code points, as the document's maxLength does, not what a screen shows", arguments: Backend.available)
+    func lengthInCodePoints(backend: Backend) async throws {
+        // Found by schemathesis: a "Zalgo" label of 40 letters under 160 combining marks is 40 characters to Swift
+        // but 200 code points to JSON Schema's maxLength of 100.
+        let zalgo = String(repeating: "a\u{0301}\u{0316}\u{0324}\u{0330}", count: 40)
+        try await withAPI(backend: backend) { env, client in
+            let admin = try await env.account("boss", .admin).token
+            let staff = try await env.account("staff1", .staff).token
+            let label = try await client.call(.post, "/v1/helpers/staff1/tokens", token: admin, json: ["label": zalgo])
+            #expect(label.status == 422)
+            #expect(label.errorCode == "invalid_label")
+            let name = try await client.call(.patch, "/v1/helpers/staff1", token: admin, json: ["display_name": zalgo])
+            #expect(name.errorCode == "invalid_display_name")
+            let subject = try await client.call(
+                .post, "/v1/questions", token: staff, json: questionBody(String(repeating: zalgo, count: 2))
+            )
+            #expect(subject.errorCode == "subject_too_long")
+            // 100 code points is still fine.
+            let fits = String(repeating: "a\u{0301}", count: 50)
+            #expect(try await client.call(.post, "/v1/helpers/staff1/tokens", token: admin, json: ["label": fits]).status == 201)
         }
     }
 

@@ -40,6 +40,9 @@ struct IntegrationAPITests {
             #expect(cleared.status == 200)
             #expect(cleared.body["outbound_url"] == nil)
             #expect(try await client.call(.patch, "/v1/integrations/\(id)", token: admin, raw: "{}").errorCode == "empty_change")
+            let nullState = try await client.call(.patch, "/v1/integrations/\(id)", token: admin, raw: #"{"all_channels":null}"#)
+            #expect(nullState.errorCode == "null_field")
+            #expect(nullState.raw.contains("'all_channels'"))
 
             let rotated = try await client.call(
                 .post, "/v1/integrations/\(id)/rotate-secret", token: admin, json: ["overlap_seconds": 60]

@@ -50,10 +50,35 @@ struct OpenAPITests {
             OpenAPIDocument.yaml == file.trimmingCharacters(in: .newlines),
             "docs/openapi.yaml differs from the embedded copy; run scripts/embed-resources.sh"
         )
-        try await withAPI(backend: backend) { _, client in
+        try await withAPI(backend: backend) { env, client in
             let response = try await client.call(.get, "/openapi.yaml")
             #expect(response.status == 200)
             #expect(response.raw.hasPrefix("openapi: 3.1.0"))
+            // The served copy names this deployment's topics and languages where the file has markers.
+            let topics = env.runtime.policy.topics.map { "\"\($0.name)\"" }.joined(separator: ", ")
+            let languages = env.runtime.policy.languages.map { "\"\($0)\"" }.joined(separator: ", ")
+            #expect(response.raw.contains("      enum: [\(topics)]\n"))
+            #expect(response.raw.contains("      enum: [\(languages)]\n"))
+            #expect(!response.raw.contains("x-paten-policy"))
+            #expect(file.contains("x-paten-policy: topics") && file.contains("x-paten-policy: languages"))
+        }
+    }
+
+    @Test("A known path asked with another method is 405 with Allow", arguments: Backend.available)
+    func methodNotAllowed(backend: Backend) async throws {
+        try await withAPI(backend: backend) { _, client in
+            let trace = try await client.call(.trace, "/v1/questions")
+            #expect(trace.status == 405)
+            #expect(trace.errorCode == "method_not_allowed")
+            #expect(trace.headers[.allow] == "GET, POST")
+            let delete = try await client.call(.delete, "/v1/questions/q_anything/claim")
+            #expect(delete.status == 405)
+            #expect(delete.headers[.allow] == "POST")
+            let health = try await client.call(.post, "/healthz")
+            #expect(health.headers[.allow] == "GET")
+            let unknown = try await client.call(.get, "/v1/nothing-here")
+            #expect(unknown.status == 404)
+            #expect(unknown.errorCode == "route_not_found")
         }
     }
 

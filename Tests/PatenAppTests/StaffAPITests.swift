@@ -74,7 +74,12 @@ struct StaffAPITests {
             #expect(escalations.first?["question_id"] as? String == question.id)
             let id = try #require(escalations.first?["id"] as? String)
             #expect(try await client.call(.get, "/v1/escalations", token: volunteer.token).status == 403)
-            #expect(try await client.call(.get, "/v1/escalations?level=3x", token: staff.token).status == 400)
+            for query in ["level=3x", "level=0", "level=3", "min_age=-1", "min_age=soon", "min_age=10212577377731874922692608"] {
+                let refused = try await client.call(.get, "/v1/escalations?\(query)", token: staff.token)
+                #expect(refused.status == 400, "\(query)")
+                #expect(refused.errorCode == "invalid_query", "\(query)")
+            }
+            #expect(try await client.call(.get, "/v1/escalations?level=1&min_age=0", token: staff.token).status == 200)
             #expect(try await client.call(.post, "/v1/escalations/\(id)/acknowledge", token: staff.token).string("state") == "acknowledged")
             #expect(try await client.call(.post, "/v1/escalations/\(id)/acknowledge", token: staff.token).status == 409)
             #expect(try await client.call(.post, "/v1/escalations/\(id)/resolve", token: staff.token).string("state") == "resolved")
