@@ -2,6 +2,8 @@
 public enum JSONText {
     /// The text as a quoted JSON string, escaping quotes, backslashes and control characters.
     public static func quoted(_ text: String) -> String {
+        // Most text needs no escape at all: copy it whole.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) { return "\"" + text + "\"" }
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

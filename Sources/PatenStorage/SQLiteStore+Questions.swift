@@ -146,8 +146,9 @@ extension SQLiteStore: QuestionRepository {
         let best = helper.skills.isEmpty ? (helper.languages.isEmpty ? 0 : 1) : (helper.languages.isEmpty ? 1 : 2)
         let ranked = try await pool.read { db -> [(question: Question, score: Int, rank: Int)] in
             var found: [(question: Question, score: Int, rank: Int)] = []
-            let expiredRows = try Row.fetchAll(
-                db, sql: expired,
+            // Cached per connection: the text varies only with how many skills and languages a helper has.
+            let expiredRows = try db.fetchAll(
+                Row.self, sql: expired,
                 arguments: StatementArguments(
                     scoreValues.map { $0 as (any DatabaseValueConvertible)? } + [nowMs] + tierValues.map { $0 }
                 )
@@ -159,8 +160,8 @@ extension SQLiteStore: QuestionRepository {
             for bucket in stride(from: best, through: 0, by: -1) {
                 // Higher buckets already fill the page: lower ones cannot make it in.
                 if found.filter({ $0.score > bucket }).count >= limit { break }
-                let rows = try Row.fetchAll(
-                    db, sql: open,
+                let rows = try db.fetchAll(
+                    Row.self, sql: open,
                     arguments: StatementArguments(
                         (scoreValues + tierValues + scoreValues).map { $0 as (any DatabaseValueConvertible)? }
                             + [bucket, limit]
