@@ -1,17 +1,27 @@
 import Foundation
 
-/// Text folded for whole-word keyword search: lowercase, every run of non-alphanumerics a single space.
+/// Text folded for whole-word keyword search: lowercase words, split at every run of non-alphanumerics.
 struct KeywordText {
-    private let folded: String
+    /// The folded words in order, and the same words as a set for the first-word test.
+    private let words: [Substring]
+    private let vocabulary: Set<Substring>
 
     init(_ text: String) {
-        folded = " " + Self.fold(text) + " "
+        words = Self.fold(text).split(separator: " ")
+        vocabulary = Set(words)
     }
 
-    /// Whether the keyword (a word or phrase) occurs as whole words.
+    /// Whether the keyword (a word or phrase) occurs as whole words. A set lookup settles most keywords: only a
+    /// phrase whose first word occurs is looked for word by word.
     func contains(_ keyword: String) -> Bool {
-        let needle = Self.fold(keyword)
-        return !needle.isEmpty && folded.contains(" " + needle + " ")
+        let needle = Self.fold(keyword).split(separator: " ")
+        guard let first = needle.first, vocabulary.contains(first) else { return false }
+        if needle.count == 1 { return true }
+        guard words.count >= needle.count else { return false }
+        for start in 0...(words.count - needle.count) where words[start] == first {
+            if needle.indices.allSatisfy({ words[start + $0] == needle[$0] }) { return true }
+        }
+        return false
     }
 
     private static func fold(_ text: String) -> String {

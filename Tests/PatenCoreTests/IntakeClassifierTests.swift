@@ -56,6 +56,11 @@ struct IntakeClassifierTests {
     func wholeWords() throws {
         #expect(try classify("A simple question", "nothing special").topic == "general")
         #expect(try classify("Need my PAC code", "keep my number please").topic == "porting")
+        // A phrase matches only as consecutive whole words, wherever it starts, across punctuation and case.
+        #expect(try classify("Question", "my number, keep it? I need to KEEP... my number!").topic == "porting")
+        #expect(try classify("Question", "keep my numbers").topic == "general")
+        #expect(try classify("Question", "keep my").topic == "general")
+        #expect(try classify("Question", "I was charged twice: refund please").topic == "billing")
     }
 
     @Test("Unknown topic, language or priority is a 422 with a code that says which")
