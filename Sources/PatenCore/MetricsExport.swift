@@ -66,24 +66,36 @@ public struct MetricsExport: Sendable {
 
     /// RFC 4180: fields with a comma, quote, CR or LF are quoted, quotes doubled; records end in CRLF.
     static func csvLine(_ values: [Value]) -> String {
-        values.map { value in
-            let text: String
+        var line = ""
+        line.reserveCapacity(256)
+        for (index, value) in values.enumerated() {
+            if index > 0 { line += "," }
             switch value {
-            case .text(let string):
-                // A cell starting with =, +, - or @ would run as a formula in a spreadsheet; a leading quote keeps it
-                // text (OWASP's advice for CSV exports).
-                text = string.first.map { "=+-@".contains($0) } == true ? "'" + string : string
-            case .number(let number): text = Self.number(number)
-            case .integer(let integer): text = String(integer)
-            case .flag(let flag): text = flag ? "true" : "false"
-            case .empty: text = ""
+            case .text(let string): appendCSV(string, to: &line)
+            case .number(let number): line += Self.number(number)
+            case .integer(let integer): line += String(integer)
+            case .flag(let flag): line += flag ? "true" : "false"
+            case .empty: break
             }
-            // Scalars, not Characters: "\r\n" is one Character that equals neither "\r" nor "\n".
-            guard text.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\r" || $0 == "\n" }) else {
-                return text
-            }
-            return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-        }.joined(separator: ",") + "\r\n"
+        }
+        return line + "\r\n"
+    }
+
+    /// A text cell. One starting with =, +, - or @ would run as a formula in a spreadsheet; a leading quote keeps
+    /// it text (OWASP's advice for CSV exports).
+    static func appendCSV(_ string: String, to line: inout String) {
+        let bytes = string.utf8
+        let formula = bytes.first.map { $0 == 0x3D || $0 == 0x2B || $0 == 0x2D || $0 == 0x40 } ?? false
+        // Bytes, not Characters: "\r\n" is one Character that equals neither "\r" nor "\n".
+        let needsQuotes = bytes.contains { $0 == 0x2C || $0 == 0x22 || $0 == 0x0D || $0 == 0x0A }
+        if !needsQuotes {
+            if formula { line += "'" }
+            line += string
+            return
+        }
+        line += formula ? "\"'" : "\""
+        line += string.contains("\"") ? string.replacingOccurrences(of: "\"", with: "\"\"") : string
+        line += "\""
     }
 
     static func jsonValue(_ value: Value) -> String {

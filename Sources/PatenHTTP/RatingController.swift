@@ -22,7 +22,7 @@ public struct RatingController: Sendable {
     public func addRoutes(to group: RouterGroup<PatenRequestContext>) {
         group.post("ratings/{token}") { request, context -> EditedResponse<RatingResource> in
             var request = request
-            let body = try await request.decodeJSON(RateRequest.self, limit: 16 * 1024)
+            let body = try await request.decodeJSON(RateRequest.self)
             let rating = try await desk.rate(
                 token: try context.parameters.require("token"), score: body.score, comment: body.comment
             )

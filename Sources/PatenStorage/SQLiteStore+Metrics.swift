@@ -18,26 +18,37 @@ extension SQLiteStore: MetricsRepository {
         let bound = StatementArguments(arguments)
         let cursorCondition = cursorClause
         return try await pool.read { db in
-            let rows = try db.fetchAll(
-                Row.self,
-                sql: """
-                    SELECT q.id, q.created_at, q.channel, q.topic, q.language, q.priority, q.tier, q.state,
-                    q.customer_name, q.moved_to_staff_at, q.first_response_at, q.next_response_count,
-                    q.next_response_total_ms, q.next_response_max_ms, q.resolved_at, resolver.handle,
-                    q.staff_replies, q.volunteer_replies, r.score, r.comment, rated.handle, r.helper_tier,
-                    q.next_response_breaches
-                    FROM questions q
-                    LEFT JOIN helpers resolver ON resolver.id = q.resolved_by
-                    LEFT JOIN ratings r ON r.question_id = q.id AND r.score IS NOT NULL
-                    LEFT JOIN helpers rated ON rated.id = r.helper_id
-                    WHERE q.created_at < ? \(cursorCondition)
-                    ORDER BY q.created_at, q.id LIMIT ?
-                    """,
+            // Rows are decoded straight from the statement (a cursor), without copying each row first.
+            var page: [QuestionMetrics] = []
+            page.reserveCapacity(limit)
+            var breached = Set<String>()
+            let rows = try Row.fetchCursor(
+                db.cachedStatement(
+                    sql: """
+                        SELECT q.id, q.created_at, q.channel, q.topic, q.language, q.priority, q.tier, q.state,
+                        q.customer_name, q.moved_to_staff_at, q.first_response_at, q.next_response_count,
+                        q.next_response_total_ms, q.next_response_max_ms, q.resolved_at, resolver.handle,
+                        q.staff_replies, q.volunteer_replies, r.score, r.comment, rated.handle, r.helper_tier,
+                        q.next_response_breaches
+                        FROM questions q
+                        LEFT JOIN helpers resolver ON resolver.id = q.resolved_by
+                        LEFT JOIN ratings r ON r.question_id = q.id AND r.score IS NOT NULL
+                        LEFT JOIN helpers rated ON rated.id = r.helper_id
+                        WHERE q.created_at < ? \(cursorCondition)
+                        ORDER BY q.created_at, q.id LIMIT ?
+                        """
+                ),
                 arguments: bound
             )
-            guard !rows.isEmpty else { return [] }
+            while let row = try rows.next() {
+                let metrics = try Self.metrics(row)
+                // A next-response clock restarts with each follow-up; any breach on the way stays the outcome.
+                if (row[22] as Int? ?? 0) > 0 { breached.insert(metrics.id) }
+                page.append(metrics)
+            }
+            guard !page.isEmpty else { return [] }
             // Escalation reasons and clock outcomes for the whole page, one query each.
-            let ids: [String] = rows.map { $0[0] }
+            let ids = page.map(\.id)
             let inList = placeholders(ids.count)
             var reasons: [String: [String]] = [:]
             for row in try db.fetchAll(
@@ -54,13 +65,13 @@ extension SQLiteStore: MetricsRepository {
             ) {
                 if let status = SLAStatus(rawValue: row[2]) { clocks[row[0], default: [:]][row[1]] = status }
             }
-            return try rows.map { row in
-                let id: String = row[0]
-                var questionClocks = clocks[id] ?? [:]
-                // A next-response clock restarts with each follow-up; any breach on the way stays the outcome.
-                if (row[22] as Int? ?? 0) > 0 { questionClocks[SLATarget.nextResponse.rawValue] = .breached }
-                return try Self.metrics(row, reasons: reasons[id] ?? [], clocks: questionClocks)
+            for index in page.indices {
+                let id = page[index].id
+                page[index].escalationReasons = reasons[id] ?? []
+                page[index].clocks = clocks[id] ?? [:]
+                if breached.contains(id) { page[index].clocks[SLATarget.nextResponse.rawValue] = .breached }
             }
+            return page
         }
     }
 
@@ -85,7 +96,7 @@ extension SQLiteStore: MetricsRepository {
     }
 
     /// A page row, read by position (the order of the SELECT above): faster than by name on a million rows.
-    static func metrics(_ row: Row, reasons: [String], clocks: [String: SLAStatus]) throws -> QuestionMetrics {
+    static func metrics(_ row: Row) throws -> QuestionMetrics {
         QuestionMetrics(
             id: row[0], createdAt: Date(millisecondsSince1970: row[1]), channel: row[2], topic: row[3], language: row[4],
             priority: try StoredValue.decode(Priority.self, row[5]), tier: try StoredValue.decode(Tier.self, row[6]),
@@ -93,7 +104,7 @@ extension SQLiteStore: MetricsRepository {
             movedToStaffAt: StoredValue.date(row[9]), firstResponseAt: StoredValue.date(row[10]),
             nextResponseCount: row[11], nextResponseTotalMs: row[12], nextResponseMaxMs: row[13],
             resolvedAt: StoredValue.date(row[14]), resolverHandle: row[15], staffReplies: row[16],
-            volunteerReplies: row[17], escalationReasons: reasons, clocks: clocks, ratingScore: row[18],
+            volunteerReplies: row[17], escalationReasons: [], clocks: [:], ratingScore: row[18],
             ratingComment: row[19], ratedHelperHandle: row[20],
             ratedHelperTier: (row[21] as String?).flatMap(Tier.init(rawValue:))
         )
