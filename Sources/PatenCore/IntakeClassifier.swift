@@ -39,10 +39,15 @@ public struct RoutingDecision: Sendable, Equatable {
 /// Classifies and routes new questions by the policy. Pure: no I/O, no clock of its own.
 public struct IntakeClassifier: Sendable {
     public let policy: Policy
+    /// Each topic's keywords and the critical keywords, folded once here rather than on every question.
+    private let topicKeywords: [(topic: String, keywords: [KeywordText.Needle])]
+    private let criticalKeywords: [KeywordText.Needle]
 
     /// Creates a classifier for the policy.
     public init(policy: Policy) {
         self.policy = policy
+        topicKeywords = policy.topics.map { ($0.name, $0.keywords.map(KeywordText.Needle.init)) }
+        criticalKeywords = policy.criticalKeywords.map(KeywordText.Needle.init)
     }
 
     /// Classifies a question from its text and what the submitter stated.
@@ -86,7 +91,7 @@ public struct IntakeClassifier: Sendable {
             }
             chosenPriority = stated
         }
-        if policy.criticalKeywords.contains(where: text.contains) {
+        if criticalKeywords.contains(where: text.contains) {
             chosenPriority = .critical
         }
         return Classification(topic: chosenTopic, language: chosenLanguage, priority: chosenPriority)
@@ -107,10 +112,10 @@ public struct IntakeClassifier: Sendable {
     private func bestTopic(in text: KeywordText) -> String {
         var best = policy.defaultTopic
         var bestCount = 0
-        for topic in policy.topics {
-            let count = topic.keywords.filter(text.contains).count
+        for (topic, keywords) in topicKeywords {
+            let count = keywords.filter(text.contains).count
             if count > bestCount {
-                best = topic.name
+                best = topic
                 bestCount = count
             }
         }

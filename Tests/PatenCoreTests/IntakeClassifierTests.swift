@@ -61,6 +61,9 @@ struct IntakeClassifierTests {
         #expect(try classify("Question", "keep my numbers").topic == "general")
         #expect(try classify("Question", "keep my").topic == "general")
         #expect(try classify("Question", "I was charged twice: refund please").topic == "billing")
+        // Text with letters beyond ASCII takes the Unicode path and finds the same words.
+        #expect(try classify("Grüße aus Spanien", "Über Nacht: EU-ROAMING geht nicht").topic == "roaming")
+        #expect(try classify("Frage", "Ich möchte meine Nummer behalten, KEEP MY NUMBER").topic == "porting")
     }
 
     @Test("Unknown topic, language or priority is a 422 with a code that says which")
