@@ -68,10 +68,10 @@ public struct BusinessCalendar: Sendable, Equatable {
         var results = offsets.map { $0 <= 0 ? start : start.addingTimeInterval($0) }
         var pending = order.filter { offsets[$0] > 0 }[...]
         var consumed: TimeInterval = 0
-        var day = localDay(containing: start)
+        var day = DayMemo.number(localDay(containing: start))
         // Ten years of days is far beyond any target; the bound only guards a calendar with no opening at all.
         for _ in 0..<3660 where !pending.isEmpty {
-            let (intervals, next) = days.day(day, in: self)
+            let (_, intervals, next) = days.day(day, in: self)
             for interval in intervals where interval.end > start {
                 let from = max(interval.start, start)
                 let available = interval.end.timeIntervalSince(from)
@@ -91,11 +91,11 @@ public struct BusinessCalendar: Sendable, Equatable {
     public func businessSeconds(from start: Date, to end: Date) -> TimeInterval {
         guard end > start else { return 0 }
         var total: TimeInterval = 0
-        var day = localDay(containing: start)
+        var day = DayMemo.number(localDay(containing: start))
         // A hundred years of days bounds the walk for absurd ranges.
         for _ in 0..<36_600 {
-            guard let midnight = calendar.date(from: day), midnight < end else { break }
-            let (intervals, next) = days.day(day, in: self)
+            let (midnight, intervals, next) = days.day(day, in: self)
+            guard midnight < end else { break }
             for interval in intervals {
                 let from = max(interval.start, start)
                 let to = min(interval.end, end)
@@ -150,21 +150,33 @@ public struct BusinessCalendar: Sendable, Equatable {
     }
 }
 
-/// Local days' opening intervals and following days, remembered per calendar. Foundation's calendar arithmetic is
-/// by far the costliest part of planning a staff clock, and a sweep that moves thousands of questions to staff at
-/// the same moment walks the same few days for each of them. Bounded: forgotten wholesale past 4,096 days.
+/// Local days' midnights, opening intervals and following days, remembered per calendar. Foundation's calendar
+/// arithmetic is by far the costliest part of planning a staff clock, and a sweep that moves thousands of questions
+/// to staff at the same moment walks the same few days for each of them. Days are numbered year * 10000 + month
+/// * 100 + day, so the walk copies integers, not `DateComponents`. Bounded: forgotten wholesale past 4,096 days.
 final class DayMemo: @unchecked Sendable {
+    typealias Day = (midnight: Date, intervals: [DateInterval], next: Int)
     private let lock = NSLock()
-    private var days: [Int: (intervals: [DateInterval], next: DateComponents)] = [:]
+    private var days: [Int: Day] = [:]
 
-    /// The day's opening intervals and the local day after it.
-    func day(_ day: DateComponents, in calendar: BusinessCalendar) -> (intervals: [DateInterval], next: DateComponents) {
-        let key = (day.year ?? 0) * 10000 + (day.month ?? 0) * 100 + (day.day ?? 0)
-        if let known = lock.withLock({ days[key] }) { return known }
-        let computed = (calendar.openIntervals(on: day), calendar.nextDay(after: day))
+    static func number(_ day: DateComponents) -> Int {
+        (day.year ?? 0) * 10000 + (day.month ?? 0) * 100 + (day.day ?? 0)
+    }
+
+    /// The day's local midnight, its opening intervals and the number of the local day after it.
+    func day(_ number: Int, in calendar: BusinessCalendar) -> Day {
+        if let known = lock.withLock({ days[number] }) { return known }
+        let components = DateComponents(year: number / 10000, month: number / 100 % 100, day: number % 100)
+        let midnight =
+            calendar.calendar.date(
+                from: DateComponents(year: components.year, month: components.month, day: components.day)
+            ) ?? .distantFuture
+        let computed = (
+            midnight, calendar.openIntervals(on: components), Self.number(calendar.nextDay(after: components))
+        )
         lock.withLock {
             if days.count >= 4096 { days.removeAll(keepingCapacity: true) }
-            days[key] = computed
+            days[number] = computed
         }
         return computed
     }
