@@ -6,6 +6,8 @@
 #   with LARGE questions (default 1,000,000) and 1 % due, one sweep pass and the metrics export. For each: requests per
 #   second, p50 and p99 latency, and the server's peak RSS.
 #   DURATION=10 (seconds per wrk run), CONNECTIONS=64, LARGE=1000000 (0 skips the large phase)
+#   BENCH_POSTGRES_URL=$(scripts/postgres.sh start): the same runs on PostgreSQL, each phase on a fresh database
+#   of that server (the baseline stays the SQLite one the ratio is defined against).
 # Needs wrk (Debian's package; installed here when missing and run as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,9 +24,16 @@ swift build -c release --product paten-bench-baseline >/dev/null
 bin=.build/release/paten
 work=$(mktemp -d)
 pid=""
+pg_server=${BENCH_POSTGRES_URL:+${BENCH_POSTGRES_URL%/*}}
+databases=()
+psql_bin=psql
+command -v psql >/dev/null || psql_bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)/psql"
 cleanup() {
     [ -n "$pid" ] && { kill -KILL "$pid" 2>/dev/null || true; }
     wait 2>/dev/null || true
+    for database in "${databases[@]}"; do
+        "$psql_bin" "$pg_server/postgres?sslmode=disable" -Xqc "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null 2>&1 || true
+    done
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -53,9 +62,22 @@ start() { # start DATA_DIR
     wait_for "$work/serve.log" "paten listening" "paten serve's start" || { cat "$work/serve.log"; exit 1; }
 }
 stop() { kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=""; }
-sql() { sqlite3 "$1/paten.sqlite" "$2"; }
+use_data() { # use_data DIR: on PostgreSQL, points PATEN_DB_URL at a new database for the phase that uses DIR
+    [ -n "$pg_server" ] || return 0
+    local database="paten_bench_$(basename "$1")_$$"
+    "$psql_bin" "$pg_server/postgres?sslmode=disable" -Xqc "CREATE DATABASE $database" >/dev/null
+    databases+=("$database")
+    export PATEN_DB_URL="$pg_server/$database?sslmode=disable" PATEN_DB_MIGRATE=true
+}
+sql() { # sql DIR STATEMENT: one value from the phase's database
+    if [ -n "$pg_server" ]; then "$psql_bin" "$PATEN_DB_URL" -XAtqc "$2"; else sqlite3 "$1/paten.sqlite" "$2"; fi
+}
+if [ -n "$pg_server" ]; then
+    PATEN_SECRETS_KEY=$(head -c 32 /dev/urandom | base64)
+    export PATEN_SECRETS_KEY
+fi
 
-echo "bench: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), ${duration} s per run, $connections connections, $(date -u +%F)"
+echo "bench: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), ${duration} s per run, $connections connections, $(date -u +%F), paten on ${pg_server:+PostgreSQL }${pg_server:-SQLite}"
 
 .build/release/paten-bench-baseline "$port" "$work/baseline.sqlite" 2>"$work/baseline.log" &
 pid=$!
@@ -65,6 +87,7 @@ baseline_rps=$rps
 stop
 
 data="$work/data"
+use_data "$data"
 "$bin" dev seed --data-dir "$data" --questions 10000 --due-percent 0 >/dev/null
 feeder=$("$bin" helpers add --data-dir "$data" --handle feeder --role integration)
 volunteer=$("$bin" helpers add --data-dir "$data" --handle vera --role volunteer --languages en)
@@ -88,6 +111,7 @@ stop
 
 if [ "$large" -gt 0 ]; then
     large_data="$work/large"
+    use_data "$large_data"
     echo "seeding $large open questions (1 % due): $("$bin" dev seed --data-dir "$large_data" --questions "$large" --due-percent 1)"
     # The sweep first, on its own: a running server's sweeper would take the due questions.
     echo "$("$bin" dev sweep --data-dir "$large_data" 2>/dev/null)"

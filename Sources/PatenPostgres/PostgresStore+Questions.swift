@@ -139,15 +139,28 @@ extension PostgresStore: QuestionRepository {
 
     public func queue(for helper: Helper, tiers: [Tier], at now: Date, limit: Int) async throws -> [Question] {
         guard !tiers.isEmpty else { return [] }
-        // Rank in the database: one point each for a matching skill and language, then priority, then age.
+        // Best first: one point each for a topic in the helper's skills and a language they speak, then higher
+        // priority, then longest waiting. Each score is its own walk along the index of open questions by rank
+        // (`questions_open_by_rank`), stopping after a page, so no request sorts every open question; questions
+        // whose claim ran out (few) come from the lease index. The pieces are merged and cut to a page.
+        func open(_ score: Int) -> String {
+            "SELECT \(Question.pgColumns), priority_rank AS rank_, \(score) AS score_ FROM questions "
+                + "WHERE state = 'open' AND tier = ANY($1)"
+        }
+        let page = "ORDER BY priority_rank DESC, created_at, id LIMIT $5"
         return try await client.query(
             PostgresQuery(
                 unsafeSQL: """
-                    SELECT \(Question.pgColumns) FROM questions
-                    WHERE tier = ANY($1) AND (state = 'open' OR (state = 'claimed' AND lease_expires_at <= $2))
-                    ORDER BY (CASE WHEN topic = ANY($3) THEN 1 ELSE 0 END)
-                    + (CASE WHEN language = ANY($4) THEN 1 ELSE 0 END) DESC,
-                    priority_rank DESC, created_at, id
+                    SELECT * FROM (
+                        (SELECT \(Question.pgColumns), priority_rank AS rank_,
+                        (CASE WHEN topic = ANY($3) THEN 1 ELSE 0 END) + (CASE WHEN language = ANY($4) THEN 1 ELSE 0 END)
+                        AS score_ FROM questions
+                        WHERE state = 'claimed' AND lease_expires_at <= $2 AND tier = ANY($1))
+                        UNION ALL (\(open(2)) AND topic = ANY($3) AND language = ANY($4) \(page))
+                        UNION ALL (\(open(1)) AND (topic = ANY($3)) <> (language = ANY($4)) \(page))
+                        UNION ALL (\(open(0)) AND NOT topic = ANY($3) AND NOT language = ANY($4) \(page))
+                    ) AS ranked
+                    ORDER BY score_ DESC, rank_ DESC, created_at, id
                     LIMIT $5
                     """,
                 binds: binds(

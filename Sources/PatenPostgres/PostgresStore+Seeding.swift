@@ -33,6 +33,9 @@ extension PostgresStore {
             )
             written = end
         }
+        // Fresh statistics, as autovacuum would gather soon after: without them the planner takes the new rows
+        // for a handful and picks plans that sort every open question (the queue ran 70 times slower).
+        try await client.query("ANALYZE questions, sla_timers", logger: logger)
         return written
     }
 
