@@ -71,7 +71,9 @@ public struct HelperDirectory: Sendable {
     /// Changes a helper's fields after validating them.
     public func update(_ idOrHandle: String, _ change: HelperChange) async throws -> Helper {
         let current = try await helper(idOrHandle)
-        try SupportDesk.require(!change.isEmpty, "empty_change", "Name at least one field to change.", kind: .malformed)
+        try SupportDesk.require(
+            !change.isEmpty, "empty_change", "Name at least one field to change; fields the API does not know are ignored."
+        )
         try validate(skills: change.skills ?? [], languages: change.languages ?? [])
         try validate(capacity: change.capacity ?? current.capacity, role: change.role ?? current.role)
         if let name = change.displayName {

@@ -118,7 +118,9 @@ public struct IntegrationDirectory: Sendable {
     /// Changes an integration's settings.
     public func update(_ idOrName: String, _ change: IntegrationChange) async throws -> Integration {
         let current = try await resolve(idOrName)
-        try SupportDesk.require(!change.isEmpty, "empty_change", "Name at least one field to change.", kind: .malformed)
+        try SupportDesk.require(
+            !change.isEmpty, "empty_change", "Name at least one field to change; fields the API does not know are ignored."
+        )
         var change = change
         if let url = change.outboundURL {
             change.outboundURL = .some(try await validURL(url, kind: current.kind))

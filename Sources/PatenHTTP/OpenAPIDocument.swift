@@ -819,6 +819,7 @@ public enum OpenAPIDocument {
             HelperUpdate:
               type: object
               minProperties: 1
+              description: At least one of these fields (422 empty_change otherwise; fields the API does not know are ignored).
               properties:
                 display_name: { type: string, minLength: 1, maxLength: 100, description: Not blank. }
                 role: { $ref: '#/components/schemas/Role', description: "409 last_admin when it would leave no active admin." }
@@ -942,6 +943,8 @@ public enum OpenAPIDocument {
                 secret: { type: string, description: "The Slack app's signing secret (slack only; standard secrets are made by Paten)." }
             IntegrationUpdate:
               type: object
+              minProperties: 1
+              description: At least one of these fields (422 empty_change otherwise; fields the API does not know are ignored).
               properties:
                 inbound_enabled: { type: boolean }
                 outbound_url: { type: [string, 'null'], description: "null removes it." }
