@@ -38,7 +38,7 @@ cleanup() {
 }
 trap cleanup EXIT
 . scripts/check.sh
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+port=$(free_port)
 base="http://127.0.0.1:$port"
 export PATEN_LOG_LEVEL=error
 

@@ -1,4 +1,5 @@
-# Shared by the end-to-end scripts (sourced, not run): counts and prints checks, and waits for log lines.
+# Shared by the end-to-end scripts (sourced, not run): counts and prints checks, waits for log lines, finds a free
+# port and the debug `paten` executable.
 passed=0
 failed=0
 
@@ -19,4 +20,15 @@ wait_for() { # wait_for FILE PATTERN WHAT: up to 30 s for PATTERN to appear in F
     done
     echo "$(basename "$0"): $3 did not happen" >&2
     return 1
+}
+
+free_port() { # a free TCP port on 127.0.0.1
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+paten_bin() { # the debug `paten` executable, built first if missing
+    local bin
+    bin="$(swift build --show-bin-path)/paten"
+    [ -x "$bin" ] || swift build --product paten >&2
+    echo "$bin"
 }

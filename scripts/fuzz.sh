@@ -20,8 +20,7 @@ examples=${FUZZ_EXAMPLES:-8}
 venv=.build-fuzz/venv
 python_venv "$venv" schemathesis==4.32.5
 schemathesis="$venv/bin/schemathesis"
-bin="$(swift build --show-bin-path)/paten"
-[ -x "$bin" ] || swift build --product paten
+bin=$(paten_bin)
 reports="$PWD/.build-fuzz/reports"
 rm -rf "$reports" && mkdir -p "$reports"
 work="$(mktemp -d)"
@@ -53,7 +52,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
 
 me_status() { curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $1" "$base/v1/me"; }
 

@@ -11,8 +11,8 @@ venv=.build-interop/venv
 python_venv "$venv" standardwebhooks==1.1.0
 python="$venv/bin/python"
 
-bin="$(swift build --show-bin-path)/paten"
-[ -x "$bin" ] || swift build --product paten
+. scripts/check.sh
+bin=$(paten_bin)
 work="$(mktemp -d)"
 export XDG_CONFIG_HOME="$work/config" PATEN_WEBHOOK_ALLOW_LOOPBACK=true PATEN_DELIVERY_INTERVAL_MS=100
 unset PATEN_URL PATEN_TOKEN
@@ -22,7 +22,6 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-. scripts/check.sh
 
 # The receiver first: the integration's outbound URL needs its port.
 touch "$work/secret" "$work/received.jsonl"
@@ -39,7 +38,7 @@ integration=$("$python" -c 'import json,sys; print(json.load(sys.stdin)["integra
 "$python" -c 'import json,sys; print(json.load(sys.stdin)["secret"])' <"$work/integration.json" >"$work/secret"
 vera=$("$bin" helpers add --data-dir "$data" --handle vera --role volunteer)
 
-port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+port=$(free_port)
 base="http://127.0.0.1:$port"
 "$bin" serve --port "$port" --data-dir "$data" --log-level warning 2>"$work/serve.log" &
 pids+=($!)

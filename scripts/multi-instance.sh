@@ -17,7 +17,7 @@ if [ -z "${PATEN_TEST_POSTGRES_URL:-}" ]; then
     exit 0
 fi
 
-bin="$(swift build --show-bin-path)/paten"
+bin=$(paten_bin)
 psql_bin=psql
 command -v psql >/dev/null || psql_bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/psql"
 server="${PATEN_TEST_POSTGRES_URL%/*}"
@@ -35,7 +35,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
 
 "$psql_bin" "$server/postgres?sslmode=disable" -Xqc "CREATE DATABASE $database"
 export PATEN_DB_URL="$server/$database?sslmode=disable"

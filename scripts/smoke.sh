@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bin="$(swift build --show-bin-path)/paten"
-[ -x "$bin" ] || swift build --product paten
+. scripts/check.sh
+bin=$(paten_bin)
 work="$(mktemp -d)"
 export XDG_CONFIG_HOME="$work/config"
 unset PATEN_URL PATEN_TOKEN
@@ -17,7 +17,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-. scripts/check.sh
 
 json() { # json FIELD.PATH < body
     python3 -c 'import json,sys
@@ -34,7 +33,7 @@ status() { # status METHOD PATH TOKEN [BODY] -> HTTP status; body in $work/body
     curl "${args[@]}"
 }
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+port=$(free_port)
 base="http://127.0.0.1:$port"
 # A one-second peer window for low priority (via a policy copy) and a fast sweeper, so an escalation arrives within the test.
 python3 - "$work/policy.json" <<'PY'

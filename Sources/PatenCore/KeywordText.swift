@@ -20,11 +20,6 @@ struct KeywordText {
         }
     }
 
-    /// Whether the keyword (a word or phrase) occurs as whole words.
-    func contains(_ keyword: String) -> Bool {
-        contains(Needle(keyword))
-    }
-
     /// Whether the folded keyword occurs as whole words. A set lookup settles most keywords: only a phrase whose
     /// first word occurs is looked for word by word.
     func contains(_ needle: Needle) -> Bool {

@@ -14,6 +14,7 @@ public enum OpenAPIDocument {
             bearer tokens. Every error is {"error": {"code": "...", "message": "..."}} with the status that fits. Any
             operation may answer 503 `database_unavailable` while the database cannot be reached; retry later. A request
             field may be null only where its schema says so (400 `null_field` otherwise): leave a field out to keep its default.
+            A method that a path does not serve gets 405 `method_not_allowed` with an `Allow` header.
         servers:
           - url: http://127.0.0.1:8080
         security:

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -80,6 +81,18 @@ struct StaffAPITests {
                 #expect(refused.errorCode == "invalid_query", "\(query)")
             }
             #expect(try await client.call(.get, "/v1/escalations?level=1&min_age=0", token: staff.token).status == 200)
+            // A resume point that is not an event id is refused in either place, before the stream opens; a valid
+            // header does not hide a bad query value.
+            for query in ["last_event_id=abc", "last_event_id=-1", "last_event_id=%2B5", "last_event_id=9223372036854775808"] {
+                let refused = try await client.call(.get, "/v1/escalations/stream?\(query)", token: staff.token)
+                #expect(refused.status == 400, "\(query)")
+                #expect(refused.errorCode == "invalid_last_event_id", "\(query)")
+            }
+            let badHeader = try await client.execute(
+                uri: "/v1/escalations/stream?last_event_id=x", method: .get,
+                headers: [.authorization: "Bearer \(staff.token)", HTTPField.Name("Last-Event-ID")!: "0"]
+            ) { $0.status }
+            #expect(badHeader == .badRequest)
             #expect(try await client.call(.post, "/v1/escalations/\(id)/acknowledge", token: staff.token).string("state") == "acknowledged")
             #expect(try await client.call(.post, "/v1/escalations/\(id)/acknowledge", token: staff.token).status == 409)
             #expect(try await client.call(.post, "/v1/escalations/\(id)/resolve", token: staff.token).string("state") == "resolved")

@@ -10,8 +10,7 @@ cd "$(dirname "$0")/../.."
 . scripts/check.sh
 
 duration=${SECONDS_OF_CHAOS:-10}
-bin="$(swift build --show-bin-path)/paten"
-[ -x "$bin" ] || swift build --product paten
+bin=$(paten_bin)
 work=$(mktemp -d)
 server_pid=""
 cleanup() {
@@ -21,7 +20,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+port=$(free_port)
 PATEN_LOG_LEVEL=error "$bin" serve --port "$port" --data-dir "$work/data" >"$work/serve.log" 2>&1 &
 server_pid=$!
 wait_for "$work/serve.log" "paten listening" "the server's start" || { cat "$work/serve.log"; exit 1; }

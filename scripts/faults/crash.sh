@@ -10,8 +10,7 @@ cd "$(dirname "$0")/../.."
 . scripts/check.sh
 
 kills=${KILLS:-5}
-bin="$(swift build --show-bin-path)/paten"
-[ -x "$bin" ] || swift build --product paten
+bin=$(paten_bin)
 work=$(mktemp -d)
 server_pid=""
 load_pid=""
@@ -24,7 +23,7 @@ cleanup() {
 trap cleanup EXIT
 export PATEN_LOG_LEVEL=error
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+port=$(free_port)
 start_server() { # start_server N: starts the server with its own log, waits until it listens
     "$bin" serve --port "$port" --data-dir "$work/data" >"$work/serve.$1.log" 2>&1 &
     server_pid=$!

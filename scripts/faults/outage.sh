@@ -6,8 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/check.sh
 
-bin="$(swift build --show-bin-path)/paten"
-[ -x "$bin" ] || swift build --product paten
+bin=$(paten_bin)
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -16,7 +15,6 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
 sql() { python3 -c 'import sqlite3, sys; print(sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True).execute(sys.argv[2]).fetchone()[0])' "$work/data/paten.sqlite" "$1"; }
 api() { # api METHOD PATH BODY: prints the body, fails on a non-2xx answer
     curl -sf -X "$1" -H "Authorization: Bearer $admin" -H 'Content-Type: application/json' --data-binary "$3" "$base$2"
