@@ -7,19 +7,155 @@ enum DefaultPolicy {
         {
           "topics": [
             { "name": "general", "keywords": [] },
-            { "name": "sim_activation", "keywords": ["sim", "esim", "activate", "activation", "puk", "pin"] },
-            { "name": "roaming", "keywords": ["roaming", "abroad", "travel", "eu roaming"] },
-            { "name": "mobile_data", "keywords": ["data", "internet", "apn", "4g", "5g", "hotspot", "tethering"] },
-            { "name": "porting", "keywords": ["port", "porting", "keep my number", "number transfer", "pac code"] },
-            { "name": "device", "keywords": ["phone", "handset", "android", "iphone", "settings", "voicemail"] },
-            { "name": "billing", "keywords": ["bill", "invoice", "charge", "charged", "refund", "payment", "direct debit"] },
-            { "name": "account_security", "keywords": ["password", "hacked", "locked out", "two factor", "sim swap"] },
-            { "name": "fraud", "keywords": ["fraud", "scam", "stolen", "phishing", "unauthorised"] },
-            { "name": "legal", "keywords": ["lawyer", "complaint", "ombudsman", "gdpr", "data protection"] }
+            {
+              "name": "sim_activation",
+              "keywords": {
+                "en": ["sim", "sims", "sim card*", "esim*", "activate", "activation", "activating", "puk", "pin"],
+                "de": ["simkarte*", "sim karte*", "aktivier*", "freischalt*"],
+                "fr": ["carte sim", "activer"],
+                "es": ["tarjeta sim", "activar", "activación"],
+                "it": ["scheda sim", "attivare", "attivazione"],
+                "nl": ["simkaart*", "activeren"],
+                "pl": ["karta sim", "karty sim", "aktywacj*"],
+                "tr": ["sim kart*", "aktivasyon"]
+              }
+            },
+            {
+              "name": "roaming",
+              "keywords": {
+                "en": ["roaming", "abroad", "travel*", "eu roaming"],
+                "de": ["ausland*", "urlaub*", "reise*"],
+                "fr": ["itinérance", "étranger"],
+                "es": ["itinerancia", "extranjero"],
+                "it": ["estero"],
+                "nl": ["buitenland*"],
+                "pl": ["za granicą", "zagranic*"],
+                "tr": ["yurt dışı*", "yurtdışı*"]
+              }
+            },
+            {
+              "name": "mobile_data",
+              "keywords": {
+                "en": ["data", "mobile data", "internet", "apn", "4g", "5g", "lte", "hotspot", "tethering"],
+                "de": ["daten", "mobile daten", "datenvolumen", "datenverbindung*"],
+                "fr": ["données*"],
+                "es": ["datos"],
+                "it": ["dati"],
+                "nl": ["mobiele data"],
+                "pl": ["transfer danych", "dane komórkowe"],
+                "tr": ["mobil veri"]
+              }
+            },
+            {
+              "name": "porting",
+              "keywords": {
+                "en": ["port", "porting", "keep my number", "number transfer", "pac code"],
+                "de": ["rufnummernmitnahme*", "portierung*", "nummer mitnehmen", "mitnahme*", "anbieterwechsel*"],
+                "fr": ["portabilité*", "code rio"],
+                "es": ["portabilidad*"],
+                "it": ["portabilità*"],
+                "nl": ["nummerbehoud", "nummer meenemen"],
+                "pl": ["przeniesienie numeru"],
+                "tr": ["numara taşıma"]
+              }
+            },
+            {
+              "name": "device",
+              "keywords": {
+                "en": ["phone", "handset", "android", "iphone", "settings", "voicemail", "charger"],
+                "de": ["handy*", "smartphone*", "telefon*", "einstellung*", "mailbox*"],
+                "fr": ["téléphone", "portable", "paramètres"],
+                "es": ["móvil", "teléfono", "ajustes"],
+                "it": ["telefono", "cellulare", "impostazioni"],
+                "nl": ["telefoon", "instellingen"],
+                "pl": ["telefon*", "ustawienia"],
+                "tr": ["telefon*", "ayarlar"]
+              }
+            },
+            {
+              "name": "billing",
+              "keywords": {
+                "en": ["bill", "bills", "billed", "billing", "invoice*", "charges", "charged", "overcharg*", "chargeback*",
+                  "refund*", "payment*", "direct debit", "debited", "reimburs*", "money back", "paid twice", "credit note"],
+                "de": ["rechnung*", "abrechnung*", "handyrechnung*", "telefonrechnung*", "mobilfunkrechnung*", "abgebucht*",
+                  "abbuch*", "lastschrift*", "gutschrift*", "erstatt*", "rückerstatt*", "geld zurück", "zahlung*", "bezahl*",
+                  "überweisung*", "mahnung*", "inkasso*", "gebühr*", "kontoauszug*", "abgerechnet*", "berechnet*",
+                  "rückbuchung*"],
+                "fr": ["facture*", "facturation", "prélèvement*", "prélevé*", "remboursement*", "rembourser", "débité*",
+                  "paiement*", "trop payé"],
+                "es": ["factura*", "cobro*", "cobrado*", "cobrar*", "reembolso*", "domiciliación", "pago", "pagos"],
+                "it": ["fattura*", "bolletta*", "addebit*", "rimbors*", "pagament*"],
+                "nl": ["factuur*", "facturen", "rekening*", "afschrijving*", "afgeschreven", "terugbetal*", "incasso*",
+                  "betaling*"],
+                "pl": ["faktur*", "rachun*", "opłat*", "obciąż*", "płatnoś*", "zwrot pieniędzy", "zwrot środków",
+                  "zwrotu pieniędzy"],
+                "tr": ["fatura*", "ödeme*", "iade*", "ücret", "ücretlendir*", "tahsilat*"]
+              }
+            },
+            {
+              "name": "account_security",
+              "keywords": {
+                "en": ["password*", "hacked", "hacker*", "hacking", "locked out", "account locked", "account blocked",
+                  "two factor", "2fa", "login details", "credentials", "sim swap*", "someone logged in", "account takeover"],
+                "de": ["passwort*", "kennwort*", "gehackt*", "konto* gesperrt", "konto* ist gesperrt",
+                  "konto* wurde gesperrt", "account gesperrt", "kontosperr*", "zugangsdaten", "anmeldedaten", "logindaten",
+                  "ausgesperrt*", "zwei faktor*"],
+                "fr": ["mot de passe", "piraté*", "piratage", "compte bloqué", "identifiants"],
+                "es": ["contraseña*", "hackead*", "hackearon", "cuenta bloqueada", "credenciales"],
+                "it": ["hackerat*", "account bloccato", "credenziali"],
+                "nl": ["wachtwoord*", "account geblokkeerd", "inloggegevens"],
+                "pl": ["hasł*", "zhakowan*", "konto zablokowane", "dane logowania"],
+                "tr": ["şifre*", "hacklendi", "hesabım kilitlendi", "hesap kilitlendi"]
+              }
+            },
+            {
+              "name": "fraud",
+              "keywords": {
+                "en": ["fraud*", "scam", "scams", "scammed", "scammer*", "phishing", "smishing", "stolen", "unauthoris*",
+                  "unauthoriz*", "identity theft", "sim swap*"],
+                "de": ["betrug*", "betrüg*", "betrogen*", "abzocke*", "gestohlen*", "geklaut*", "identitätsdiebstahl*",
+                  "unbefugt*", "nicht autorisiert*", "missbrauch*", "gefälscht*"],
+                "fr": ["fraude*", "frauduleu*", "arnaque*", "escroquerie*", "escroc*", "hameçonnage", "téléphone volé",
+                  "portable volé"],
+                "es": ["fraude*", "fraudulent*", "estafa*", "estafador*", "suplantación", "robado*", "robada*"],
+                "it": ["truffa*", "frode*", "fraudolent*", "rubato*", "rubata*", "furto"],
+                "nl": ["fraude*", "oplicht*", "opgelicht*", "gestolen*"],
+                "pl": ["oszust*", "oszuk*", "wyłudz*", "kradzież*", "skradzion*", "ukradzion*"],
+                "tr": ["dolandırıc*", "dolandırıl*", "sahtekar*", "çalındı", "çalıntı"]
+              }
+            },
+            {
+              "name": "legal",
+              "keywords": {
+                "en": ["lawyer*", "solicitor*", "attorney*", "legal action", "lawsuit*", "sue you", "court", "complaint*",
+                  "ombudsman", "gdpr", "data protection", "cancel my contract", "terminate my contract",
+                  "contract termination", "cancellation"],
+                "de": ["anwalt*", "anwält*", "rechtsanwalt*", "klage*", "verklag*", "gericht*", "beschwerde*", "schlichtung*",
+                  "verbraucherzentrale*", "bundesnetzagentur*", "datenschutz*", "dsgvo", "kündig*", "gekündigt*", "widerruf*"],
+                "fr": ["avocat*", "plainte*", "tribunal*", "mise en demeure", "rgpd", "résiliation*", "résilier"],
+                "es": ["abogado*", "denuncia*", "demanda judicial", "tribunal*", "reclamación*", "rgpd"],
+                "it": ["avvocat*", "denuncia*", "reclamo*", "causa legale", "tribunale*", "disdetta*", "recesso"],
+                "nl": ["advocaat*", "rechtszaak*", "klacht*", "geschillencommissie", "opzegg*"],
+                "pl": ["prawnik*", "adwokat*", "pozew", "sądow*", "reklamacj*", "rodo", "wypowiedzenie umowy"],
+                "tr": ["avukat*", "dava açacağım", "dava açmak", "dava açtım", "mahkeme*", "şikayet*", "kvkk",
+                  "tüketici hakem heyeti", "abonelik iptal*"]
+              }
+            }
           ],
           "default_topic": "general",
           "staff_only_topics": ["billing", "account_security", "fraud", "legal"],
-          "critical_keywords": ["fraud", "stolen", "hacked", "sim swap", "emergency", "threat"],
+          "critical_keywords": {
+            "en": ["fraud*", "stolen", "hacked", "sim swap*", "emergenc*", "threat*", "police", "suicid*", "kill myself",
+              "self harm"],
+            "de": ["betrug*", "gestohlen*", "geklaut*", "gehackt*", "notfall*", "notruf*", "polizei*", "suizid*",
+              "selbstmord*", "bedroh*", "drohung*", "erpress*"],
+            "fr": ["fraude*", "téléphone volé", "piraté*", "urgence*", "police", "suicid*", "menace*"],
+            "es": ["fraude*", "robado*", "hackead*", "emergencia*", "policía", "suicid*", "amenaza*"],
+            "it": ["frode*", "truffa*", "rubato*", "emergenza*", "polizia", "suicid*", "minacc*"],
+            "nl": ["fraude*", "gestolen*", "noodgeval*", "politie", "zelfmoord*", "bedreig*"],
+            "pl": ["oszust*", "skradzion*", "nagły wypadek", "policj*", "samobój*", "groźb*"],
+            "tr": ["dolandırıc*", "çalındı", "acil", "polis", "intihar*", "tehdit*"]
+          },
           "languages": ["en", "de", "fr", "es", "it", "nl", "pl", "tr"],
           "default_language": "en",
           "peer_window": { "low": "8h", "normal": "2h", "high": "30m", "critical": "0s" },

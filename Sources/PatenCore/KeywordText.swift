@@ -1,71 +1,184 @@
 import Foundation
 
-/// Text folded for whole-word keyword search: lowercase words, split at every run of non-alphanumerics.
+/// Text folded for keyword search: words of lowercase letters and digits, split at every run of other characters.
+///
+/// Diacritics are dropped (é is e), ß is ss, and ae, oe and ue fold to a, o and u like ä, ö and ü, so "Rückerstattung",
+/// "Rueckerstattung" and "Ruckerstattung" are one word. Invisible format characters (zero-width spaces, soft
+/// hyphens) are dropped without splitting the word they sit in; full-width and other compatibility forms are
+/// read as their plain letters.
 struct KeywordText {
-    /// The folded words in order, and the same words as a set for the first-word test.
-    private let words: [Substring]
-    private let vocabulary: Set<Substring>
+    /// The folded bytes (UTF-8) of all words, one after another.
+    let bytes: [UInt8]
+    /// Each word's range in `bytes`, in order.
+    let words: [Range<Int>]
 
     init(_ text: String) {
-        words = Self.fold(text).split(separator: " ")
-        vocabulary = Set(words)
-    }
-
-    /// A keyword (a word or phrase) folded the same way, ready to look for.
-    struct Needle: Sendable {
-        let words: [Substring]
-
-        init(_ keyword: String) {
-            words = KeywordText.fold(keyword).split(separator: " ")
+        var folder = Folder(capacity: text.utf8.count)
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            // Most questions are plain ASCII: fold byte by byte, without asking Unicode about each character.
+            for byte in text.utf8 { folder.addASCII(byte) }
+        } else {
+            for scalar in text.unicodeScalars {
+                if scalar.isASCII {
+                    folder.addASCII(UInt8(scalar.value))
+                } else {
+                    folder.add(Self.foldings[scalar.value] ?? Self.fold(scalar))
+                }
+            }
         }
+        folder.endWord()
+        bytes = folder.bytes
+        words = folder.words
     }
 
-    /// Whether the folded keyword occurs as whole words. A set lookup settles most keywords: only a phrase whose
-    /// first word occurs is looked for word by word.
-    func contains(_ needle: Needle) -> Bool {
-        let needle = needle.words
-        guard let first = needle.first, vocabulary.contains(first) else { return false }
-        if needle.count == 1 { return true }
-        guard words.count >= needle.count else { return false }
-        for start in 0...(words.count - needle.count) where words[start] == first {
-            if needle.indices.allSatisfy({ words[start + $0] == needle[$0] }) { return true }
+    /// The folded word at a position.
+    func word(_ position: Int) -> ArraySlice<UInt8> { bytes[words[position]] }
+
+    /// Letters whose plain form is not reached by dropping a combining mark.
+    private static let spelled: [UInt32: String] = [
+        0xDF: "ss", 0x142: "l", 0x131: "i", 0xF8: "o", 0x111: "d", 0xE6: "ae", 0x153: "oe", 0xFE: "th", 0x127: "h",
+    ]
+
+    /// The folding of the non-ASCII characters questions in the policy's languages are written with (Latin,
+    /// Greek, Cyrillic, general punctuation, full-width forms), worked out once: Unicode lowercasing and
+    /// decomposition per character cost more than the rest of classification.
+    private static let foldings: [UInt32: [UInt8]] = {
+        var table: [UInt32: [UInt8]] = [:]
+        for range in [0x80..<0x530, 0x1E00..<0x1F00, 0x2000..<0x2070, 0xFF00..<0xFFF0] {
+            for value in range {
+                if let scalar = Unicode.Scalar(UInt32(value)) { table[UInt32(value)] = fold(scalar) }
+            }
         }
-        return false
-    }
+        return table
+    }()
 
-    fileprivate static func fold(_ text: String) -> String {
-        if text.utf8.allSatisfy({ $0 < 0x80 }) { return foldASCII(text) }
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        var pendingSpace = false
-        for character in text.lowercased() {
-            if character.isLetter || character.isNumber {
-                if pendingSpace && !out.isEmpty { out.append(" ") }
-                pendingSpace = false
-                out.append(character)
+    /// One non-ASCII character folded: the bytes to add to the current word, with a space where it splits words.
+    /// Empty for a character that is dropped without splitting (a combining mark, a zero-width space).
+    private static func fold(_ scalar: Unicode.Scalar) -> [UInt8] {
+        if let spelling = spelled[scalar.value] { return Array(spelling.utf8) }
+        var out: [UInt8] = []
+        for part in String(scalar).lowercased().decomposedStringWithCompatibilityMapping.unicodeScalars {
+            if part.isASCII {
+                let byte = UInt8(part.value)
+                switch byte {
+                case 0x61...0x7A, 0x30...0x39: out.append(byte)
+                case 0x41...0x5A: out.append(byte + 0x20)
+                default: out.append(0x20)
+                }
+            } else if let spelling = spelled[part.value] {
+                out += Array(spelling.utf8)
             } else {
-                pendingSpace = true
+                switch part.properties.generalCategory {
+                case .nonspacingMark, .spacingMark, .enclosingMark, .format:
+                    continue
+                case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter, .decimalNumber,
+                    .letterNumber, .otherNumber:
+                    UTF8.encode(part) { out.append($0) }
+                default:
+                    out.append(0x20)
+                }
             }
         }
         return out
     }
 
-    /// The same folding for ASCII text, byte by byte: most questions are plain ASCII, and asking Unicode about
-    /// each Character costs more than the rest of classification.
-    private static func foldASCII(_ text: String) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count)
-        var pendingSpace = false
-        for byte in text.utf8 {
-            let isLetter = (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A)
-            if isLetter || (byte >= 0x30 && byte <= 0x39) {
-                if pendingSpace && !out.isEmpty { out.append(0x20) }
-                pendingSpace = false
-                out.append(byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte)
-            } else {
-                pendingSpace = true
+    /// Builds the folded words, one character at a time.
+    private struct Folder {
+        var bytes: [UInt8] = []
+        var words: [Range<Int>] = []
+        var wordStart = 0
+
+        init(capacity: Int) {
+            bytes.reserveCapacity(capacity)
+        }
+
+        mutating func addASCII(_ byte: UInt8) {
+            switch byte {
+            case 0x61...0x7A, 0x30...0x39: addLetter(byte)
+            case 0x41...0x5A: addLetter(byte + 0x20)
+            default: endWord()
             }
         }
-        return String(decoding: out, as: UTF8.self)
+
+        /// Adds a folded non-ASCII character: its bytes, a space meaning a split between words.
+        mutating func add(_ folded: [UInt8]) {
+            for byte in folded {
+                if byte == 0x20 { endWord() } else { addLetter(byte) }
+            }
+        }
+
+        mutating func addLetter(_ byte: UInt8) {
+            // "ae", "oe" and "ue" are how ä, ö and ü are typed without umlauts; the umlauts themselves lost their
+            // marks, so dropping the e makes all three spellings one.
+            if byte == UInt8(ascii: "e"), bytes.count > wordStart, let last = bytes.last,
+                last == UInt8(ascii: "a") || last == UInt8(ascii: "o") || last == UInt8(ascii: "u")
+            {
+                return
+            }
+            bytes.append(byte)
+        }
+
+        mutating func endWord() {
+            if bytes.count > wordStart { words.append(wordStart..<bytes.count) }
+            wordStart = bytes.count
+        }
+    }
+}
+
+/// A policy keyword ready to look for: its folded words, each matched whole or, written with a trailing `*`, as the
+/// start of a word.
+struct KeywordPattern: Hashable, Sendable {
+    /// One word of a keyword.
+    struct Word: Hashable, Sendable {
+        var bytes: [UInt8]
+        var isPrefix: Bool
+
+        /// Whether a folded word of a text is this word (or, for a prefix, starts with it).
+        func matches(_ word: ArraySlice<UInt8>) -> Bool {
+            isPrefix ? word.starts(with: bytes) : word.elementsEqual(bytes)
+        }
+    }
+
+    /// Fewest folded letters before a `*`: a shorter prefix matches too many unrelated words.
+    static let shortestPrefix = 3
+
+    let words: [Word]
+
+    /// Parses a keyword as the policy writes it; the error says what is wrong in words for the policy's author.
+    init(_ keyword: String) throws(KeywordProblem) {
+        var words: [Word] = []
+        for token in keyword.split(whereSeparator: \.isWhitespace) {
+            let stars = token.filter { $0 == "*" }.count
+            if token == "*" {
+                throw KeywordProblem(
+                    "a lone '*' would match every word; write at least \(Self.shortestPrefix) letters before it, such as \"abbuch*\""
+                )
+            }
+            if stars > 1 || (stars == 1 && token.last != "*") {
+                throw KeywordProblem("'\(token)': '*' may only end a word, as in \"abbuch*\"")
+            }
+            let folded = KeywordText(String(stars == 1 ? token.dropLast() : token[...]))
+            guard !folded.words.isEmpty else { throw KeywordProblem("'\(token)' has no letters or digits") }
+            words += folded.words.map { Word(bytes: Array(folded.bytes[$0]), isPrefix: false) }
+            if stars == 1 {
+                words[words.count - 1].isPrefix = true
+                if words[words.count - 1].bytes.count < Self.shortestPrefix {
+                    throw KeywordProblem(
+                        "'\(token)': write at least \(Self.shortestPrefix) letters before the '*', or it matches too many words"
+                    )
+                }
+            }
+        }
+        guard !words.isEmpty else { throw KeywordProblem("the keyword is empty") }
+        self.words = words
+    }
+}
+
+/// What is wrong with a policy keyword.
+struct KeywordProblem: Error {
+    let message: String
+
+    init(_ message: String) {
+        self.message = message
     }
 }

@@ -5,13 +5,42 @@ public struct Policy: Sendable, Equatable {
     /// A topic and the words that signal it.
     public struct Topic: Sendable, Equatable {
         public var name: String
-        /// Lowercase words or phrases; any of them in a question suggests the topic.
-        public var keywords: [String]
+        /// Words or phrases; any of them in a question suggests the topic.
+        public var keywords: Keywords
 
         /// Creates a topic.
-        public init(name: String, keywords: [String]) {
+        public init(name: String, keywords: Keywords) {
             self.name = name
             self.keywords = keywords
+        }
+    }
+
+    /// Keywords written per language, or for every language (a plain list, the policy's older form).
+    ///
+    /// A keyword is a word or a phrase of words; a word ending in `*` matches every word that starts with it
+    /// ("abbuch*" matches "Abbuchung" and "abbuchen"). Case, diacritics and the German spellings ä/ae, ö/oe, ü/ue
+    /// and ß/ss are folded. Every keyword is looked for in every question, whatever its stated language: the
+    /// language only says where the keyword was written down.
+    public struct Keywords: Sendable, Equatable, ExpressibleByArrayLiteral {
+        /// Keywords that belong to no one language.
+        public var everyLanguage: [String]
+        /// Keywords by the language code they are written in.
+        public var byLanguage: [String: [String]]
+
+        /// Creates keywords.
+        public init(everyLanguage: [String] = [], byLanguage: [String: [String]] = [:]) {
+            self.everyLanguage = everyLanguage
+            self.byLanguage = byLanguage
+        }
+
+        /// Keywords for every language, as in a plain list.
+        public init(arrayLiteral elements: String...) {
+            self.init(everyLanguage: elements)
+        }
+
+        /// Every keyword, those for every language first, then by language code.
+        public var all: [String] {
+            everyLanguage + byLanguage.keys.sorted().flatMap { byLanguage[$0] ?? [] }
         }
     }
 
@@ -22,7 +51,7 @@ public struct Policy: Sendable, Equatable {
     /// Topics volunteers must not handle.
     public var staffOnlyTopics: Set<String>
     /// Words or phrases that make a question critical.
-    public var criticalKeywords: [String]
+    public var criticalKeywords: Keywords
     /// Languages questions may be in.
     public var languages: [String]
     /// The language of a question that names none.
@@ -42,7 +71,7 @@ public struct Policy: Sendable, Equatable {
 
     /// Creates a policy; use `PolicyLoader` to read and validate one from a file.
     public init(
-        topics: [Topic], defaultTopic: String, staffOnlyTopics: Set<String>, criticalKeywords: [String],
+        topics: [Topic], defaultTopic: String, staffOnlyTopics: Set<String>, criticalKeywords: Keywords,
         languages: [String], defaultLanguage: String, peerWindow: [Priority: TimeInterval], claimLease: TimeInterval,
         defaultCapacity: [Role: Int], staffTargets: [StaffTarget: [Priority: TimeInterval]] = [:],
         warningThreshold: Double = 0.8, businessHours: BusinessCalendar = .alwaysOpen

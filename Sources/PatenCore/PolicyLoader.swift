@@ -29,7 +29,12 @@ private struct PolicyDocument {
         if let unknown = object.keys.sorted().first(where: { !Self.knownKeys.contains($0) }) {
             throw fail(unknown, "unknown key; known keys are \(Self.knownKeys.sorted().joined(separator: ", "))")
         }
-        let topics = try readTopics(object["topics"])
+        let languages = try stringList(object["languages"], at: "languages", allowEmpty: false)
+        let defaultLanguage = try string(object["default_language"], at: "default_language")
+        guard languages.contains(defaultLanguage) else {
+            throw fail("default_language", "'\(defaultLanguage)' is not in languages")
+        }
+        let topics = try readTopics(object["topics"], languages: languages)
         let names = topics.map(\.name)
         let defaultTopic = try string(object["default_topic"], at: "default_topic")
         guard names.contains(defaultTopic) else {
@@ -42,13 +47,11 @@ private struct PolicyDocument {
         if staffOnly.contains(defaultTopic) {
             throw fail("staff_only_topics", "the default topic cannot be staff-only, or every question goes to staff")
         }
-        let critical = try stringList(object["critical_keywords"], at: "critical_keywords", allowEmpty: true)
-            .map { $0.lowercased() }
-        let languages = try stringList(object["languages"], at: "languages", allowEmpty: false)
-        let defaultLanguage = try string(object["default_language"], at: "default_language")
-        guard languages.contains(defaultLanguage) else {
-            throw fail("default_language", "'\(defaultLanguage)' is not in languages")
+        for (index, topic) in topics.enumerated() where staffOnly.contains(topic.name) {
+            try requireEveryLanguage(topic.keywords, languages: languages, at: "topics[\(index)].keywords")
         }
+        let critical = try readKeywords(object["critical_keywords"], at: "critical_keywords", languages: languages)
+        try requireEveryLanguage(critical, languages: languages, at: "critical_keywords")
         return Policy(
             topics: topics,
             defaultTopic: defaultTopic,
@@ -65,7 +68,7 @@ private struct PolicyDocument {
         )
     }
 
-    func readTopics(_ value: Any?) throws -> [Policy.Topic] {
+    func readTopics(_ value: Any?, languages: [String]) throws -> [Policy.Topic] {
         guard let list = value as? [Any], !list.isEmpty else {
             throw fail("topics", value == nil ? "missing; list the topics" : "must be a non-empty list of topics")
         }
@@ -81,8 +84,54 @@ private struct PolicyDocument {
                 throw fail("\(at).name", "'\(name)' must be lowercase letters, digits and underscores")
             }
             guard seen.insert(name).inserted else { throw fail("\(at).name", "'\(name)' is defined twice") }
-            let keywords = try stringList(topic["keywords"], at: "\(at).keywords", allowEmpty: true)
-            return Policy.Topic(name: name, keywords: keywords.map { $0.lowercased() })
+            let keywords = try readKeywords(topic["keywords"], at: "\(at).keywords", languages: languages)
+            return Policy.Topic(name: name, keywords: keywords)
+        }
+    }
+
+    /// Keywords are a list (for every language) or an object from language codes to lists; each keyword must
+    /// parse (see `KeywordPattern`).
+    func readKeywords(_ value: Any?, at key: String, languages: [String]) throws -> Policy.Keywords {
+        if let object = value as? [String: Any] {
+            var byLanguage: [String: [String]] = [:]
+            for language in object.keys.sorted() {
+                guard languages.contains(language) else {
+                    throw fail(
+                        "\(key).\(language)",
+                        "'\(language)' is not in languages (\(languages.joined(separator: ", "))); add it there or remove these keywords"
+                    )
+                }
+                byLanguage[language] = try keywordList(object[language], at: "\(key).\(language)")
+            }
+            return Policy.Keywords(byLanguage: byLanguage)
+        }
+        guard value == nil || value is [Any] else {
+            throw fail(key, "must be a list of keywords, or an object from language codes to lists of keywords")
+        }
+        return Policy.Keywords(everyLanguage: try keywordList(value, at: key))
+    }
+
+    func keywordList(_ value: Any?, at key: String) throws -> [String] {
+        let keywords = try stringList(value, at: key, allowEmpty: true)
+        for (index, keyword) in keywords.enumerated() {
+            do {
+                _ = try KeywordPattern(keyword)
+            } catch {
+                throw fail("\(key)[\(index)]", error.message)
+            }
+        }
+        return keywords
+    }
+
+    /// Keywords written per language must cover every language where they protect customers (staff-only topics
+    /// and critical keywords): a language left out would send its customers' fraud reports to volunteers.
+    func requireEveryLanguage(_ keywords: Policy.Keywords, languages: [String], at key: String) throws {
+        guard !keywords.byLanguage.isEmpty else { return }
+        for language in languages where keywords.byLanguage[language]?.isEmpty ?? true {
+            throw fail(
+                "\(key).\(language)",
+                "missing; keywords written per language must list some for every language in languages, or questions in '\(language)' are not recognised"
+            )
         }
     }
 

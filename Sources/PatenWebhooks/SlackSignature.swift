@@ -12,18 +12,25 @@ public enum SlackSignature {
         return "v0=" + mac.map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined()
     }
 
+    /// The length of a `v0=` signature: the prefix and 64 hex digits. Any other length is refused unread.
+    static let signatureLength = 3 + 2 * SHA256.byteCount
+
     /// Checks a received request against any of the signing secrets, in constant time, within 300 s of `now`.
+    /// A signature of the wrong length is refused before any MAC is computed; each secret's MAC is computed once.
     public static func verify(
         timestamp: String?, signature: String?, body: some DataProtocol, secrets: [String], now: Date
     ) throws(WebhookRejection) {
         guard let timestamp, let signature else { throw .missingHeader }
-        guard !timestamp.isEmpty, timestamp.allSatisfy(\.isASCIIDigit), let seconds = Int64(timestamp) else {
+        guard timestamp.utf8.count <= 20, !timestamp.isEmpty, timestamp.allSatisfy(\.isASCIIDigit),
+            let seconds = Int64(timestamp)
+        else {
             throw .malformedTimestamp
         }
         guard abs(Double(seconds) - now.timeIntervalSince1970) <= StandardWebhookSignature.tolerance else {
             throw .staleTimestamp
         }
-        guard signature.hasPrefix("v0="), let received = hexBytes(signature.dropFirst(3)), received.count == SHA256.byteCount
+        guard signature.utf8.count == signatureLength, signature.hasPrefix("v0="), let received = hexBytes(signature.dropFirst(3)),
+            received.count == SHA256.byteCount
         else { throw .noValidSignature }
         let content = signedContent(timestamp: seconds, body: body)
         for secret in secrets

@@ -29,6 +29,85 @@ struct PolicyLoaderTests {
         #expect(policy.claimLease == TimeInterval(30 * 60))
         #expect(policy.peerWindow[.low] == TimeInterval(8 * 3600))
         #expect(policy.capacity(for: .volunteer) == 3)
+        // Every listed language has keywords for every staff-only topic and the critical keywords.
+        for topic in policy.topics where policy.staffOnlyTopics.contains(topic.name) {
+            #expect(Set(topic.keywords.byLanguage.keys) == Set(policy.languages), "\(topic.name)")
+        }
+        #expect(Set(policy.criticalKeywords.byLanguage.keys) == Set(policy.languages))
+    }
+
+    @Test("The older form, a plain list of keywords, still loads and applies to every language")
+    func plainLists() throws {
+        var document = try shipped()
+        var topics = try #require(document["topics"] as? [[String: Any]])
+        topics[6]["keywords"] = ["Rechnung*", "refund"]
+        document["topics"] = topics
+        document["critical_keywords"] = ["fraud", "Betrug*"]
+        let policy = try PolicyLoader.parse(try JSONSerialization.data(withJSONObject: document), source: "old.json")
+        #expect(policy.topics[6].keywords == ["Rechnung*", "refund"])
+        let classifier = IntakeClassifier(policy: policy)
+        let classification = try classifier.classify(
+            subject: "Rechnungen", body: "Betrugsverdacht", topic: nil, language: "fr", priority: nil
+        )
+        #expect(classification.topic == "billing")
+        #expect(classification.priority == .critical)
+    }
+
+    @Test(
+        "A bad keyword names the file, the key and the problem",
+        arguments: [
+            ("", "key 'topics[6].keywords.de[0]': must be a non-empty string"),
+            ("   ", "key 'topics[6].keywords.de[0]': must be a non-empty string"),
+            ("*", "key 'topics[6].keywords.de[0]': a lone '*' would match every word"),
+            ("ab*", "key 'topics[6].keywords.de[0]': 'ab*': write at least 3 letters before the '*'"),
+            ("ab*c", "key 'topics[6].keywords.de[0]': 'ab*c': '*' may only end a word"),
+            ("*rechnung", "key 'topics[6].keywords.de[0]': '*rechnung': '*' may only end a word"),
+            ("rech**", "key 'topics[6].keywords.de[0]': 'rech**': '*' may only end a word"),
+            ("?!", "key 'topics[6].keywords.de[0]': '?!' has no letters or digits"),
+        ]
+    )
+    func badKeyword(keyword: String, expected: String) throws {
+        var document = try shipped()
+        var topics = try #require(document["topics"] as? [[String: Any]])
+        var keywords = try #require(topics[6]["keywords"] as? [String: Any])
+        keywords["de"] = [keyword, "rechnung*"]
+        topics[6]["keywords"] = keywords
+        document["topics"] = topics
+        let message = try errorMessage(document)
+        #expect(message.hasPrefix("test.json: \(expected)"), "\(message)")
+    }
+
+    @Test("Keywords per language must name listed languages, and cover them all where they protect customers")
+    func keywordLanguages() throws {
+        var document = try shipped()
+        var topics = try #require(document["topics"] as? [[String: Any]])
+        var keywords = try #require(topics[8]["keywords"] as? [String: Any])
+        keywords["xx"] = ["fraud"]
+        topics[8]["keywords"] = keywords
+        document["topics"] = topics
+        #expect(try errorMessage(document).hasPrefix("test.json: key 'topics[8].keywords.xx': 'xx' is not in languages"))
+
+        keywords["xx"] = nil
+        keywords["tr"] = nil
+        topics[8]["keywords"] = keywords
+        document["topics"] = topics
+        #expect(try errorMessage(document).hasPrefix("test.json: key 'topics[8].keywords.tr': missing"))
+
+        document = try shipped()
+        var critical = try #require(document["critical_keywords"] as? [String: Any])
+        critical["pl"] = [String]()
+        document["critical_keywords"] = critical
+        #expect(try errorMessage(document).hasPrefix("test.json: key 'critical_keywords.pl': missing"))
+
+        // A topic volunteers may handle need not cover every language.
+        document = try shipped()
+        topics = try #require(document["topics"] as? [[String: Any]])
+        topics[2]["keywords"] = ["de": ["ausland*"]]
+        document["topics"] = topics
+        #expect(try errorMessage(document) == "no error")
+
+        document["critical_keywords"] = 7
+        #expect(try errorMessage(document).contains("key 'critical_keywords': must be a list of keywords, or an object"))
     }
 
     @Test("Each kind of mistake names the file and the key")

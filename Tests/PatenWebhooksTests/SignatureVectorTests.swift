@@ -1,7 +1,8 @@
 import Foundation
 import PatenCore
-import PatenWebhooks
 import Testing
+
+@testable import PatenWebhooks
 
 /// The published vectors of shared/webhooks/VECTORS.md.
 @Suite("Standard Webhooks v1 vectors")
@@ -83,6 +84,58 @@ struct StandardWebhookVectorTests {
         #expect(throws: WebhookRejection.missingHeader) { try verify(Self.expectedA, timestamp: nil) }
     }
 
+    /// Verifies with a MAC function that counts its runs; returns the rejection (nil when accepted) and the count.
+    func countingMACs(
+        _ signature: String, body: Data = bodyA, secrets: [String] = [secretA]
+    ) -> (rejection: WebhookRejection?, macs: Int) {
+        var macs = 0
+        do {
+            try StandardWebhookSignature.verify(
+                id: Self.idA, timestamp: "1614265330", signature: signature, body: body,
+                secrets: secrets.compactMap { try? WebhookSecret($0) }, now: now,
+                authenticate: { content, secret in
+                    macs += 1
+                    return StandardWebhookSignature.hmac(content, secret)
+                }
+            )
+            return (nil, macs)
+        } catch {
+            return (error, macs)
+        }
+    }
+
+    @Test("1,600 entries over a 256 KiB body are refused before any MAC is computed")
+    func entryFlood() {
+        let body = Data(repeating: UInt8(ascii: "a"), count: 256 * 1024)
+        let decoy = "v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc="
+        let flood = Array(repeating: decoy, count: 1600).joined(separator: " ")
+        #expect(countingMACs(flood, body: body) == (.oversizedSignature, 0))
+        // Under the length cap but over the entry cap: still refused unread.
+        let many = Array(repeating: "v1,x", count: StandardWebhookSignature.maxSignatureEntries + 1).joined(separator: " ")
+        #expect(many.utf8.count <= StandardWebhookSignature.maxSignatureHeaderLength)
+        #expect(countingMACs(many, body: body) == (.oversizedSignature, 0))
+        let long = "v1," + String(repeating: "A", count: StandardWebhookSignature.maxSignatureHeaderLength)
+        #expect(countingMACs(long, body: body) == (.oversizedSignature, 0))
+    }
+
+    @Test("Each secret's MAC is computed once, however many entries there are, and none without a v1 entry")
+    func oneMACPerSecret() {
+        let decoy = "v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc="
+        let entries = Array(repeating: decoy, count: StandardWebhookSignature.maxSignatureEntries)
+        let secrets = [Self.secretA, WebhookSecret.generate().text]
+        #expect(countingMACs(entries.joined(separator: " "), secrets: secrets) == (.noValidSignature, 2))
+        #expect(countingMACs((entries.dropLast() + [Self.expectedA]).joined(separator: " "), secrets: secrets) == (nil, 1))
+        #expect(countingMACs("v2,abc v1,not-base64", secrets: secrets) == (.noValidSignature, 0))
+    }
+
+    @Test("MACs are compared by value over every byte")
+    func constantTimeComparison() {
+        #expect(StandardWebhookSignature.constantTimeEqual([1, 2, 3], [1, 2, 3]))
+        #expect(!StandardWebhookSignature.constantTimeEqual([1, 2, 3], [1, 2, 4]))
+        #expect(!StandardWebhookSignature.constantTimeEqual([9, 2, 3], [1, 2, 3]))
+        #expect(!StandardWebhookSignature.constantTimeEqual([1, 2], [1, 2, 3]))
+    }
+
     @Test("A wrong secret is rejected")
     func wrongSecret() {
         #expect(throws: WebhookRejection.noValidSignature) {
@@ -146,6 +199,8 @@ struct SlackSignatureVectorTests {
         #expect(throws: WebhookRejection.noValidSignature) { try verify("v0=" + String(repeating: "0", count: 64)) }
         #expect(throws: WebhookRejection.noValidSignature) { try verify(Self.expected.uppercased()) }
         #expect(throws: WebhookRejection.noValidSignature) { try verify("v0=zz") }
+        #expect(throws: WebhookRejection.noValidSignature) { try verify(Self.expected + String(repeating: "0", count: 4096)) }
+        #expect(throws: WebhookRejection.malformedTimestamp) { try verify(Self.expected, String(repeating: "1", count: 4096)) }
         #expect(throws: WebhookRejection.noValidSignature) { try verify("v1=" + Self.expected.dropFirst(3)) }
         #expect(throws: WebhookRejection.staleTimestamp) { try verify(Self.expected, at: now.addingTimeInterval(301)) }
         #expect(throws: WebhookRejection.malformedTimestamp) { try verify(Self.expected, "abc") }
