@@ -2,11 +2,12 @@ import Foundation
 import PatenCore
 import PatenHTTP
 
-/// Human-readable output for the CLI: aligned tables and a question's conversation.
+/// Human-readable output for the CLI: aligned tables and a question's conversation. Every string that came from
+/// the server passes through `safe(_:multiline:)` before it reaches the terminal.
 public enum TerminalRenderer {
-    /// A table with a header row; columns are padded to their widest cell.
+    /// A table with a header row; columns are padded to their widest cell. Cells are made safe here.
     public static func table(_ header: [String], _ rows: [[String]]) -> String {
-        let all = [header] + rows
+        let all = [header] + rows.map { $0.map { safe($0) } }
         let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
         return all.map { row in
             row.enumerated().map { index, cell in
@@ -33,27 +34,32 @@ public enum TerminalRenderer {
     public static func detail(_ detail: QuestionDetailResource) -> String {
         let question = detail.question
         var lines = [
-            "\(question.id)  \(question.subject)",
+            "\(safe(question.id))  \(safe(question.subject))",
             "state: \(question.state.rawValue)  tier: \(question.tier.rawValue)  priority: \(question.priority.rawValue)  "
-                + "topic: \(question.topic)  language: \(question.language)",
-            "customer: \(question.customer.name) (\(question.customer.id))",
+                + "topic: \(safe(question.topic))  language: \(safe(question.language))",
+            "customer: \(safe(question.customer.name)) (\(safe(question.customer.id)))",
         ]
         if let holder = question.holderHandle ?? question.holderId {
             let until = question.leaseExpiresAt.map { " until \(APICoding.format($0))" } ?? ""
-            lines.append("held by: \(holder)\(until)")
+            lines.append("held by: \(safe(holder))\(until)")
         }
         lines.append("")
         for message in detail.messages {
-            let author = message.authorKind == .customer ? "customer" : (message.authorHandle ?? "helper")
+            let author = message.authorKind == .customer ? "customer" : safe(message.authorHandle ?? "helper")
             lines.append("[\(APICoding.format(message.createdAt))] \(author):")
-            lines.append(contentsOf: message.body.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 })
+            let body = safe(message.body, multiline: true)
+            lines.append(contentsOf: body.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 })
+        }
+        if let next = detail.messagesNextCursor {
+            lines.append("")
+            lines.append("More messages follow: paten show \(safe(question.id)) --after \(safe(next))")
         }
         return lines.joined(separator: "\n")
     }
 
     /// One line describing a question after an action.
     public static func summary(_ question: QuestionResource, _ verb: String) -> String {
-        var line = "\(verb) \(question.id) (\(question.state.rawValue), \(question.tier.rawValue) tier)"
+        var line = "\(verb) \(safe(question.id)) (\(question.state.rawValue), \(question.tier.rawValue) tier)"
         if let expiry = question.leaseExpiresAt { line += "; lease until \(APICoding.format(expiry))" }
         return line
     }
@@ -74,11 +80,11 @@ public enum TerminalRenderer {
 
     /// One line for an escalation event from the live stream.
     public static func escalationEvent(_ kind: String, _ escalation: EscalationResource) -> String {
-        let what = kind.replacingOccurrences(of: "escalation.", with: "")
+        let what = safe(kind.replacingOccurrences(of: "escalation.", with: ""))
         var line = "[\(APICoding.format(escalation.updatedAt))] \(what) L\(escalation.level) \(escalation.reason.rawValue) "
-        line += "\(escalation.id) on \(escalation.questionId) (\(escalation.questionPriority.rawValue)): "
-        line += clip(escalation.questionSubject, 60)
-        if let note = escalation.note, kind == "escalation.created" { line += " | " + clip(note, 80) }
+        line += "\(safe(escalation.id)) on \(safe(escalation.questionId)) (\(escalation.questionPriority.rawValue)): "
+        line += clip(safe(escalation.questionSubject), 60)
+        if let note = escalation.note, kind == "escalation.created" { line += " | " + clip(safe(note), 80) }
         return line
     }
 
@@ -132,7 +138,7 @@ public enum TerminalRenderer {
     public static func json(_ value: some Encodable) throws -> String {
         let encoder = APICoding.encoder
         encoder.outputFormatting.insert(.prettyPrinted)
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+        return safeJSON(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 
     static func age(since date: Date, now: Date = Date()) -> String {
@@ -171,10 +177,10 @@ extension TerminalRenderer {
     public static func integration(_ detail: IntegrationDetailResource) -> String {
         let integration = detail.integration
         var lines = [
-            "\(integration.id)  \(integration.name)  (\(integration.kind.rawValue), \(integration.state.rawValue))",
-            "inbound: \(integration.inboundEnabled ? "on" : "off") at POST \(integration.inboundPath)",
-            "outbound: \(integration.outboundUrl ?? "none")"
-                + (integration.outboundDisabledReason.map { " (disabled: \($0))" } ?? ""),
+            "\(safe(integration.id))  \(safe(integration.name))  (\(integration.kind.rawValue), \(integration.state.rawValue))",
+            "inbound: \(integration.inboundEnabled ? "on" : "off") at POST \(safe(integration.inboundPath))",
+            "outbound: \(safe(integration.outboundUrl ?? "none"))"
+                + (integration.outboundDisabledReason.map { " (disabled: \(safe($0)))" } ?? ""),
             "events: \(integration.events.isEmpty ? "none" : integration.events.map(\.rawValue).joined(separator: ", "))"
                 + (integration.allChannels ? " about every question" : " about its own questions"),
             "deliveries: "
@@ -184,12 +190,12 @@ extension TerminalRenderer {
         ]
         for secret in detail.secrets {
             let validity = secret.expiresAt.map { (secret.active ? "valid until " : "ended ") + APICoding.format($0) } ?? "current"
-            lines.append("  \(secret.id)  created \(APICoding.format(secret.createdAt))  \(validity)")
+            lines.append("  \(safe(secret.id))  created \(APICoding.format(secret.createdAt))  \(validity)")
         }
         lines.append("")
         lines.append("audit:")
         for event in detail.audit {
-            lines.append("  [\(APICoding.format(event.at))] \(event.type): \(event.detail)")
+            lines.append("  [\(APICoding.format(event.at))] \(safe(event.type)): \(safe(event.detail))")
         }
         return lines.joined(separator: "\n")
     }
@@ -208,5 +214,59 @@ extension TerminalRenderer {
                 ]
             }
         )
+    }
+}
+
+extension TerminalRenderer {
+    /// Server-provided text made safe for a terminal. Control characters (C0 but the line break, DEL and C1) show as
+    /// their visible pictures (`␛`, `␇`, `␈`, `␍`) or as `<U+009B>`, so customer text cannot move the cursor, clear
+    /// the screen, retitle the window, plant an OSC 8 link or overwrite a line; bidirectional overrides and isolates
+    /// show as `<U+202E>`, so it cannot reorder what the helper reads. A tab is a space. Line breaks are kept when
+    /// `multiline` (message bodies; a CR LF is one break) and show as `␤` elsewhere, so a subject cannot fake lines.
+    public static func safe(_ text: String, multiline: Bool = false) -> String {
+        guard text.unicodeScalars.contains(where: { isUnsafe($0) }) else { return text }
+        var result = String.UnicodeScalarView()
+        // A CR is held back: right before a line break in a body it is part of the break.
+        var carriageReturn = false
+        for scalar in text.unicodeScalars {
+            if carriageReturn, !(multiline && scalar == "\n") { result.append("\u{240D}") }
+            carriageReturn = false
+            switch scalar.value {
+            case 0x0D: carriageReturn = true
+            case 0x0A: result.append(multiline ? scalar : "\u{2424}")
+            case 0x09: result.append(" ")
+            case 0x00..<0x20: result.append(Unicode.Scalar(0x2400 + scalar.value) ?? "?")
+            case 0x7F: result.append("\u{2421}")
+            case 0x80...0x9F, 0x202A...0x202E, 0x2066...0x2069:
+                let hex = String(scalar.value, radix: 16, uppercase: true)
+                result.append(contentsOf: "<U+\(String(repeating: "0", count: 4 - hex.count))\(hex)>".unicodeScalars)
+            default: result.append(scalar)
+            }
+        }
+        if carriageReturn { result.append("\u{240D}") }
+        return String(result)
+    }
+
+    /// JSON text with every character a terminal could act on written as a `\u` escape. Such characters can only
+    /// stand inside JSON strings, where the escape means the same character, so the document is unchanged.
+    public static func safeJSON(_ json: String) -> String {
+        guard json.unicodeScalars.contains(where: { isUnsafe($0) && $0 != "\n" }) else { return json }
+        var result = String.UnicodeScalarView()
+        for scalar in json.unicodeScalars {
+            if isUnsafe(scalar), scalar != "\n" {
+                let hex = String(scalar.value, radix: 16)
+                result.append(contentsOf: "\\u\(String(repeating: "0", count: 4 - hex.count))\(hex)".unicodeScalars)
+            } else {
+                result.append(scalar)
+            }
+        }
+        return String(result)
+    }
+
+    private static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x00..<0x20, 0x7F...0x9F, 0x202A...0x202E, 0x2066...0x2069: true
+        default: false
+        }
     }
 }

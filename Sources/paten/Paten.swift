@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PatenApp
 import PatenCore
 
 /// The `paten` executable: server commands, admin commands on the data directory, and the volunteer and staff
@@ -26,7 +27,8 @@ struct Paten: AsyncParsableCommand {
                 try command.run()
             }
         } catch let error as PatenError {
-            FileHandle.standardError.write(Data("paten: \(error.message)\n".utf8))
+            // The message may come from the server and quote what a client sent.
+            FileHandle.standardError.write(Data("paten: \(TerminalRenderer.safe(error.message, multiline: true))\n".utf8))
             Foundation.exit(1)
         } catch {
             exit(withError: error)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import PatenApp
 import PatenCore
 
@@ -102,7 +103,8 @@ struct Worker: AsyncParsableCommand {
 
 struct DevCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "dev", abstract: "Benchmark helpers: seed a database, time a sweep.", subcommands: [Seed.self, Sweep.self]
+        commandName: "dev", abstract: "Benchmark helpers: seed a database, time a sweep, time contact masking.",
+        subcommands: [Seed.self, Sweep.self, Mask.self]
     )
 
     struct Seed: AsyncParsableCommand {
@@ -130,6 +132,34 @@ struct DevCommand: AsyncParsableCommand {
 
         func run() async throws {
             print(try await DevTools.sweepOnce(try await options.load()))
+        }
+    }
+
+    struct Mask: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Mask stdin as a volunteer would see it; with --repeat, print the time per call on stderr."
+        )
+
+        @Option(help: "Mask the text this many times and print the mean time per call in microseconds on stderr.")
+        var `repeat`: Int?
+
+        func validate() throws {
+            guard (`repeat` ?? 1) > 0 else { throw ValidationError("--repeat must be positive.") }
+        }
+
+        func run() throws {
+            let text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+            let masker = ContactMasker()
+            let calls = `repeat` ?? 1
+            var masked = ""
+            let started = ContinuousClock.now
+            for _ in 0..<calls { masked = masker.mask(text) }
+            let elapsed = (ContinuousClock.now - started) / calls
+            FileHandle.standardOutput.write(Data(masked.utf8))
+            guard `repeat` != nil else { return }
+            let micros = Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) / 1e12
+            let line = String(format: "%.1f us per call (%d bytes, %d calls)\n", micros, text.utf8.count, calls)
+            FileHandle.standardError.write(Data(line.utf8))
         }
     }
 }

@@ -16,7 +16,9 @@ struct Escalate: AsyncParsableCommand {
 
     func run() async throws {
         let escalation = try await options.client().escalate(id, note: note, level: level)
-        try options.show(escalation) { "escalated \(id) as \(escalation.id) (\(escalation.reason.rawValue), level \(escalation.level))" }
+        try options.show(escalation) {
+            "escalated \(id) as \(TerminalRenderer.safe(escalation.id)) (\(escalation.reason.rawValue), level \(escalation.level))"
+        }
     }
 }
 
@@ -28,7 +30,7 @@ struct Ack: AsyncParsableCommand {
 
     func run() async throws {
         let escalation = try await options.client().escalationAction(.acknowledge, id)
-        try options.show(escalation) { "acknowledged \(escalation.id)" }
+        try options.show(escalation) { "acknowledged \(TerminalRenderer.safe(escalation.id))" }
     }
 }
 
@@ -58,7 +60,7 @@ struct Escalations: AsyncParsableCommand {
             try await client.watchEscalations { event in
                 // Written straight to the descriptor, unbuffered, so a pipe sees each event as it happens.
                 if json {
-                    FileHandle.standardOutput.write(Data((event.data + "\n").utf8))
+                    FileHandle.standardOutput.write(Data((TerminalRenderer.safeJSON(event.data) + "\n").utf8))
                 } else if let escalation = try? APICoding.decoder.decode(EscalationResource.self, from: Data(event.data.utf8)) {
                     FileHandle.standardOutput.write(Data((TerminalRenderer.escalationEvent(event.event ?? "", escalation) + "\n").utf8))
                 }
@@ -74,7 +76,7 @@ struct Escalations: AsyncParsableCommand {
 
         func run() async throws {
             let escalation = try await options.client().escalationAction(.resolve, id)
-            try options.show(escalation) { "resolved \(escalation.id)" }
+            try options.show(escalation) { "resolved \(TerminalRenderer.safe(escalation.id))" }
         }
     }
 }
@@ -114,11 +116,28 @@ struct MetricsCommand: AsyncParsableCommand {
                     throw PatenError.malformed("cannot_write", "Cannot create \(output).")
                 }
                 handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+            } else if isatty(STDOUT_FILENO) != 0 {
+                try await exportToTerminal()
+                return
             } else {
                 handle = FileHandle.standardOutput
             }
             try await options.client().exportMetrics(format: format, from: from, to: to, into: handle)
             if output != nil { try handle.close() }
+        }
+
+        /// Customer names in the export could carry escape sequences: a terminal gets the export made safe.
+        func exportToTerminal() async throws {
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("paten-export-\(UUID().uuidString)")
+            guard FileManager.default.createFile(atPath: file.path, contents: nil) else {
+                throw PatenError.malformed("cannot_write", "Cannot create \(file.path) for the export.")
+            }
+            defer { try? FileManager.default.removeItem(at: file) }
+            let handle = try FileHandle(forWritingTo: file)
+            try await options.client().exportMetrics(format: format, from: from, to: to, into: handle)
+            try handle.close()
+            let text = String(decoding: try Data(contentsOf: file), as: UTF8.self)
+            print(format == "json" ? TerminalRenderer.safeJSON(text) : TerminalRenderer.safe(text, multiline: true), terminator: "")
         }
     }
 }

@@ -13,7 +13,8 @@ struct MaskingTests {
             let staff = try await env.account("staff1", .staff)
             let volunteer = try await env.account("vol", .volunteer).token
             let question = try await env.submit(
-                "Call me on +49 176 12345678", body: "Mail anna@example.com, IBAN DE89370400440532013000",
+                "Call me on +49 176 12345678",
+                body: "Mail anna@example.com or ｍａｘ＠ｅｘａｍｐｌｅ．ｃｏｍ, IBAN DE89370400440532013000, card 4111 1111 1111 1111",
                 customer: Customer(id: "anna@example.com", name: "Anna"), by: staff.helper
             )
             let asVolunteer = try await client.call(.get, "/v1/questions/\(question.id)", token: volunteer).raw
@@ -22,6 +23,8 @@ struct MaskingTests {
             #expect(!asVolunteer.contains("DE89370400440532013000"))
             #expect(asVolunteer.contains("[email hidden]"))
             #expect(asVolunteer.contains("[account hidden]"))
+            #expect(!asVolunteer.contains("4111 1111") && asVolunteer.contains("[card hidden]"))
+            #expect(!asVolunteer.contains("ｍａｘ"))
 
             let queue = try await client.call(.get, "/v1/queue", token: volunteer).raw
             #expect(queue.contains(question.id))
@@ -35,6 +38,9 @@ struct MaskingTests {
             let released = try await client.call(.post, "/v1/questions/\(question.id)/release", token: volunteer).raw
             #expect(released.contains("[phone hidden]"))
             _ = try await client.call(.post, "/v1/questions/\(question.id)/claim", token: volunteer)
+            _ = try await client.call(
+                .post, "/v1/questions/\(question.id)/replies", token: volunteer, json: ["body": "Try restarting the phone."]
+            )
             let resolved = try await client.call(.post, "/v1/questions/\(question.id)/resolve", token: volunteer).raw
             #expect(resolved.contains("\"resolved\""))
             #expect(!resolved.contains("12345678") && !resolved.contains("anna@example.com"))
@@ -42,6 +48,7 @@ struct MaskingTests {
             let asStaff = try await client.call(.get, "/v1/questions/\(question.id)", token: staff.token).raw
             #expect(asStaff.contains("anna@example.com"))
             #expect(asStaff.contains("DE89370400440532013000"))
+            #expect(asStaff.contains("4111 1111 1111 1111") && asStaff.contains("ｍａｘ＠ｅｘａｍｐｌｅ．ｃｏｍ"))
         }
     }
 }

@@ -1,5 +1,6 @@
-import PatenCore
 import Testing
+
+@testable import PatenCore
 
 @Suite("Contact data masking")
 struct ContactMaskerTests {
@@ -36,5 +37,98 @@ struct ContactMaskerTests {
     )
     func leavesAlone(input: String) {
         #expect(masker.mask(input) == input)
+    }
+
+    /// What the regular expressions missed or hid wrongly, in German and English: input, then what a volunteer sees.
+    static let table: [(String, String)] = [
+        // Card numbers, 13 to 19 digits, Luhn-checked, with any separators.
+        ("Meine Karte: 4111 1111 1111 1111, bitte abbuchen", "Meine Karte: [card hidden], bitte abbuchen"),
+        ("my card is 4111-1111-1111-1111", "my card is [card hidden]"),
+        ("Kreditkarte 4111111111111111 gesperrt?", "Kreditkarte [card hidden] gesperrt?"),
+        ("Amex 3782 822463 10005 was charged twice", "Amex [card hidden] was charged twice"),
+        ("Visa 4222222222222, 13 digits", "Visa [card hidden], 13 digits"),
+        ("Karte 4111\u{2009}1111\u{00A0}1111\u{202F}1111", "Karte [card hidden]"),
+        ("card 4111\u{2013}1111\u{2014}1111\u{2212}1111", "card [card hidden]"),
+        ("Karte 4111\u{200B}1111\u{200B}1111\u{200B}1111", "Karte [card hidden]"),
+        // Sixteen digits that fail the Luhn check are still hidden, as a number.
+        ("Referenz 1234 5678 9012 3456", "Referenz [phone hidden]"),
+        // Phone numbers with any Unicode space, dash or zero-width character between the digits.
+        ("Ruf mich an: 0176\u{00A0}1234\u{00A0}5678", "Ruf mich an: [phone hidden]"),
+        ("call 0176\u{2009}1234\u{2009}5678 after six", "call [phone hidden] after six"),
+        ("Tel. 0176\u{202F}1234\u{3000}5678", "Tel. [phone hidden]"),
+        ("Tel. 0176\u{2010}1234\u{2011}56\u{2012}78", "Tel. [phone hidden]"),
+        ("Tel. 0176\u{2015}1234\u{2212}5678", "Tel. [phone hidden]"),
+        ("Tel. 0176\u{FE63}1234\u{FF0D}5678", "Tel. [phone hidden]"),
+        ("Nummer 0\u{200B}1\u{200C}7\u{200D}6\u{2060}1\u{FEFF}2345678", "Nummer [phone hidden]"),
+        ("Handy ０１７６ １２３４ ５６７８", "Handy [phone hidden]"),
+        ("Erreichbar unter +49 (0)176 1234 5678 ab 18 Uhr", "Erreichbar unter [phone hidden] ab 18 Uhr"),
+        ("oder 0049 176 12345678", "oder [phone hidden]"),
+        ("Festnetz +49 30 1234567, Durchwahl -12", "Festnetz [phone hidden], Durchwahl -12"),
+        ("reach me at +1 (555) 010-4477", "reach me at [phone hidden]"),
+        // E-mail addresses with non-ASCII letters or in full-width forms (compared in their NFKC form).
+        ("Schreib an müller@beispiel.de", "Schreib an [email hidden]"),
+        ("邮箱 用户@例子.广告 谢谢", "邮箱 [email hidden] 谢谢"),
+        ("mail ｍａｘ＠ｅｘａｍｐｌｅ．ｃｏｍ please", "mail [email hidden] please"),
+        ("an jürgen.weiß@straße.example, danke", "an [email hidden], danke"),
+        ("write to max﹫example.com.", "write to [email hidden]."),
+        // IBANs with any separators, in any case.
+        ("IBAN DE89 3704 0044 0532 0130 00", "IBAN [account hidden]"),
+        ("iban de89-3704-0044-0532-0130-00 bitte", "iban [account hidden] bitte"),
+        ("IBAN DE89\u{00A0}3704\u{2011}0044\u{2009}0532\u{200B}0130\u{3000}00", "IBAN [account hidden]"),
+        ("Konto ＤＥ８９３７０４００４４０５３２０１３０００", "Konto [account hidden]"),
+        ("refund to GB29 NWBK 6016 1331 9268 19 please", "refund to [account hidden] please"),
+        ("AT61 1904 3002 3457 3201 und FR14 2004 1010 0505 0001 3M02 606", "[account hidden] und [account hidden]"),
+        // Dates, times and ordinary numbers stay readable.
+        ("Seit 15.01.2024 kein Netz", "Seit 15.01.2024 kein Netz"),
+        ("Since 2026-11-20 10:30 no data", "Since 2026-11-20 10:30 no data"),
+        ("Termin am 20.11.2026 um 10:30 Uhr", "Termin am 20.11.2026 um 10:30 Uhr"),
+        ("die SMS kam um 10:30:15", "die SMS kam um 10:30:15"),
+        ("on 01/15/2024 at 9:05 pm", "on 01/15/2024 at 9:05 pm"),
+        ("Bestellung 12345 für 19,99 €, Tarif mit 3 GB", "Bestellung 12345 für 19,99 €, Tarif mit 3 GB"),
+        ("order 12345, 3 GB for 9.99 EUR", "order 12345, 3 GB for 9.99 EUR"),
+        ("It is at 12 noon, me and 2 friends", "It is at 12 noon, me and 2 friends"),
+        // A date next to a number hides the number only.
+        ("2026-11-20 10:30 0176 1234 5678", "2026-11-20 10:30 [phone hidden]"),
+        ("am 15.01.2024 0176 1234 5678 angerufen", "am 15.01.2024 [phone hidden] angerufen"),
+    ]
+
+    @Test("Cards, Unicode-separated phones, non-ASCII addresses and IBANs are hidden; dates and numbers stay", arguments: table)
+    func misses(input: String, expected: String) {
+        #expect(masker.mask(input) == expected)
+    }
+
+    /// 60 KB messages shaped to make a backtracking pattern take tens of seconds; the scanner reads each once.
+    static func repeated(_ unit: String) -> String { String(repeating: unit, count: 60 * 1024 / unit.utf8.count) }
+    static let adversarial: [(String, String)] = [
+        (repeated("a@"), repeated("a@")),
+        (repeated("a.") + "@", repeated("a.") + "@"),
+        ("x@" + repeated("a."), "x@" + repeated("a.")),
+        (repeated("a") + "@example.com", "[email hidden]"),
+        (repeated("1 "), "[phone hidden] "),
+        (repeated("1-"), "[phone hidden]-"),
+        (repeated("1\u{2009}"), "[phone hidden]\u{2009}"),
+        (repeated("1\u{200B}"), "[phone hidden]\u{200B}"),
+        (repeated("+"), repeated("+")),
+        (repeated("(+"), repeated("(+")),
+        (repeated("+49 "), repeated("+49 ")),
+        (repeated("1"), "[phone hidden]"),
+        (repeated("1.1."), "[phone hidden]."),
+        (repeated("DE89 "), repeated("DE89 ")),
+        (repeated("ｍ＠"), repeated("ｍ＠")),
+        (repeated("Ruf an: 0176 1234 5678. "), repeated("Ruf an: [phone hidden]. ")),
+    ]
+
+    @Test("Adversarial 60 KB messages are masked correctly", arguments: adversarial)
+    func adversarialShapes(input: String, expected: String) {
+        #expect(masker.mask(input) == expected)
+    }
+
+    @Test("Text with no digit and no @ of any form takes the fast path; any digit or @ form does not")
+    func fastPath() {
+        #expect(!ContactMasker.mayHoldContactData("Roaming in Spanien geht nicht, bitte helfen!"))
+        #expect(!ContactMasker.mayHoldContactData("Roaming ne marche pas"))
+        #expect(ContactMasker.mayHoldContactData("max＠example"))
+        #expect(ContactMasker.mayHoldContactData("رقمي ٠١٧٦"))
+        #expect(ContactMasker.mayHoldContactData("Nummer ０１７６"))
     }
 }
