@@ -1,7 +1,9 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import Metrics
+import NIOCore
 import PatenCore
 import PatenHTTP
 import PatenStorage
@@ -18,15 +20,25 @@ public func buildRouter(
     router.add(middleware: MetricsMiddleware())
     OperationsController(policy: runtime.policy, readiness: { try await runtime.store.isReady() }).addRoutes(to: router)
     HookController(receiver: runtime.receiver).addRoutes(to: router)
+    let configuration = runtime.configuration
     PrometheusEndpoint(
         registry: registry, metrics: runtime.metrics, escalations: runtime.escalations,
-        integrations: runtime.integrations
+        integrations: runtime.integrations, clock: runtime.clock, cacheDuration: configuration.metricsCacheDuration,
+        token: configuration.metricsToken
     )
     .addRoutes(to: router)
     let api = router.group("v1").add(middleware: BearerAuthenticator(directory: runtime.directory))
-    QuestionController(desk: runtime.desk).addRoutes(to: api)
+    QuestionController(
+        desk: runtime.desk, idempotency: IdempotentRequests(store: runtime.store, clock: runtime.clock)
+    )
+    .addRoutes(to: api)
     HelperController(directory: runtime.directory).addRoutes(to: api)
-    EscalationController(desk: runtime.desk, escalations: runtime.escalations).addRoutes(to: api)
+    EscalationController(
+        desk: runtime.desk, escalations: runtime.escalations, directory: runtime.directory,
+        heartbeatInterval: configuration.streamHeartbeatInterval, recheckInterval: configuration.streamRecheckInterval,
+        streamsPerAccount: configuration.streamsPerAccount
+    )
+    .addRoutes(to: api)
     RatingController(desk: runtime.desk).addRoutes(to: api)
     MetricsController(metrics: runtime.metrics).addRoutes(to: api)
     IntegrationController(integrations: runtime.integrations).addRoutes(to: api)
@@ -36,7 +48,10 @@ public func buildRouter(
 
 /// The HTTP service with its background services, ready to run.
 ///
-/// `onListening` receives the bound port once the server accepts connections (useful with port 0).
+/// The server closes connections idle for `http_idle_timeout`, and those whose request head or whole request is
+/// slower than `http_read_header_timeout` or `http_read_timeout`; it holds at most `http_max_connections` open, and
+/// accepts no more until one closes. `onListening` receives the bound port once the server accepts connections
+/// (useful with port 0).
 public func buildApplication(
     _ runtime: PatenRuntime, logger: Logger, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
     onListening: @escaping @Sendable (Int) async -> Void = { _ in }
@@ -44,8 +59,18 @@ public func buildApplication(
     let configuration = runtime.configuration
     return Application(
         router: buildRouter(runtime, registry: registry),
+        server: HTTPServerBuilder { responder in
+            TimedHTTP1Channel(
+                base: HTTP1Channel(
+                    responder: responder, configuration: .init(idleTimeout: TimeAmount(configuration.httpIdleTimeout))
+                ),
+                headerTimeout: TimeAmount(configuration.httpReadHeaderTimeout),
+                readTimeout: TimeAmount(configuration.httpReadTimeout)
+            )
+        },
         configuration: ApplicationConfiguration(
-            address: .hostname(configuration.host, port: configuration.port), serverName: "paten"
+            address: .hostname(configuration.host, port: configuration.port), serverName: "paten",
+            availableConnectionsDelegate: MaximumAvailableConnections(configuration.httpMaxConnections, logger: logger)
         ),
         services: backgroundServices(runtime, logger: logger),
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },

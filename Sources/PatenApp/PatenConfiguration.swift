@@ -46,6 +46,25 @@ public struct PatenConfiguration: Sendable, Equatable {
     /// Whether a process on PostgreSQL applies pending migrations at start instead of refusing to start.
     public var migrateOnStart = false
 
+    /// How long a keep-alive connection may sit with no request before the server closes it.
+    public var httpIdleTimeout: Duration = .seconds(60)
+    /// How long a client may take to send a request's line and headers, from its first byte.
+    public var httpReadHeaderTimeout: Duration = .seconds(10)
+    /// How long a client may take to send a whole request, body included, from its first byte.
+    public var httpReadTimeout: Duration = .seconds(60)
+    /// Open connections at most; further connections wait in the listen backlog until one closes.
+    public var httpMaxConnections = 1000
+    /// How often an open escalation stream checks that its token and account still allow it.
+    public var streamRecheckInterval: Duration = .seconds(5)
+    /// How often an open escalation stream sends a heartbeat comment when nothing happens.
+    public var streamHeartbeatInterval: Duration = .seconds(15)
+    /// Escalation streams one account may hold open at once (per process).
+    public var streamsPerAccount = 4
+    /// How long `/metrics` reuses the gauges it read from the database; zero reads them on every scrape.
+    public var metricsCacheDuration: Duration = .seconds(5)
+    /// When set, `/metrics` answers only `Authorization: Bearer <metrics_token>`.
+    public var metricsToken: String?
+
     /// The key file in use.
     public var secretsKeyPath: String {
         secretsKeyFile ?? (dataDirectory as NSString).appendingPathComponent("secrets.key")
@@ -174,6 +193,7 @@ public struct PatenConfiguration: Sendable, Equatable {
             }
             settings.deliveryInterval = .milliseconds(milliseconds)
         }
+        try loadServerLimits(reader, into: &settings)
         if let url = reader.string(forKey: "public_url") {
             guard url.hasPrefix("http://") || url.hasPrefix("https://"), URL(string: url)?.host != nil else {
                 throw PatenError.configuration("public_url: '\(url)' is not an http(s) URL.")
@@ -181,6 +201,46 @@ public struct PatenConfiguration: Sendable, Equatable {
             settings.publicURL = url
         }
         return settings
+    }
+
+    /// The HTTP server's timeouts and caps, the escalation stream's limits and the `/metrics` settings.
+    private static func loadServerLimits(_ reader: ConfigReader, into settings: inout PatenConfiguration) throws {
+        func seconds(_ key: String, _ range: ClosedRange<Int>) throws -> Duration? {
+            guard let value = try integer(reader, key) else { return nil }
+            guard range.contains(value) else {
+                throw PatenError.configuration("\(key): \(value) seconds; use \(range.lowerBound) to \(range.upperBound).")
+            }
+            return .seconds(value)
+        }
+        func count(_ key: String, _ range: ClosedRange<Int>) throws -> Int? {
+            guard let value = try integer(reader, key) else { return nil }
+            guard range.contains(value) else {
+                throw PatenError.configuration("\(key): \(value); use \(range.lowerBound) to \(range.upperBound).")
+            }
+            return value
+        }
+        settings.httpIdleTimeout = try seconds("http_idle_timeout", 1...86400) ?? settings.httpIdleTimeout
+        settings.httpReadHeaderTimeout = try seconds("http_read_header_timeout", 1...3600) ?? settings.httpReadHeaderTimeout
+        settings.httpReadTimeout = try seconds("http_read_timeout", 1...3600) ?? settings.httpReadTimeout
+        guard settings.httpReadTimeout >= settings.httpReadHeaderTimeout else {
+            throw PatenError.configuration(
+                "http_read_timeout: must be at least http_read_header_timeout (the head is part of the request)."
+            )
+        }
+        settings.httpMaxConnections = try count("http_max_connections", 1...1_000_000) ?? settings.httpMaxConnections
+        settings.streamRecheckInterval = try seconds("stream_recheck_interval", 1...300) ?? settings.streamRecheckInterval
+        settings.streamHeartbeatInterval =
+            try seconds("stream_heartbeat_interval", 1...3600) ?? settings.streamHeartbeatInterval
+        settings.streamsPerAccount = try count("streams_per_account", 1...100) ?? settings.streamsPerAccount
+        settings.metricsCacheDuration = try seconds("metrics_cache_seconds", 0...3600) ?? settings.metricsCacheDuration
+        if let token = reader.string(forKey: "metrics_token", isSecret: true) {
+            guard token.utf8.count >= 16, token.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+                throw PatenError.configuration(
+                    "metrics_token: use at least 16 printable characters without spaces (e.g. `openssl rand -hex 32`)."
+                )
+            }
+            settings.metricsToken = token
+        }
     }
 
     private static func boolean(_ reader: ConfigReader, _ key: String) throws -> Bool? {

@@ -10,20 +10,30 @@ import Synchronization
 public struct EscalationController: Sendable {
     let desk: SupportDesk
     let escalations: EscalationDesk
+    /// Re-authenticates an open stream's token, the way `BearerAuthenticator` does for each request.
+    let directory: HelperDirectory
     /// How often the stream looks for new changes.
     let pollInterval: Duration
     /// How often the stream sends a heartbeat comment when nothing happens.
     let heartbeatInterval: Duration
+    /// How often an open stream checks that its token is still valid and its account still staff or admin.
+    let recheckInterval: Duration
+    /// The open streams per account.
+    let slots: EscalationStreamSlots
 
-    /// Creates the controller.
+    /// Creates the controller; each account may hold `streamsPerAccount` streams open at once.
     public init(
-        desk: SupportDesk, escalations: EscalationDesk, pollInterval: Duration = .milliseconds(500),
-        heartbeatInterval: Duration = .seconds(15)
+        desk: SupportDesk, escalations: EscalationDesk, directory: HelperDirectory,
+        pollInterval: Duration = .milliseconds(500), heartbeatInterval: Duration = .seconds(15),
+        recheckInterval: Duration = .seconds(5), streamsPerAccount: Int = 4
     ) {
         self.desk = desk
         self.escalations = escalations
+        self.directory = directory
         self.pollInterval = pollInterval
         self.heartbeatInterval = heartbeatInterval
+        self.recheckInterval = recheckInterval
+        self.slots = EscalationStreamSlots(limit: streamsPerAccount)
     }
 
     /// `POST /v1/questions/{id}/escalate` body.
@@ -73,9 +83,13 @@ public struct EscalationController: Sendable {
     }
 
     /// Server-Sent Events: every new or changed escalation as `id: <seq>`, `event: <kind>`, `data: <json>`, with
-    /// heartbeat comments; `Last-Event-ID` (header or `last_event_id` query) resumes after that change.
+    /// heartbeat comments; `Last-Event-ID` (header or `last_event_id` query) resumes after that change. The stream
+    /// ends when its token is revoked or its account deactivated or no longer staff or admin (checked every
+    /// `recheckInterval`); an account holding `streamsPerAccount` streams already gets 429 `too_many_streams`.
     @Sendable func stream(_ request: Request, context: PatenRequestContext) async throws -> Response {
-        try EscalationDesk.requireStaff(try context.requireIdentity())
+        let viewer = try context.requireIdentity()
+        try EscalationDesk.requireStaff(viewer)
+        guard let secret = Self.bearerSecret(request) else { throw PatenError.unauthenticated }
         // Both places are checked, and the header wins when both are sent (browsers' EventSource sends the header).
         let header = try Self.eventID(request.headers[.lastEventID], name: "The Last-Event-ID header")
         let query = try Self.eventID(request.uri.queryParameters.get("last_event_id").map { String($0) }, name: "last_event_id")
@@ -89,22 +103,35 @@ public struct EscalationController: Sendable {
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
         let escalations = self.escalations
+        let directory = self.directory
         let pollInterval = self.pollInterval
         let heartbeatInterval = self.heartbeatInterval
+        let recheckInterval = self.recheckInterval
         let logger = context.logger
+        let slot = try slots.claim(for: viewer.id, retryAfter: recheckInterval)
         return Response(
             status: .ok, headers: headers,
             body: ResponseBody { writer in
+                defer { slot.release() }
                 // The resume point first (an id with no data moves a client's Last-Event-ID without an event), so a
                 // client that drops before any event resumes here rather than at whatever is latest then.
                 try await writer.write(ByteBuffer(string: "id: \(first)\n\n: connected\n\n"))
                 var start = first
                 var sinceBeat = Duration.zero
+                var nextCheck = ContinuousClock.now.advanced(by: recheckInterval)
                 // The stream ends when the client goes away or the server shuts down gracefully; an open stream
                 // must never hold up a SIGTERM.
                 let stopping = StopSignal()
                 try await withGracefulShutdownHandler {
                     while !Task.isCancelled && !stopping.isSet {
+                        if ContinuousClock.now >= nextCheck {
+                            guard await Self.stillAllowed(secret, account: viewer.id, directory: directory, logger: logger)
+                            else {
+                                try await writer.write(ByteBuffer(string: ": access ended\n\n"))
+                                return
+                            }
+                            nextCheck = ContinuousClock.now.advanced(by: recheckInterval)
+                        }
                         let changes: [EscalationChange]
                         do {
                             changes = try await escalations.changes(after: start)
@@ -131,6 +158,28 @@ public struct EscalationController: Sendable {
                 try await writer.finish(nil)
             }
         )
+    }
+
+    /// Whether the stream's token still authenticates its account as staff or admin; a failed check ends the stream
+    /// too, since it can no longer be vouched for.
+    static func stillAllowed(
+        _ secret: String, account: String, directory: HelperDirectory, logger: Logger
+    ) async -> Bool {
+        do {
+            guard let helper = try await directory.authenticate(secret: secret), helper.id == account else { return false }
+            return helper.role.isStaffOrAdmin
+        } catch {
+            logger.error("escalation stream access check failed", metadata: ["error": "\(error)"])
+            return false
+        }
+    }
+
+    /// The token of `Authorization: Bearer <token>`, as `BearerAuthenticator` read it.
+    static func bearerSecret(_ request: Request) -> String? {
+        guard let header = request.headers[.authorization] else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        return String(parts[1]).trimmingCharacters(in: .whitespaces)
     }
 
     /// One change in the event-stream format.
