@@ -9,6 +9,7 @@ public struct ClaimLeaseExpiry: Service {
     let interval: Duration
     let clock: any Clock
     let logger: Logger
+    let passes: PassLog
 
     /// Creates the service; it waits on `clock` between passes.
     public init(desk: SupportDesk, interval: Duration, clock: any Clock, logger: Logger) {
@@ -16,6 +17,7 @@ public struct ClaimLeaseExpiry: Service {
         self.interval = interval
         self.clock = clock
         self.logger = logger
+        passes = PassLog("claim lease expiry", logger: logger)
     }
 
     public func run() async throws {
@@ -24,14 +26,12 @@ public struct ClaimLeaseExpiry: Service {
 
     /// One pass: ends every lease that is due, in batches.
     public func tick() async {
-        do {
+        await passes.watch {
             var ended = 0
             repeat {
                 ended = try await desk.expireLeases(limit: 500)
                 if ended > 0 { logger.info("claim leases expired", metadata: ["count": "\(ended)"]) }
             } while ended == 500
-        } catch {
-            logger.error("claim lease expiry failed", metadata: ["error": "\(error)"])
         }
     }
 }

@@ -13,6 +13,7 @@ public struct EscalationSweeper: Service {
     let interval: Duration
     let clock: any Clock
     let logger: Logger
+    let passes: PassLog
 
     /// Creates the service; it waits on `clock` between passes.
     public init(desk: SupportDesk, interval: Duration, clock: any Clock, logger: Logger) {
@@ -20,6 +21,7 @@ public struct EscalationSweeper: Service {
         self.interval = interval
         self.clock = clock
         self.logger = logger
+        passes = PassLog("escalation sweep", logger: logger)
     }
 
     public func run() async throws {
@@ -29,27 +31,27 @@ public struct EscalationSweeper: Service {
     /// One pass: handles every clock that is due, in batches; returns what it did.
     @discardableResult
     public func tick() async -> SweepOutcome {
+        await passes.watch { try await sweepDue() } ?? SweepOutcome()
+    }
+
+    private func sweepDue() async throws -> SweepOutcome {
         var total = SweepOutcome()
-        do {
-            var outcome: SweepOutcome
-            repeat {
-                outcome = try await desk.sweep(limit: Self.batch)
-                total.examined += outcome.examined
-                total.movedToStaff += outcome.movedToStaff
-                total.warnings += outcome.warnings
-                total.breaches += outcome.breaches
-            } while outcome.examined == Self.batch
-            if total.examined > 0 {
-                logger.info(
-                    "escalation sweep",
-                    metadata: [
-                        "examined": "\(total.examined)", "moved": "\(total.movedToStaff)",
-                        "warnings": "\(total.warnings)", "breaches": "\(total.breaches)",
-                    ]
-                )
-            }
-        } catch {
-            logger.error("escalation sweep failed", metadata: ["error": "\(error)"])
+        var outcome: SweepOutcome
+        repeat {
+            outcome = try await desk.sweep(limit: Self.batch)
+            total.examined += outcome.examined
+            total.movedToStaff += outcome.movedToStaff
+            total.warnings += outcome.warnings
+            total.breaches += outcome.breaches
+        } while outcome.examined == Self.batch
+        if total.examined > 0 {
+            logger.info(
+                "escalation sweep",
+                metadata: [
+                    "examined": "\(total.examined)", "moved": "\(total.movedToStaff)",
+                    "warnings": "\(total.warnings)", "breaches": "\(total.breaches)",
+                ]
+            )
         }
         return total
     }

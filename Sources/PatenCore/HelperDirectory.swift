@@ -74,6 +74,7 @@ public struct HelperDirectory: Sendable {
         try SupportDesk.require(
             !change.isEmpty, "empty_change", "Name at least one field to change; fields the API does not know are ignored."
         )
+        try Self.requireSameKind(current, change)
         try validate(skills: change.skills ?? [], languages: change.languages ?? [])
         try validate(capacity: change.capacity ?? current.capacity, role: change.role ?? current.role)
         if let name = change.displayName {
@@ -82,16 +83,35 @@ public struct HelperDirectory: Sendable {
                 "display_name must be 1 to 100 characters."
             )
         }
-        let staysAdmin = (change.role ?? current.role) == .admin && (change.active ?? current.active)
-        if current.role == .admin, current.active, !staysAdmin {
-            let otherAdmins = try await helpers.helpers(role: .admin).filter { $0.active && $0.id != current.id }
-            try SupportDesk.require(
-                !otherAdmins.isEmpty, "last_admin",
-                "'\(current.handle)' is the only active admin; make another account admin before demoting or deactivating it.",
-                kind: .conflict
-            )
-        }
+        // The last-admin rule (`requireAdminRemains`) is checked by the store inside its write, where two admins
+        // demoting each other at the same instant cannot both pass.
         return try await helpers.updateHelper(id: current.id, change: change, at: clock.now())
+    }
+
+    /// Refuses a role change across the integration boundary: a machine account never becomes a person's
+    /// account (and so never an admin), nor a person's account a machine's.
+    static func requireSameKind(_ current: Helper, _ change: HelperChange) throws {
+        guard let role = change.role, (role == .integration) != (current.role == .integration) else { return }
+        throw PatenError.unprocessable(
+            "role_change_not_allowed",
+            current.role == .integration
+                ? "'\(current.handle)' is an integration account and cannot become \(role.rawValue); create a new account "
+                    + "with POST /v1/helpers instead."
+                : "'\(current.handle)' is a \(current.role.rawValue) and cannot become an integration account; create a new "
+                    + "account with role integration (POST /v1/helpers) or an integration (POST /v1/integrations) instead."
+        )
+    }
+
+    /// Refuses a change that would leave no active admin. Stores call it inside their write transaction, with the
+    /// account as stored and the number of other active admins read under the same lock.
+    public static func requireAdminRemains(_ current: Helper, _ change: HelperChange, otherActiveAdmins: Int) throws {
+        let staysAdmin = (change.role ?? current.role) == .admin && (change.active ?? current.active)
+        guard current.role == .admin, current.active, !staysAdmin else { return }
+        try SupportDesk.require(
+            otherActiveAdmins > 0, "last_admin",
+            "'\(current.handle)' is the only active admin; make another account admin before demoting or deactivating it.",
+            kind: .conflict
+        )
     }
 
     /// Sets a helper's own presence.

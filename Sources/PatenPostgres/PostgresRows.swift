@@ -81,11 +81,21 @@ extension PSQLError: StorageDriverError {
     /// Whether the server refused the statement for a unique constraint.
     var isUniqueViolation: Bool { serverInfo?[.sqlState] == "23505" }
 
+    /// Whether the server aborted the transaction for a serialization failure (40001) or a deadlock (40P01): it
+    /// changed nothing and may simply be run again.
+    var isTransientConflict: Bool { ["40001", "40P01"].contains(serverInfo?[.sqlState]) }
+
     public var meansUnavailable: Bool {
-        [
+        if [
             .connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown,
             .sslUnsupported, .failedToAddSSLHandler,
-        ].contains(code)
+        ].contains(code) {
+            return true
+        }
+        // The server's own trouble, not the statement's: a lost connection (08), a full disk, no memory or too
+        // many connections (53), shutting down or starting up (57P), an I/O error (58).
+        guard let state = serverInfo?[.sqlState] else { return false }
+        return ["08", "53", "57P", "58"].contains { state.hasPrefix($0) }
     }
 }
 

@@ -47,23 +47,44 @@ extension PostgresStore: HelperRepository {
     }
 
     public func updateHelper(id: String, change: HelperChange, at now: Date) async throws -> Helper {
-        let updated = try await client.query(
-            PostgresQuery(
-                unsafeSQL: """
-                    UPDATE helpers SET updated_at = $1, display_name = COALESCE($2, display_name),
-                    role = COALESCE($3, role), skills = COALESCE($4, skills), languages = COALESCE($5, languages),
-                    capacity = COALESCE($6, capacity), presence = COALESCE($7, presence), active = COALESCE($8, active)
-                    WHERE id = $9 RETURNING \(Helper.pgColumns)
-                    """,
-                binds: binds(
-                    now.millisecondsSince1970, change.displayName, change.role?.rawValue, change.skills.map(jsonList),
-                    change.languages.map(jsonList), change.capacity, change.presence?.rawValue, change.active, id
-                )
-            ),
-            logger: logger
-        ).first(Helper.init(pg:))
-        guard let updated else { throw PatenError.notFound("helper", id: id) }
-        return updated
+        let logger = logger
+        // A change that could end an admin locks the account and every active admin (in id order, so two such
+        // changes never deadlock) before counting them: of two admins demoting each other at the same instant,
+        // the second sees the first's change and is refused.
+        let mayEndAdmin = change.role.map { $0 != .admin } ?? false || change.active == false
+        return try await transaction { connection in
+            let locked = try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        SELECT \(Helper.pgColumns) FROM helpers WHERE id = $1 OR ($2 AND role = 'admin' AND active)
+                        ORDER BY id FOR NO KEY UPDATE
+                        """,
+                    binds: binds(id, mayEndAdmin)
+                ),
+                logger: logger
+            ).all(Helper.init(pg:))
+            guard let current = locked.first(where: { $0.id == id }) else { throw PatenError.notFound("helper", id: id) }
+            try HelperDirectory.requireAdminRemains(
+                current, change, otherActiveAdmins: locked.filter { $0.id != id && $0.role == .admin && $0.active }.count
+            )
+            let updated = try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        UPDATE helpers SET updated_at = $1, display_name = COALESCE($2, display_name),
+                        role = COALESCE($3, role), skills = COALESCE($4, skills), languages = COALESCE($5, languages),
+                        capacity = COALESCE($6, capacity), presence = COALESCE($7, presence), active = COALESCE($8, active)
+                        WHERE id = $9 RETURNING \(Helper.pgColumns)
+                        """,
+                    binds: binds(
+                        now.millisecondsSince1970, change.displayName, change.role?.rawValue, change.skills.map(jsonList),
+                        change.languages.map(jsonList), change.capacity, change.presence?.rawValue, change.active, id
+                    )
+                ),
+                logger: logger
+            ).first(Helper.init(pg:))
+            guard let updated else { throw PatenError.notFound("helper", id: id) }
+            return updated
+        }
     }
 
     public func helperCount() async throws -> Int {

@@ -2,18 +2,6 @@ import Foundation
 import PatenCore
 import PostgresNIO
 
-extension PostgresStore {
-    /// Runs the body in one transaction; the body's own error comes out as it was thrown.
-    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        do {
-            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
-        } catch let error as PostgresTransactionError {
-            // The body's own error, else why BEGIN or COMMIT failed (a lost connection, say).
-            throw error.closureError ?? error.beginError ?? error.commitError ?? error
-        }
-    }
-}
-
 extension Integration {
     static let pgSelection = """
         SELECT i.id, h.handle, i.kind, i.state, i.inbound_enabled, i.outbound_url, i.events, i.all_channels,
@@ -132,10 +120,14 @@ extension PostgresStore: IntegrationRepository {
         let ms = now.millisecondsSince1970
         let logger = logger
         try await transaction { connection in
-            // The row is locked for the change, so two admins' changes apply one after the other.
+            // Lock order, in every transaction that locks more than one of these rows: the integration's row first,
+            // then its secrets, then its outbox messages, then their delivery attempts. Recording an attempt
+            // (`finishAttempt`) and changing, rotating or disabling an integration all follow it, so they wait for
+            // each other instead of deadlocking. (`NO KEY`: changes that merely write rows referencing the
+            // integration, such as a question's outbox message, need not wait.)
             guard
                 let current = try await connection.query(
-                    PostgresQuery(unsafeSQL: "\(Integration.pgSelection) WHERE i.id = $1 FOR UPDATE OF i", binds: binds(id)),
+                    PostgresQuery(unsafeSQL: "\(Integration.pgSelection) WHERE i.id = $1 FOR NO KEY UPDATE OF i", binds: binds(id)),
                     logger: logger
                 ).first(Integration.init(pg:))
             else { throw PatenError.notFound("integration", id: id) }
@@ -212,6 +204,7 @@ extension PostgresStore: IntegrationRepository {
     public func rotateSecret(integrationId: String, secret: SealedSecret, previousValidUntil: Date) async throws {
         let until = previousValidUntil.millisecondsSince1970
         try await transaction { connection in
+            try await lockIntegration(connection, integrationId)
             try await connection.query(
                 """
                 UPDATE integration_secrets SET expires_at = LEAST(COALESCE(expires_at, \(until)), \(until))
@@ -232,6 +225,7 @@ extension PostgresStore: IntegrationRepository {
     public func revokePreviousSecrets(integrationId: String, at now: Date) async throws -> Int {
         let ms = now.millisecondsSince1970
         return try await transaction { connection in
+            try await lockIntegration(connection, integrationId)
             let ended = try await connection.query(
                 """
                 UPDATE integration_secrets SET expires_at = \(ms)
@@ -270,6 +264,11 @@ extension PostgresStore: IntegrationRepository {
     }
 
     // Statements run inside the caller's transaction.
+
+    /// Takes the integration's row lock, the first in the lock order (see `updateIntegration`).
+    func lockIntegration(_ connection: PostgresConnection, _ integrationId: String) async throws {
+        try await connection.query("SELECT 1 FROM integrations WHERE id = \(integrationId) FOR NO KEY UPDATE", logger: logger)
+    }
 
     func insertSecret(_ connection: PostgresConnection, _ integrationId: String, _ secret: SealedSecret) async throws {
         try await connection.query(

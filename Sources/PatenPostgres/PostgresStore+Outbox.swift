@@ -80,27 +80,32 @@ extension PostgresStore: OutboxRepository {
 
     public func renewClaims(_ tokens: [String], until: Date) async throws -> Set<String> {
         guard !tokens.isEmpty else { return [] }
-        return Set(
-            try await client.query(
-                """
-                UPDATE outbox_messages SET next_attempt_at = \(until.millisecondsSince1970)
-                WHERE claim_token = ANY(\(tokens)) AND state = 'pending' AND next_attempt_at IS NOT NULL
-                RETURNING claim_token
-                """,
-                logger: logger
-            ).all { try $0.decode(String.self) }
-        )
+        // One statement over several messages, which an integration's change may be updating in another order.
+        return try await retryingConflicts {
+            Set(
+                try await client.query(
+                    """
+                    UPDATE outbox_messages SET next_attempt_at = \(until.millisecondsSince1970)
+                    WHERE claim_token = ANY(\(tokens)) AND state = 'pending' AND next_attempt_at IS NOT NULL
+                    RETURNING claim_token
+                    """,
+                    logger: logger
+                ).all { try $0.decode(String.self) }
+            )
+        }
     }
 
     public func releaseClaims(_ tokens: [String], nextAttemptAt: Date) async throws {
         guard !tokens.isEmpty else { return }
-        try await client.query(
-            """
-            UPDATE outbox_messages SET claim_token = NULL, next_attempt_at = \(nextAttemptAt.millisecondsSince1970)
-            WHERE claim_token = ANY(\(tokens)) AND state = 'pending' AND next_attempt_at IS NOT NULL
-            """,
-            logger: logger
-        )
+        try await retryingConflicts {
+            try await client.query(
+                """
+                UPDATE outbox_messages SET claim_token = NULL, next_attempt_at = \(nextAttemptAt.millisecondsSince1970)
+                WHERE claim_token = ANY(\(tokens)) AND state = 'pending' AND next_attempt_at IS NOT NULL
+                """,
+                logger: logger
+            )
+        }
     }
 
     public func finishAttempt(_ report: AttemptReport) async throws -> Bool {
@@ -108,7 +113,9 @@ extension PostgresStore: OutboxRepository {
         let now = attempt.at.millisecondsSince1970
         let logger = logger
         return try await transaction { connection in
-            // The message's row lock orders concurrent results for one message (a stale holder and the current one).
+            // The lock order of integrations (see `updateIntegration`): the integration's row before the message's,
+            // which orders concurrent results for one message (a stale holder and the current one).
+            try await lockIntegration(connection, report.integrationId)
             let number =
                 try await connection.query(
                     """

@@ -17,12 +17,19 @@ public struct PostgresStore: Sendable, PatenStore {
     let logger: Logger
     /// The database's URL without its password.
     public let location: String
+    /// How many times in all a transaction is run when PostgreSQL aborts it for a serialization failure or a
+    /// deadlock (see `transaction(_:)`).
+    public let transactionAttempts: Int
 
     /// Creates the store over a client.
-    public init(client: PostgresClient, location: String, logger: Logger = Logger(label: "paten-postgres")) {
+    public init(
+        client: PostgresClient, location: String, logger: Logger = Logger(label: "paten-postgres"),
+        transactionAttempts: Int = 5
+    ) {
         self.client = client
         self.location = location
         self.logger = logger
+        self.transactionAttempts = max(1, transactionAttempts)
     }
 
     /// How long the first connection may take before the database counts as unreachable.
@@ -150,6 +157,53 @@ public struct PostgresStore: Sendable, PatenStore {
     /// Whether the database answers and every migration is applied.
     public func isReady() async throws -> Bool {
         try await pendingMigrations().isEmpty
+    }
+
+    /// Runs the body in one transaction; the body's own error comes out as it was thrown. Every write of the
+    /// store goes through here. A transaction PostgreSQL aborted for a serialization failure (40001) or a deadlock
+    /// (40P01) changed nothing, so the body runs again, up to `transactionAttempts` times in all, after a short
+    /// jittered wait; after the last it is a 503 `database_busy`. The body must therefore touch only the database.
+    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await retryingConflicts {
+            do {
+                return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+            } catch let error as PostgresTransactionError {
+                // The body's own error, else why BEGIN or COMMIT failed (a lost connection, say).
+                throw error.closureError ?? error.beginError ?? error.commitError ?? error
+            }
+        }
+    }
+
+    /// Runs the body (one transaction, or one statement outside any) again while PostgreSQL aborts it for a
+    /// serialization failure or a deadlock, at most `transactionAttempts` times in all.
+    func retryingConflicts<T>(_ body: () async throws -> T) async throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try await body()
+            } catch let error as PSQLError where error.isTransientConflict {
+                guard attempt < transactionAttempts else {
+                    throw PatenError(
+                        .unavailable, code: "database_busy",
+                        message: "The database gave up on this change: concurrent changes to the same rows kept "
+                            + "aborting it. Nothing was changed; send it again.",
+                        details: ["retry_after": "1"]
+                    )
+                }
+                logger.debug(
+                    "transaction retried", metadata: ["sqlstate": "\(error.serverInfo?[.sqlState] ?? "")", "attempt": "\(attempt)"]
+                )
+                try await Task.sleep(for: Self.conflictBackoff(after: attempt))
+                attempt += 1
+            }
+        }
+    }
+
+    /// The wait before the next try: 5, 10, 20, 40 ms and so on, each with up to as much again at random, so two
+    /// transactions that collided do not collide again in step.
+    static func conflictBackoff(after attempt: Int) -> Duration {
+        let base = 5 << min(attempt - 1, 6)
+        return .milliseconds(base + Int.random(in: 0...base))
     }
 
     /// A one-line account of a driver error: the server's message when there is one.

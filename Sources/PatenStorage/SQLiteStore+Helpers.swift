@@ -54,6 +54,16 @@ extension SQLiteStore: HelperRepository {
 
     public func updateHelper(id: String, change: HelperChange, at now: Date) async throws -> Helper {
         try await pool.write { db in
+            // Read and checked inside the write: SQLite runs one write at a time, so no other change to the admins
+            // can slip in between the check and the update.
+            guard
+                let current = try db.fetchOne(Helper.self, sql: "SELECT \(Helper.columns) FROM helpers WHERE id = ?", arguments: [id])
+            else { throw PatenError.notFound("helper", id: id) }
+            let otherAdmins =
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM helpers WHERE role = 'admin' AND active = 1 AND id <> ?", arguments: [id]
+                ) ?? 0
+            try HelperDirectory.requireAdminRemains(current, change, otherActiveAdmins: otherAdmins)
             var assignments = ["updated_at = ?"]
             var arguments: [(any DatabaseValueConvertible)?] = [now.millisecondsSince1970]
             func set(_ column: String, _ value: (any DatabaseValueConvertible)?) {

@@ -7,7 +7,7 @@ import PatenCore
 /// It implements every repository protocol of PatenCore. Each write method is one transaction that reads the
 /// state it needs, applies the rules of `QuestionRules`, and writes the change with its timeline events.
 public struct SQLiteStore: Sendable, PatenStore {
-    let pool: DatabasePool
+    let pool: SQLitePool
     /// The database file.
     public let location: String
 
@@ -27,7 +27,7 @@ public struct SQLiteStore: Sendable, PatenStore {
             if !db.configuration.readonly { try db.run(sql: "PRAGMA cache_size = -32768") }
         }
         do {
-            pool = try DatabasePool(path: path, configuration: configuration)
+            pool = SQLitePool(base: try DatabasePool(path: path, configuration: configuration))
         } catch {
             throw PatenError(
                 .unavailable, code: "database_unavailable",
@@ -41,7 +41,7 @@ public struct SQLiteStore: Sendable, PatenStore {
     public func migrate() async throws -> [String] {
         let migrator = DatabaseMigrator.paten
         let before = try await pool.read { db in try migrator.appliedIdentifiers(db) }
-        try migrator.migrate(pool)
+        try migrator.migrate(pool.base)
         return migrator.migrations.filter { !before.contains($0) }
     }
 
@@ -67,6 +67,56 @@ public struct SQLiteStore: Sendable, PatenStore {
     /// Checks the file with `PRAGMA integrity_check`; returns "ok" when sound.
     public func integrityCheck() async throws -> String {
         try await pool.read { db in try db.fetchOne(String.self, sql: "PRAGMA integrity_check") ?? "no answer" }
+    }
+}
+
+/// The store's database pool, through which every read and write passes: SQLite's failures that a later try may
+/// not meet (busy or locked past the busy timeout, a full disk, an I/O error, a file it cannot open or write)
+/// become 503 errors with a `retry_after`, instead of unexplained 500s.
+struct SQLitePool: Sendable {
+    let base: DatabasePool
+
+    /// Runs the body on a reader, in one snapshot.
+    func read<T: Sendable>(_ value: @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await base.read(value)
+        } catch let error as DatabaseError {
+            throw Self.translated(error)
+        }
+    }
+
+    /// Runs the body in one write transaction.
+    func write<T: Sendable>(_ updates: @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await base.write(updates)
+        } catch let error as DatabaseError {
+            throw Self.translated(error)
+        }
+    }
+
+    /// A `PatenError` for a failure of the database rather than of the statement; any other error as it was.
+    static func translated(_ error: DatabaseError) -> any Error {
+        switch error.resultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            PatenError(
+                .unavailable, code: "database_busy",
+                message: "The database is busy with other writes; try again in a moment.", details: ["retry_after": "1"]
+            )
+        case .SQLITE_FULL:
+            PatenError(
+                .unavailable, code: "database_unavailable",
+                message: "The database cannot store more data right now (its disk is full); try again later.",
+                details: ["retry_after": "30"]
+            )
+        case .SQLITE_IOERR, .SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_NOMEM, .SQLITE_PROTOCOL:
+            PatenError(
+                .unavailable, code: "database_unavailable",
+                message: "The database cannot be read or written right now; try again shortly.",
+                details: ["retry_after": "5"]
+            )
+        default:
+            error
+        }
     }
 }
 
