@@ -1,0 +1,84 @@
+import Foundation
+import GRDB
+import PatenCore
+
+extension SQLiteStore: IdempotencyRepository {
+    public func reserveIdempotencyKey(_ record: IdempotencyRecord) async throws -> IdempotencyDecision {
+        // The one writer serialises reservations, so reading the stored record and replacing it cannot interleave.
+        try await pool.write { db in
+            let expiredBefore = record.createdAt.addingTimeInterval(-IdempotencyKey.lifetime).millisecondsSince1970
+            try db.run(
+                sql: """
+                    DELETE FROM idempotency_keys WHERE rowid IN (
+                        SELECT rowid FROM idempotency_keys WHERE created_at <= ? ORDER BY created_at LIMIT ?
+                    )
+                    """,
+                arguments: [expiredBefore, IdempotencyKey.purgeBatch]
+            )
+            let decision = record.decide(against: try Self.idempotencyRecord(db, record.scope))
+            guard decision == .reserved else { return decision }
+            try db.run(
+                sql: """
+                    INSERT OR REPLACE INTO idempotency_keys
+                    (account_id, route, idempotency_key, fingerprint, token, created_at, response_status, response_body)
+                    VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)
+                    """,
+                arguments: [
+                    record.scope.accountId, record.scope.route, record.scope.key.value, record.fingerprint, record.token,
+                    record.createdAt.millisecondsSince1970,
+                ]
+            )
+            return decision
+        }
+    }
+
+    public func completeIdempotencyKey(
+        _ scope: IdempotencyScope, token: String, response: IdempotentResponse
+    ) async throws {
+        try await pool.write { db in
+            try db.run(
+                sql: """
+                    UPDATE idempotency_keys SET response_status = ?, response_body = ?
+                    WHERE account_id = ? AND route = ? AND idempotency_key = ? AND token = ?
+                    """,
+                arguments: [response.status, response.body, scope.accountId, scope.route, scope.key.value, token]
+            )
+        }
+    }
+
+    public func releaseIdempotencyKey(_ scope: IdempotencyScope, token: String) async throws {
+        try await pool.write { db in
+            try db.run(
+                sql: """
+                    DELETE FROM idempotency_keys
+                    WHERE account_id = ? AND route = ? AND idempotency_key = ? AND token = ? AND response_status IS NULL
+                    """,
+                arguments: [scope.accountId, scope.route, scope.key.value, token]
+            )
+        }
+    }
+
+    public func idempotencyRecord(_ scope: IdempotencyScope) async throws -> IdempotencyRecord? {
+        try await pool.read { db in try Self.idempotencyRecord(db, scope) }
+    }
+
+    static func idempotencyRecord(_ db: Database, _ scope: IdempotencyScope) throws -> IdempotencyRecord? {
+        guard
+            let row = try db.fetchOne(
+                Row.self,
+                sql: """
+                    SELECT fingerprint, token, created_at, response_status, response_body FROM idempotency_keys
+                    WHERE account_id = ? AND route = ? AND idempotency_key = ?
+                    """,
+                arguments: [scope.accountId, scope.route, scope.key.value]
+            )
+        else { return nil }
+        let status: Int? = row["response_status"]
+        let body: String? = row["response_body"]
+        return IdempotencyRecord(
+            scope: scope, fingerprint: row["fingerprint"], token: row["token"],
+            createdAt: Date(millisecondsSince1970: row["created_at"]),
+            response: status.map { IdempotentResponse(status: $0, body: body ?? "") }
+        )
+    }
+}
