@@ -33,14 +33,24 @@ public struct PatenClient: Sendable {
         try await send(.GET, "/v1/questions" + (state.map { "?state=\($0.rawValue)" } ?? ""))
     }
 
-    /// A question with messages and timeline.
-    public func question(_ id: String) async throws -> QuestionDetailResource {
-        try await send(.GET, "/v1/questions/\(try pathSegment(id))")
+    /// A question with a page of its messages (after the message id, if given) and of its timeline.
+    public func question(_ id: String, after: String? = nil, limit: Int? = nil) async throws -> QuestionDetailResource {
+        var query: [String] = []
+        if let after { query.append("messages_after=\(try pathSegment(after))") }
+        if let limit { query.append("messages_limit=\(limit)") }
+        return try await send(.GET, "/v1/questions/\(try pathSegment(id))" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")))
     }
 
     /// Runs one of the question actions: claim, release, resolve or reopen.
     public func act(_ action: QuestionAction, on id: String) async throws -> QuestionResource {
         try await send(.POST, "/v1/questions/\(try pathSegment(id))/\(action.rawValue)")
+    }
+
+    /// Resolves a question, with a note saying why (required when nobody has answered).
+    public func resolve(_ id: String, note: String?) async throws -> QuestionResource {
+        let path = "/v1/questions/\(try pathSegment(id))/resolve"
+        guard let note else { return try await send(.POST, path) }
+        return try await send(.POST, path, body: ["note": note])
     }
 
     /// Posts a reply.

@@ -58,13 +58,16 @@ public struct PatenRuntime: Sendable {
         ids: any IdentifierGenerator
     ) throws -> PatenRuntime {
         let hasher = SHA256SecretHasher()
-        let sealer = try SecretBox(keyBytes: try secretsKey(configuration))
+        let key = try secretsKey(configuration)
+        let sealer = try SecretBox(keyBytes: key)
+        let ratingLinks = RatingLinks(
+            deriver: HMACRatingTokenDeriver(secretsKey: key), hasher: hasher, publicURL: configuration.externalURL
+        )
         let destinations = NetworkDestinationGuard(
             allowLoopback: configuration.webhookAllowLoopback, allowPrivate: configuration.webhookAllowPrivate
         )
         let desk = SupportDesk(
-            policy: policy, questions: store, ratings: store, hasher: hasher, clock: clock, ids: ids,
-            publicURL: configuration.externalURL
+            policy: policy, questions: store, ratings: store, ratingLinks: ratingLinks, clock: clock, ids: ids
         )
         let directory = HelperDirectory(
             policy: policy, helpers: store, tokens: store, hasher: hasher, clock: clock, ids: ids

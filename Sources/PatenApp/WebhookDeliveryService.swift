@@ -25,17 +25,18 @@ public struct WebhookDeliveryService: Service {
         let deliverer = WebhookDeliverer(
             outbox: runtime.store, integrations: runtime.integrations, client: client,
             destinations: runtime.destinations, clock: runtime.clock,
-            schedule: runtime.configuration.webhookRetrySchedule, logger: logger
+            schedule: runtime.configuration.webhookRetrySchedule, ratingLinks: runtime.desk.ratingLinks, logger: logger
         )
         let purger = ReceiptPurger(integrations: runtime.integrations, logger: logger)
         let interval = runtime.configuration.deliveryInterval
         let clock = runtime.clock
+        let passes = PassLog("webhook delivery", logger: logger)
         // Shutdown cancels the loop and the attempts in flight; their claims' leases run out and another process
         // (or this one, restarted) sends them again with the same id.
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 while (try? await clock.sleep(for: interval)) != nil {
-                    await deliverer.dispatch(into: &group)
+                    await passes.watch { try await deliverer.claimAndDispatch(into: &group) }
                     await purger.purgeIfDue(every: Self.purgeEvery)
                 }
             }

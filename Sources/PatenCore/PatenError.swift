@@ -12,6 +12,8 @@ public struct PatenError: Error, Equatable, Sendable, CustomStringConvertible {
         case tooLarge
         case unprocessable
         case unavailable
+        /// Too many requests of this kind for now; `details["retry_after"]` says how many seconds to wait.
+        case tooManyRequests
         case configuration
     }
 
@@ -67,6 +69,11 @@ extension PatenError {
         code: "unauthenticated",
         message: "Send a valid token as 'Authorization: Bearer <token>'."
     )
+
+    /// A caller that must slow down: try again after `retryAfter` seconds (sent as `Retry-After`).
+    public static func tooManyRequests(_ code: String, _ message: String, retryAfter: Int) -> PatenError {
+        PatenError(.tooManyRequests, code: code, message: message, details: ["retry_after": String(max(1, retryAfter))])
+    }
 
     /// A configuration file or setting that cannot be used.
     public static func configuration(_ message: String) -> PatenError {

@@ -125,20 +125,62 @@ public struct QuestionEvent: Sendable, Equatable {
     }
 }
 
-/// A question with everything said and done about it.
+/// A question with one page of what was said and done about it.
 public struct QuestionDetail: Sendable, Equatable {
     public var question: Question
+    /// Messages in the order they were written, from the page's start.
     public var messages: [Message]
+    /// Timeline events in order, from the page's start.
     public var events: [QuestionEvent]
     /// Handles of the helpers named in the question (holder, message authors), by id.
     public var handles: [String: String]
+    /// The last message's id when more messages follow: where the next page starts.
+    public var messagesNext: String?
+    /// The last event's sequence number when more events follow.
+    public var eventsNext: Int64?
+    /// The question's rating link as stored (hash and times), if one was issued.
+    public var ratingLink: IssuedRatingLink?
+    /// The customer's rating link, for a viewer entitled to it (see `RatingLinks`).
+    public var ratingUrl: String?
 
     /// Creates a detail value.
-    public init(question: Question, messages: [Message], events: [QuestionEvent], handles: [String: String]) {
+    public init(
+        question: Question, messages: [Message], events: [QuestionEvent], handles: [String: String],
+        messagesNext: String? = nil, eventsNext: Int64? = nil, ratingLink: IssuedRatingLink? = nil
+    ) {
         self.question = question
         self.messages = messages
         self.events = events
         self.handles = handles
+        self.messagesNext = messagesNext
+        self.eventsNext = eventsNext
+        self.ratingLink = ratingLink
+    }
+}
+
+/// Which page of a question's messages and timeline to read: each a limit and where the previous page ended.
+public struct DetailPage: Sendable, Equatable {
+    /// Messages and events per page unless asked otherwise.
+    public static let defaultLimit = 100
+    /// The most a page may hold.
+    public static let maxLimit = 500
+
+    public var messageLimit: Int
+    /// The id of the last message already read.
+    public var messagesAfter: String?
+    public var eventLimit: Int
+    /// The sequence number of the last event already read.
+    public var eventsAfter: Int64?
+
+    /// Creates a page request; the defaults read the first page of each.
+    public init(
+        messageLimit: Int = DetailPage.defaultLimit, messagesAfter: String? = nil,
+        eventLimit: Int = DetailPage.defaultLimit, eventsAfter: Int64? = nil
+    ) {
+        self.messageLimit = messageLimit
+        self.messagesAfter = messagesAfter
+        self.eventLimit = eventLimit
+        self.eventsAfter = eventsAfter
     }
 }
 

@@ -81,8 +81,9 @@ public enum QuestionRules {
         }
     }
 
-    /// Whether the actor may resolve the question: the live holder, or staff and admins.
-    public static func checkResolve(_ question: Question, by actor: Helper, at now: Date) throws {
+    /// Whether the actor may resolve the question: the live holder once a helper has replied, or staff and admins
+    /// (who must give a `note` saying why when nobody has replied: it goes into the timeline).
+    public static func checkResolve(_ question: Question, by actor: Helper, note: String?, at now: Date) throws {
         try checkView(question, by: actor)
         if question.state == .resolved {
             throw PatenError.conflict("already_resolved", "Question \(question.id) is already resolved.")
@@ -93,6 +94,37 @@ public enum QuestionRules {
         if actor.role == .volunteer && !holdsLiveClaim(question, actor, now) {
             throw PatenError.conflict("not_holder", "Claim question \(question.id) before resolving it.")
         }
+        // Closing an unanswered question would end the customer's wait silently, stop the peer window and count
+        // as peer-resolved: volunteers must answer first; staff and admins may, and say why.
+        guard question.firstResponseAt == nil else { return }
+        if actor.role == .volunteer {
+            throw PatenError.conflict(
+                "no_answer_yet", "Nobody has answered question \(question.id) yet; reply before resolving it."
+            )
+        }
+        if note == nil {
+            throw PatenError.unprocessable(
+                "note_required",
+                "Nobody has answered question \(question.id); give a note saying why it is resolved without a reply."
+            )
+        }
+    }
+
+    /// Most customer follow-ups one conversation may add per minute.
+    public static let followUpsPerMinute = 20
+
+    /// Whether a customer may add another follow-up now, given the times of their latest follow-ups (newest first,
+    /// at most `followUpsPerMinute` of them): a flood of messages is refused with the seconds to wait.
+    public static func checkFollowUpRate(_ question: Question, recent: [Date], at now: Date) throws {
+        guard recent.count >= followUpsPerMinute, let oldest = recent.min() else { return }
+        let frees = oldest.addingTimeInterval(60)
+        guard frees > now else { return }
+        throw PatenError.tooManyRequests(
+            "too_many_messages",
+            "Question \(question.id) had \(recent.count) customer messages in the last minute, the most allowed; "
+                + "send the next one later.",
+            retryAfter: Int(frees.timeIntervalSince(now).rounded(.up))
+        )
     }
 
     /// Whether the actor may reopen: staff, admins, the helper who resolved it, or the integration it came from.

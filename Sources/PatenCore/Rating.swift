@@ -25,16 +25,16 @@ public struct Rating: Sendable, Equatable {
 
 /// A single-use rating link issued when a question is resolved.
 public struct RatingGrant: Sendable, Equatable {
-    /// SHA-256 of the token; the token itself is only in the link.
+    /// SHA-256 of the token; the token itself is only in the link, derived again when it is sent (`RatingLinks`).
     public var tokenHash: String
-    /// The link the customer follows (it carries the token).
-    public var url: String
+    /// When the link was issued, to the millisecond: with the question's id, what the token is derived from.
+    public var issuedAt: Date
     public var expiresAt: Date
 
     /// Creates a grant.
-    public init(tokenHash: String, url: String, expiresAt: Date) {
+    public init(tokenHash: String, issuedAt: Date, expiresAt: Date) {
         self.tokenHash = tokenHash
-        self.url = url
+        self.issuedAt = issuedAt
         self.expiresAt = expiresAt
     }
 }

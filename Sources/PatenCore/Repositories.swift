@@ -10,7 +10,8 @@ public protocol HelperRepository: Sendable {
     func helper(handle: String) async throws -> Helper?
     /// Every helper, optionally of one role, ordered by handle.
     func helpers(role: Role?) async throws -> [Helper]
-    /// Applies a change to a helper and returns it as stored.
+    /// Applies a change to a helper and returns it as stored; a change that would leave no active admin is refused
+    /// (`HelperDirectory.requireAdminRemains`) inside the same transaction.
     func updateHelper(id: String, change: HelperChange, at now: Date) async throws -> Helper
     /// How many accounts exist.
     func helperCount() async throws -> Int
@@ -79,8 +80,8 @@ public protocol QuestionRepository: Sendable {
     func insertQuestion(_ draft: QuestionDraft, messageId: String, context: ChangeContext) async throws -> Question
     /// The question with the id, if any.
     func question(id: String) async throws -> Question?
-    /// The question with its messages, timeline and the handles they name.
-    func questionDetail(id: String) async throws -> QuestionDetail?
+    /// The question with a page of its messages and timeline, the handles they name, and its rating link's facts.
+    func questionDetail(id: String, page: DetailPage) async throws -> QuestionDetail?
     /// A page of questions matching the filter, newest first.
     func questions(matching filter: QuestionFilter) async throws -> QuestionPage
     /// Up to `limit` questions of the tiers that the helper could claim at the time (open, or held under a lease
@@ -100,14 +101,16 @@ public protocol QuestionRepository: Sendable {
         context: ChangeContext
     ) async throws -> (question: Question, message: Message)
     /// Records a customer follow-up, starting the next-response clock; a resolved question is reopened by it. An
-    /// inbound webhook's receipt is stored with it; a repeated webhook id is a `duplicate_webhook` conflict.
+    /// inbound webhook's receipt is stored with it; a repeated webhook id is a `duplicate_webhook` conflict. The
+    /// follow-up rate (`QuestionRules.checkFollowUpRate`) is checked in the same transaction.
     func addCustomerMessage(
         questionId: String, by actor: Helper, messageId: String, body: String, origin: InboundOrigin?,
         context: ChangeContext
     ) async throws -> (question: Question, message: Message)
-    /// Marks the question resolved, ends any claim and clock, and issues the rating link unless already rated.
+    /// Marks the question resolved, ends any claim and clock, and issues the rating link unless already rated;
+    /// `note` (why it was resolved) goes into the resolved event.
     func resolve(
-        questionId: String, by actor: Helper, rating: RatingGrant?, context: ChangeContext
+        questionId: String, by actor: Helper, note: String?, rating: RatingGrant?, context: ChangeContext
     ) async throws
         -> Question
     /// Puts a resolved question back in the pool.
@@ -152,7 +155,7 @@ public protocol RatingRepository: Sendable {
 /// Everything Paten keeps, in one database: the embedded SQLite file, or PostgreSQL shared by several instances.
 /// Both implement every repository with the same behaviour; the contract tests run on both.
 public protocol PatenStore: HelperRepository, TokenRepository, QuestionRepository, EscalationRepository,
-    RatingRepository, MetricsRepository, IntegrationRepository, OutboxRepository
+    RatingRepository, MetricsRepository, IntegrationRepository, OutboxRepository, IdempotencyRepository
 {
     /// Where the data is, for messages: the file, or the URL without its password.
     var location: String { get }

@@ -31,8 +31,6 @@ public struct SupportDesk: Sendable {
     /// Longest message, in bytes of UTF-8 (the HTTP layer refuses larger bodies before they get here).
     public static let maxMessageBytes = 60 * 1024
 
-    /// How long a rating link stays valid.
-    public static let ratingLinkLifetime: TimeInterval = 14 * 86400
     /// Longest rating comment, in Unicode code points.
     public static let maxCommentLength = 2000
     /// Longest escalation note, in Unicode code points.
@@ -41,28 +39,27 @@ public struct SupportDesk: Sendable {
     public let policy: Policy
     private let questions: any QuestionRepository
     private let ratings: any RatingRepository
-    private let hasher: any SecretHasher
+    /// The customers' rating links.
+    public let ratingLinks: RatingLinks
     private let clock: any Clock
     private let ids: any IdentifierGenerator
     private let classifier: IntakeClassifier
     private let planner: SLAPlanner
-    private let publicURL: String
-    private let masker = ContactMasker()
+    private let volunteerView = VolunteerView()
 
-    /// Creates the desk over its repositories; `publicURL` is the base of the rating links customers receive.
+    /// Creates the desk over its repositories; `ratingLinks` issues the links customers rate through.
     public init(
-        policy: Policy, questions: any QuestionRepository, ratings: any RatingRepository, hasher: any SecretHasher,
-        clock: any Clock, ids: any IdentifierGenerator, publicURL: String
+        policy: Policy, questions: any QuestionRepository, ratings: any RatingRepository, ratingLinks: RatingLinks,
+        clock: any Clock, ids: any IdentifierGenerator
     ) {
         self.policy = policy
         self.questions = questions
         self.ratings = ratings
-        self.hasher = hasher
+        self.ratingLinks = ratingLinks
         self.clock = clock
         self.ids = ids
         self.classifier = IntakeClassifier(policy: policy)
         self.planner = SLAPlanner(policy: policy)
-        self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
     }
 
     /// The context for a change made now.
@@ -115,13 +112,24 @@ public struct SupportDesk: Sendable {
         return try await questions.insertQuestion(draft, messageId: ids.make("m"), context: context())
     }
 
-    /// A question with its messages and timeline, as the viewer may see it.
-    public func detail(id: String, for viewer: Helper) async throws -> QuestionDetail {
-        guard let detail = try await questions.questionDetail(id: id) else {
+    /// A question with a page of its messages and timeline, as the viewer may see it: volunteers get masked text
+    /// and only the timeline facts meant for them; the customer's rating link only those entitled to it.
+    public func detail(id: String, page: DetailPage = DetailPage(), for viewer: Helper) async throws -> QuestionDetail {
+        for limit in [page.messageLimit, page.eventLimit] {
+            try Self.require(
+                (1...DetailPage.maxLimit).contains(limit), "invalid_limit",
+                "Page limits must be from 1 to \(DetailPage.maxLimit).", kind: .malformed
+            )
+        }
+        guard var detail = try await questions.questionDetail(id: id, page: page) else {
             throw PatenError.notFound("question", id: id)
         }
         try QuestionRules.checkView(detail.question, by: viewer)
-        return viewer.role == .volunteer ? masked(detail) : detail
+        if viewer.role == .volunteer { return volunteerView.detail(detail) }
+        detail.ratingUrl = ratingLinks.visibleURL(
+            for: detail.question, grant: detail.ratingLink, viewer: viewer, at: clock.now()
+        )
+        return detail
     }
 
     /// A page of questions: everything for staff and admins, a volunteer's own claims, an integration's own.
@@ -136,7 +144,7 @@ public struct SupportDesk: Sendable {
         case .integration: filter.channel = viewer.id
         }
         var page = try await questions.questions(matching: filter)
-        if viewer.role == .volunteer { page.questions = page.questions.map(masked) }
+        if viewer.role == .volunteer { page.questions = page.questions.map(volunteerView.question) }
         return page
     }
 
@@ -157,7 +165,7 @@ public struct SupportDesk: Sendable {
             tiers = [tier ?? .staff]
         }
         let page = try await questions.queue(for: helper, tiers: tiers, at: clock.now(), limit: limit)
-        return helper.role == .volunteer ? page.map(masked) : page
+        return helper.role == .volunteer ? page.map(volunteerView.question) : page
     }
 
     /// Claims a question for the helper under the policy's lease.
@@ -194,16 +202,21 @@ public struct SupportDesk: Sendable {
         )
     }
 
-    /// Resolves a question and, unless it was rated before, issues a single-use rating link (in the resolved
-    /// event's `rating_url`).
-    public func resolve(_ id: String, by actor: Helper) async throws -> Question {
-        let context = context()
-        let token = "rt_" + HelperDirectory.randomText(bytes: 32)
-        let grant = RatingGrant(
-            tokenHash: hasher.hash(token), url: "\(publicURL)/v1/ratings/\(token)",
-            expiresAt: context.now.addingTimeInterval(Self.ratingLinkLifetime)
+    /// Resolves a question and, unless it was rated before, issues a single-use rating link (sent only to the
+    /// integration the question came from; see `RatingLinks`). `note` says why; it is required when nobody has
+    /// answered (only staff and admins may resolve then).
+    public func resolve(_ id: String, note: String? = nil, by actor: Helper) async throws -> Question {
+        let text = note?.trimmingCharacters(in: .whitespacesAndNewlines)
+        try Self.require(
+            (text?.unicodeScalars.count ?? 0) <= Self.maxNoteLength, "note_too_long",
+            "The note has \(text?.unicodeScalars.count ?? 0) characters; keep it to \(Self.maxNoteLength)."
         )
-        return view(try await questions.resolve(questionId: id, by: actor, rating: grant, context: context), for: actor)
+        let context = context()
+        let grant = ratingLinks.grant(questionId: id, at: context.now)
+        let question = try await questions.resolve(
+            questionId: id, by: actor, note: text?.isEmpty == true ? nil : text, rating: grant, context: context
+        )
+        return view(question, for: actor)
     }
 
     /// Reopens a resolved question.
@@ -225,7 +238,7 @@ public struct SupportDesk: Sendable {
             actor.role == .volunteer ? "Volunteers hand off at level 1." : "level must be 1 (staff queue) or 2 (staff lead)."
         )
         var escalation = try await questions.escalate(questionId: id, by: actor, level: chosen, note: text, context: context())
-        if actor.role == .volunteer { escalation.questionSubject = masker.mask(escalation.questionSubject) }
+        if actor.role == .volunteer { escalation.questionSubject = volunteerView.text(escalation.questionSubject) }
         return escalation
     }
 
@@ -241,7 +254,8 @@ public struct SupportDesk: Sendable {
             throw PatenError(.notFound, code: "rating_not_found", message: "This rating link is not valid.")
         }
         return try await ratings.rate(
-            tokenHash: hasher.hash(token), score: score, comment: text?.isEmpty == true ? nil : text, context: context()
+            tokenHash: ratingLinks.hash(token: token), score: score, comment: text?.isEmpty == true ? nil : text,
+            context: context()
         )
     }
 
@@ -256,25 +270,7 @@ public struct SupportDesk: Sendable {
     }
 
     private func view(_ question: Question, for viewer: Helper) -> Question {
-        viewer.role == .volunteer ? masked(question) : question
-    }
-
-    private func masked(_ question: Question) -> Question {
-        var copy = question
-        copy.subject = masker.mask(question.subject)
-        copy.customer = Customer(id: masker.mask(question.customer.id), name: masker.mask(question.customer.name))
-        return copy
-    }
-
-    private func masked(_ detail: QuestionDetail) -> QuestionDetail {
-        var copy = detail
-        copy.question = masked(detail.question)
-        copy.messages = detail.messages.map { message in
-            var message = message
-            message.body = masker.mask(message.body)
-            return message
-        }
-        return copy
+        viewer.role == .volunteer ? volunteerView.question(question) : question
     }
 
     private static func validMessage(_ body: String) throws -> String {

@@ -52,10 +52,18 @@ extension Request {
     /// its default, and a `null` that meant "clear it" must not pass silently as "no change". Types that give `null`
     /// a meaning decode it themselves.
     public mutating func decodeJSON<T: Decodable>(_ type: T.Type, limit: Int = APICoding.bodyLimit) async throws -> T {
-        let buffer = try await collectBody(upTo: limit)
-        guard buffer.readableBytes > 0 else {
+        guard let value = try await decodeOptionalJSON(type, limit: limit) else {
             throw PatenError.malformed("body_required", "Send a JSON object as the request body.")
         }
+        return value
+    }
+
+    /// Like `decodeJSON`, for routes whose body may be left out: nil when it is empty.
+    public mutating func decodeOptionalJSON<T: Decodable>(
+        _ type: T.Type, limit: Int = APICoding.bodyLimit
+    ) async throws -> T? {
+        let buffer = try await collectBody(upTo: limit)
+        guard buffer.readableBytes > 0 else { return nil }
         if JSONText.containsNUL(buffer.readableBytesView) { throw JSONText.nulRefused }
         let value: T
         do {

@@ -12,7 +12,8 @@ public enum OpenAPIDocument {
             Community support in the Paten model: customers who volunteer answer other customers' questions, and staff
             take what volunteers must not or cannot handle. JSON over HTTP, snake_case fields, RFC 3339 UTC times,
             bearer tokens. Every error is {"error": {"code": "...", "message": "..."}} with the status that fits. Any
-            operation may answer 503 `database_unavailable` while the database cannot be reached; retry later. A request
+            operation may answer 503 `database_unavailable` (or `database_busy`) with a Retry-After header while the
+            database cannot take it; nothing was changed, so retry after that many seconds. A request
             field may be null only where its schema says so (400 `null_field` otherwise): leave a field out to keep its default.
             A method that a path does not serve gets 405 `method_not_allowed` with an `Allow` header.
         servers:
@@ -34,18 +35,21 @@ public enum OpenAPIDocument {
               tags: [questions]
               operationId: submitQuestion
               summary: Submit a question (integration, staff, admin). Intake classifies and routes it.
+              parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }]
               requestBody:
                 required: true
                 content:
                   application/json:
                     schema: { $ref: '#/components/schemas/QuestionSubmission' }
               responses:
-                '201': { description: The stored question, routed., content: { application/json: { schema: { $ref: '#/components/schemas/Question' } } } }
+                '201': { description: 'The stored question, routed (or, replayed under an Idempotency-Key, the first response again).', headers: { Idempotent-Replayed: { $ref: '#/components/headers/IdempotentReplayed' } }, content: { application/json: { schema: { $ref: '#/components/schemas/Question' } } } }
                 '400': { $ref: '#/components/responses/Malformed' }
                 '401': { $ref: '#/components/responses/Unauthenticated' }
                 '403': { $ref: '#/components/responses/Forbidden' }
+                '409': { $ref: '#/components/responses/IdempotencyKeyInUse' }
                 '413': { $ref: '#/components/responses/TooLarge' }
-                '422': { $ref: '#/components/responses/Unprocessable' }
+                '422': { $ref: '#/components/responses/UnprocessableOrKeyReused' }
+                '503': { $ref: '#/components/responses/Unavailable' }
             get:
               tags: [questions]
               operationId: listQuestions
@@ -64,10 +68,16 @@ public enum OpenAPIDocument {
             get:
               tags: [questions]
               operationId: getQuestion
-              summary: A question with its messages and timeline. Contact data is masked for volunteers.
-              parameters: [{ $ref: '#/components/parameters/Id' }]
+              summary: A question with a page of its messages and of its timeline. Contact data is masked for volunteers, who see only the timeline keys meant for helpers and never the rating link.
+              parameters:
+                - { $ref: '#/components/parameters/Id' }
+                - { name: messages_limit, in: query, description: Messages per page., schema: { type: integer, minimum: 1, maximum: 500, default: 100 } }
+                - { name: messages_after, in: query, description: 'The previous page''s messages_next_cursor (the id of the last message read).', schema: { type: string, maxLength: 200 } }
+                - { name: timeline_limit, in: query, description: Timeline events per page., schema: { type: integer, minimum: 1, maximum: 500, default: 100 } }
+                - { name: timeline_after, in: query, description: 'The previous page''s timeline_next_cursor (the sequence number of the last event read).', schema: { type: integer, minimum: 0, maximum: 9223372036854775807 } }
               responses:
                 '200': { description: The question., content: { application/json: { schema: { $ref: '#/components/schemas/QuestionDetail' } } } }
+                '400': { $ref: '#/components/responses/Malformed' }
                 '401': { $ref: '#/components/responses/Unauthenticated' }
                 '403': { $ref: '#/components/responses/Forbidden' }
                 '404': { $ref: '#/components/responses/NotFound' }
@@ -96,6 +106,7 @@ public enum OpenAPIDocument {
                 '403': { $ref: '#/components/responses/Forbidden' }
                 '404': { $ref: '#/components/responses/NotFound' }
                 '409': { $ref: '#/components/responses/Conflict' }
+                '503': { $ref: '#/components/responses/Unavailable' }
           /v1/questions/{id}/release:
             post:
               tags: [questions]
@@ -108,18 +119,31 @@ public enum OpenAPIDocument {
                 '403': { $ref: '#/components/responses/Forbidden' }
                 '404': { $ref: '#/components/responses/NotFound' }
                 '409': { $ref: '#/components/responses/Conflict' }
+                '503': { $ref: '#/components/responses/Unavailable' }
           /v1/questions/{id}/resolve:
             post:
               tags: [questions]
               operationId: resolveQuestion
-              summary: Resolve a question (the live holder, staff, admin).
+              summary: Resolve a question. The live holder once a helper has replied (else 409 no_answer_yet); staff and admins at any time, with a note when nobody has answered (else 422 note_required).
               parameters: [{ $ref: '#/components/parameters/Id' }]
+              requestBody:
+                required: false
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      properties:
+                        note: { type: string, maxLength: 2000, description: 'Why it is resolved; recorded in the timeline. Required when nobody has answered.' }
               responses:
                 '200': { description: The resolved question., content: { application/json: { schema: { $ref: '#/components/schemas/Question' } } } }
+                '400': { $ref: '#/components/responses/Malformed' }
                 '401': { $ref: '#/components/responses/Unauthenticated' }
                 '403': { $ref: '#/components/responses/Forbidden' }
                 '404': { $ref: '#/components/responses/NotFound' }
                 '409': { $ref: '#/components/responses/Conflict' }
+                '413': { $ref: '#/components/responses/TooLarge' }
+                '422': { $ref: '#/components/responses/Unprocessable' }
+                '503': { $ref: '#/components/responses/Unavailable' }
           /v1/questions/{id}/reopen:
             post:
               tags: [questions]
@@ -132,6 +156,7 @@ public enum OpenAPIDocument {
                 '403': { $ref: '#/components/responses/Forbidden' }
                 '404': { $ref: '#/components/responses/NotFound' }
                 '409': { $ref: '#/components/responses/Conflict' }
+                '503': { $ref: '#/components/responses/Unavailable' }
           /v1/questions/{id}/replies:
             post:
               tags: [questions]
@@ -152,25 +177,33 @@ public enum OpenAPIDocument {
                 '409': { $ref: '#/components/responses/Conflict' }
                 '413': { $ref: '#/components/responses/TooLarge' }
                 '422': { $ref: '#/components/responses/Unprocessable' }
+                '503': { $ref: '#/components/responses/Unavailable' }
           /v1/questions/{id}/messages:
             post:
               tags: [questions]
               operationId: addCustomerMessage
               summary: A customer's follow-up, posted by the integration the question came from. Reopens a resolved question.
-              parameters: [{ $ref: '#/components/parameters/Id' }]
+              parameters: [{ $ref: '#/components/parameters/Id' }, { $ref: '#/components/parameters/IdempotencyKey' }]
               requestBody:
                 required: true
                 content:
                   application/json:
                     schema: { $ref: '#/components/schemas/MessageBody' }
               responses:
-                '201': { description: The message and the question., content: { application/json: { schema: { $ref: '#/components/schemas/MessagePosted' } } } }
+                '201': { description: 'The message and the question (or, replayed under an Idempotency-Key, the first response again).', headers: { Idempotent-Replayed: { $ref: '#/components/headers/IdempotentReplayed' } }, content: { application/json: { schema: { $ref: '#/components/schemas/MessagePosted' } } } }
                 '400': { $ref: '#/components/responses/Malformed' }
                 '401': { $ref: '#/components/responses/Unauthenticated' }
                 '403': { $ref: '#/components/responses/Forbidden' }
                 '404': { $ref: '#/components/responses/NotFound' }
+                '409': { $ref: '#/components/responses/IdempotencyKeyInUse' }
                 '413': { $ref: '#/components/responses/TooLarge' }
-                '422': { $ref: '#/components/responses/Unprocessable' }
+                '422': { $ref: '#/components/responses/UnprocessableOrKeyReused' }
+                '429':
+                  description: '`too_many_messages`: this conversation had 20 customer messages in the last minute; send the next after Retry-After seconds.'
+                  headers:
+                    Retry-After: { description: Seconds until the conversation takes another message., schema: { type: integer, minimum: 1 } }
+                  content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } }
+                '503': { $ref: '#/components/responses/Unavailable' }
           /v1/questions/{id}/escalate:
             post:
               tags: [escalations]
@@ -196,6 +229,7 @@ public enum OpenAPIDocument {
                 '409': { $ref: '#/components/responses/Conflict' }
                 '413': { $ref: '#/components/responses/TooLarge' }
                 '422': { $ref: '#/components/responses/Unprocessable' }
+                '503': { $ref: '#/components/responses/Unavailable' }
           /v1/escalations:
             get:
               tags: [escalations]
@@ -225,6 +259,7 @@ public enum OpenAPIDocument {
                 '403': { $ref: '#/components/responses/Forbidden' }
                 '404': { $ref: '#/components/responses/NotFound' }
                 '409': { $ref: '#/components/responses/Conflict' }
+                '503': { $ref: '#/components/responses/Unavailable' }
           /v1/escalations/{id}/resolve:
             post:
               tags: [escalations]
@@ -237,11 +272,12 @@ public enum OpenAPIDocument {
                 '403': { $ref: '#/components/responses/Forbidden' }
                 '404': { $ref: '#/components/responses/NotFound' }
                 '409': { $ref: '#/components/responses/Conflict' }
+                '503': { $ref: '#/components/responses/Unavailable' }
           /v1/escalations/stream:
             get:
               tags: [escalations]
               operationId: streamEscalations
-              summary: "Server-Sent Events: each new, acknowledged or resolved escalation as `id: <seq>`, `event: escalation.created|escalation.acknowledged|escalation.resolved`, `data: <Escalation JSON>`; heartbeat comments every 15 s. Send Last-Event-ID (header, or the last_event_id query) to resume after that event; without it the stream starts with the next change."
+              summary: "Server-Sent Events: each new, acknowledged or resolved escalation as `id: <seq>`, `event: escalation.created|escalation.acknowledged|escalation.resolved`, `data: <Escalation JSON>`; heartbeat comments every 15 s (stream_heartbeat_interval). Send Last-Event-ID (header, or the last_event_id query) to resume after that event; without it the stream starts with the next change. The stream re-checks its token every 5 s (stream_recheck_interval) and ends (with the comment `: access ended`) once the token is revoked or the account deactivated or no longer staff or admin. An account may hold 4 streams open at once per instance (streams_per_account)."
               parameters:
                 - { name: Last-Event-ID, in: header, schema: { type: integer, format: int64, minimum: 0 } }
                 - { name: last_event_id, in: query, schema: { type: integer, format: int64, minimum: 0 } }
@@ -259,6 +295,11 @@ public enum OpenAPIDocument {
                 '400': { $ref: '#/components/responses/Malformed' }
                 '401': { $ref: '#/components/responses/Unauthenticated' }
                 '403': { $ref: '#/components/responses/Forbidden' }
+                '429':
+                  description: '`too_many_streams`: this account already holds streams_per_account streams open; close one, or retry after Retry-After seconds.'
+                  headers:
+                    Retry-After: { description: Seconds to wait before opening another stream., schema: { type: integer, minimum: 1 } }
+                  content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } }
           /v1/ratings/{token}:
             post:
               tags: [ratings]
@@ -285,6 +326,7 @@ public enum OpenAPIDocument {
                 '409': { $ref: '#/components/responses/Conflict' }
                 '413': { $ref: '#/components/responses/TooLarge' }
                 '422': { $ref: '#/components/responses/Unprocessable' }
+                '503': { $ref: '#/components/responses/Unavailable' }
           /v1/metrics/summary:
             get:
               tags: [metrics]
@@ -335,6 +377,7 @@ public enum OpenAPIDocument {
                 '409': { $ref: '#/components/responses/Conflict' }
                 '413': { $ref: '#/components/responses/TooLarge' }
                 '422': { $ref: '#/components/responses/Unprocessable' }
+                '503': { $ref: '#/components/responses/Unavailable' }
             get:
               tags: [helpers]
               operationId: listHelpers
@@ -376,6 +419,7 @@ public enum OpenAPIDocument {
                 '409': { $ref: '#/components/responses/Conflict' }
                 '413': { $ref: '#/components/responses/TooLarge' }
                 '422': { $ref: '#/components/responses/Unprocessable' }
+                '503': { $ref: '#/components/responses/Unavailable' }
           /v1/helpers/{id}/tokens:
             post:
               tags: [tokens]
@@ -398,6 +442,7 @@ public enum OpenAPIDocument {
                 '404': { $ref: '#/components/responses/NotFound' }
                 '413': { $ref: '#/components/responses/TooLarge' }
                 '422': { $ref: '#/components/responses/Unprocessable' }
+                '503': { $ref: '#/components/responses/Unavailable' }
           /v1/me:
             get:
               tags: [helpers]
@@ -425,6 +470,7 @@ public enum OpenAPIDocument {
                 '400': { $ref: '#/components/responses/Malformed' }
                 '401': { $ref: '#/components/responses/Unauthenticated' }
                 '413': { $ref: '#/components/responses/TooLarge' }
+                '503': { $ref: '#/components/responses/Unavailable' }
           /v1/tokens:
             get:
               tags: [tokens]
@@ -447,6 +493,7 @@ public enum OpenAPIDocument {
                 '401': { $ref: '#/components/responses/Unauthenticated' }
                 '404': { $ref: '#/components/responses/NotFound' }
                 '409': { $ref: '#/components/responses/Conflict' }
+                '503': { $ref: '#/components/responses/Unavailable' }
           /v1/integrations:
             post:
               tags: [integrations]
@@ -465,6 +512,7 @@ public enum OpenAPIDocument {
                 '409': { $ref: '#/components/responses/Conflict' }
                 '413': { $ref: '#/components/responses/TooLarge' }
                 '422': { $ref: '#/components/responses/Unprocessable' }
+                '503': { $ref: '#/components/responses/Unavailable' }
             get:
               tags: [integrations]
               operationId: listIntegrations
@@ -502,6 +550,7 @@ public enum OpenAPIDocument {
                 '404': { $ref: '#/components/responses/NotFound' }
                 '413': { $ref: '#/components/responses/TooLarge' }
                 '422': { $ref: '#/components/responses/Unprocessable' }
+                '503': { $ref: '#/components/responses/Unavailable' }
           /v1/integrations/{id}/rotate-secret:
             post:
               tags: [integrations]
@@ -520,6 +569,7 @@ public enum OpenAPIDocument {
                 '403': { $ref: '#/components/responses/Forbidden' }
                 '404': { $ref: '#/components/responses/NotFound' }
                 '422': { $ref: '#/components/responses/Unprocessable' }
+                '503': { $ref: '#/components/responses/Unavailable' }
           /v1/integrations/{id}/previous-secrets:
             delete:
               tags: [integrations]
@@ -531,6 +581,7 @@ public enum OpenAPIDocument {
                 '401': { $ref: '#/components/responses/Unauthenticated' }
                 '403': { $ref: '#/components/responses/Forbidden' }
                 '404': { $ref: '#/components/responses/NotFound' }
+                '503': { $ref: '#/components/responses/Unavailable' }
           /v1/integrations/{id}/deliveries:
             get:
               tags: [integrations]
@@ -566,6 +617,7 @@ public enum OpenAPIDocument {
                 '404': { $ref: '#/components/responses/NotFound' }
                 '409': { $ref: '#/components/responses/Conflict' }
                 '422': { $ref: '#/components/responses/Unprocessable' }
+                '503': { $ref: '#/components/responses/Unavailable' }
           /v1/deliveries/{id}:
             get:
               tags: [integrations]
@@ -589,6 +641,7 @@ public enum OpenAPIDocument {
                 '403': { $ref: '#/components/responses/Forbidden' }
                 '404': { $ref: '#/components/responses/NotFound' }
                 '409': { $ref: '#/components/responses/Conflict' }
+                '503': { $ref: '#/components/responses/Unavailable' }
           /hooks/{id}:
             post:
               tags: [integrations]
@@ -618,6 +671,12 @@ public enum OpenAPIDocument {
                 '401': { description: Unknown or disabled integration, or a signature that does not verify (always the same answer)., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
                 '413': { description: The body is over 256 KiB., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
                 '422': { $ref: '#/components/responses/Unprocessable' }
+                '429':
+                  description: '`too_many_messages`: the conversation had 20 customer messages in the last minute; a sender retries after Retry-After seconds.'
+                  headers:
+                    Retry-After: { description: Seconds until the conversation takes another message., schema: { type: integer, minimum: 1 } }
+                  content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } }
+                '503': { $ref: '#/components/responses/Unavailable' }
           /healthz:
             get:
               tags: [operations]
@@ -639,10 +698,11 @@ public enum OpenAPIDocument {
             get:
               tags: [operations]
               operationId: prometheusMetrics
-              summary: 'Prometheus text format: paten_queue_depth{tier}, paten_open_escalations{level}, first-response time histograms per tier, ratings by score, HTTP request counts and durations.'
-              security: []
+              summary: 'Prometheus text format: paten_queue_depth{tier}, paten_open_escalations{level}, paten_webhook_messages{state} (read from the database at most once per metrics_cache_seconds, default 5), first-response time histograms per tier, ratings by score, HTTP request counts and durations. Open unless metrics_token is set; then only `Authorization: Bearer <metrics_token>` is answered.'
+              security: [{}, { metricsToken: [] }]
               responses:
                 '200': { description: The metrics., content: { text/plain: { schema: { type: string } } } }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
           /openapi.yaml:
             get:
               tags: [operations]
@@ -657,12 +717,35 @@ public enum OpenAPIDocument {
               type: http
               scheme: bearer
               description: A token from `paten serve`'s first start, `paten helpers add`, or POST /v1/helpers/{id}/tokens.
+            metricsToken:
+              type: http
+              scheme: bearer
+              description: The configured metrics_token (PATEN_METRICS_TOKEN), for GET /metrics only.
           parameters:
             Id:
               name: id
               in: path
               required: true
               schema: { type: string }
+            IdempotencyKey:
+              name: Idempotency-Key
+              in: header
+              required: false
+              description: |
+                Makes the request safe to retry: a client-chosen key (a UUID, say), unique per request it means. Kept per
+                account and route for 24 hours. A retry with the same key and the same body is answered with the first
+                response (same status and body, with `Idempotent-Replayed: true`) and changes nothing; the same key with
+                another body is 422 `idempotency_key_reused`; while the first request still runs, 409
+                `idempotency_key_in_use`. A request that fails does not keep its key. A key that is empty, longer than 255
+                characters or not printable ASCII is 400 `invalid_idempotency_key`.
+              schema: { type: string, minLength: 1, maxLength: 255, pattern: '^[\x20-\x7E]+$' }
+          headers:
+            RetryAfter:
+              description: Seconds to wait before sending the request again.
+              schema: { type: integer, minimum: 1 }
+            IdempotentReplayed:
+              description: '`true` on a response replayed for a retried Idempotency-Key; absent on the first response.'
+              schema: { type: string, enum: ['true'] }
           responses:
             Malformed: { description: The request is malformed (bad JSON, a missing field, a bad query parameter, or text holding the NUL character - `invalid_text`)., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
             Unauthenticated: { description: No token, or an unknown, revoked or deactivated one., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
@@ -671,6 +754,17 @@ public enum OpenAPIDocument {
             Conflict: { description: The current state does not allow it (already claimed, at capacity, resolved...); details may name the holder., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
             TooLarge: { description: The body is over 64 KiB., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
             Unprocessable: { description: A well-formed request that breaks a rule (unknown topic, empty subject...)., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+            UnprocessableOrKeyReused: { description: 'A well-formed request that breaks a rule (unknown topic, empty subject...), or `idempotency_key_reused`: the Idempotency-Key was used with another body.', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+            Unavailable:
+              description: |
+                The database cannot take the request right now; nothing was changed, so send it again after Retry-After
+                seconds. `database_busy`: other writes held the database (SQLite's write lock past its busy timeout, or a
+                PostgreSQL transaction that lost to concurrent changes five times); `database_unavailable`: it cannot be
+                reached, its disk is full, or it failed to read or write.
+              headers:
+                Retry-After: { $ref: '#/components/headers/RetryAfter' }
+              content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } }
+            IdempotencyKeyInUse: { description: '`idempotency_key_in_use`: a request with this Idempotency-Key is still running; retry once it has finished.', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
           schemas:
             Error:
               type: object
@@ -719,7 +813,7 @@ public enum OpenAPIDocument {
                 subject: { type: string, minLength: 1, maxLength: 200 }
                 body: { type: string, minLength: 1 }
                 customer: { $ref: '#/components/schemas/Customer' }
-                topic: { $ref: '#/components/schemas/Topic', description: Classified from keywords when absent. }
+                topic: { $ref: '#/components/schemas/Topic', description: 'Classified from keywords when absent. A staff-only topic whose keywords occur in the text replaces a stated topic that volunteers handle.' }
                 language: { $ref: '#/components/schemas/Language', description: The policy default when absent. }
                 priority: { $ref: '#/components/schemas/Priority' }
             Question:
@@ -773,6 +867,9 @@ public enum OpenAPIDocument {
                 question: { $ref: '#/components/schemas/Question' }
                 messages: { type: array, items: { $ref: '#/components/schemas/Message' } }
                 timeline: { type: array, items: { $ref: '#/components/schemas/Event' } }
+                messages_next_cursor: { type: string, description: Pass as messages_after for the next page; absent on the last. }
+                timeline_next_cursor: { type: string, description: Pass as timeline_after for the next page; absent on the last. }
+                rating_url: { type: string, description: 'The customer''s single-use rating link, while unused and valid: for the integration the question came from, and for staff and admins on questions submitted through the API. Never for volunteers.' }
             QuestionList:
               type: object
               required: [questions]
@@ -823,7 +920,7 @@ public enum OpenAPIDocument {
               description: At least one of these fields (422 empty_change otherwise; fields the API does not know are ignored).
               properties:
                 display_name: { type: string, minLength: 1, maxLength: 100, description: Not blank. }
-                role: { $ref: '#/components/schemas/Role', description: "409 last_admin when it would leave no active admin." }
+                role: { $ref: '#/components/schemas/Role', description: "409 last_admin when it would leave no active admin; 422 role_change_not_allowed to or from integration (create a new account instead)." }
                 skills: { type: array, items: { $ref: '#/components/schemas/Topic' } }
                 languages: { type: array, items: { $ref: '#/components/schemas/Language' } }
                 capacity: { type: integer, minimum: 0, maximum: 1000, description: '1 to 1000 for helpers (422 otherwise), 0 to 1000 for integrations.' }

@@ -19,12 +19,18 @@ public struct PatenErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             if JSONText.containsEncodedNUL(request.uri.description) { throw JSONText.nulRefused }
             return try await next(request, context)
         } catch let error as PatenError {
-            return Self.response(status: Self.status(for: error.kind), code: error.code, message: error.message, details: error.details)
+            var details = error.details
+            if error.kind == .unavailable {
+                // The client is told when to come back; the operator needs to know why it was sent away.
+                context.logger.error("database unavailable", metadata: ["code": "\(error.code)", "error": "\(error.message)"])
+                if details["retry_after"] == nil { details["retry_after"] = "5" }
+            }
+            return Self.response(status: Self.status(for: error.kind), code: error.code, message: error.message, details: details)
         } catch let error as any StorageDriverError where error.meansUnavailable {
             context.logger.error("database unavailable", metadata: ["error": "\(String(reflecting: error))"])
             return Self.response(
                 status: .serviceUnavailable, code: "database_unavailable",
-                message: "The database cannot be reached right now; try again shortly."
+                message: "The database cannot be reached right now; try again shortly.", details: ["retry_after": "5"]
             )
         } catch let error as any HTTPResponseError {
             let (code, message) = Self.describe(error.status, request: request)
@@ -49,6 +55,7 @@ public struct PatenErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case .tooLarge: .contentTooLarge
         case .unprocessable: .unprocessableContent
         case .unavailable: .serviceUnavailable
+        case .tooManyRequests: .tooManyRequests
         case .configuration: .internalServerError
         }
     }
@@ -76,6 +83,8 @@ public struct PatenErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+        // A refusal that names a wait (429, a busy database's 503) says it in the standard header too.
+        if let wait = details["retry_after"] { headers[.retryAfter] = wait }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

@@ -6,10 +6,13 @@ import PatenCore
 /// Questions: intake, listing, detail, the queue, and the claim, reply, release, resolve and reopen actions.
 public struct QuestionController: Sendable {
     let desk: SupportDesk
+    /// Makes intake and follow-ups safe to retry under an `Idempotency-Key`.
+    let idempotency: IdempotentRequests
 
-    /// Creates the controller over the desk.
-    public init(desk: SupportDesk) {
+    /// Creates the controller over the desk and the idempotency keys.
+    public init(desk: SupportDesk, idempotency: IdempotentRequests) {
         self.desk = desk
+        self.idempotency = idempotency
     }
 
     /// `POST /v1/questions` body.
@@ -20,6 +23,11 @@ public struct QuestionController: Sendable {
         var topic: String?
         var language: String?
         var priority: String?
+    }
+
+    /// `POST /v1/questions/{id}/resolve` body (optional): why it is resolved, required when nobody has answered.
+    struct ResolveRequest: Decodable {
+        var note: String?
     }
 
     /// `POST /v1/questions/{id}/replies` and `/messages` body.
@@ -39,9 +47,7 @@ public struct QuestionController: Sendable {
         group.post("questions/{id}/release") { _, context in
             QuestionResource(try await desk.release(try context.pathID(), by: try context.requireIdentity()))
         }
-        group.post("questions/{id}/resolve") { _, context in
-            QuestionResource(try await desk.resolve(try context.pathID(), by: try context.requireIdentity()))
-        }
+        group.post("questions/{id}/resolve", use: resolve)
         group.post("questions/{id}/reopen") { _, context in
             QuestionResource(try await desk.reopen(try context.pathID(), by: try context.requireIdentity()))
         }
@@ -49,20 +55,20 @@ public struct QuestionController: Sendable {
         group.post("questions/{id}/messages", use: customerMessage)
     }
 
-    @Sendable func submit(
-        _ request: Request, context: PatenRequestContext
-    ) async throws
-        -> EditedResponse<QuestionResource>
-    {
+    @Sendable func submit(_ request: Request, context: PatenRequestContext) async throws -> Response {
         let submitter = try context.require(.integration, .staff, .admin)
-        var request = request
-        let body = try await request.decodeJSON(SubmitRequest.self)
-        let submission = QuestionSubmission(
-            subject: body.subject, body: body.body, customer: body.customer, topic: body.topic,
-            language: body.language, priority: body.priority
-        )
-        let question = try await desk.submit(submission, by: submitter)
-        return EditedResponse(status: .created, response: QuestionResource(question))
+        return try await idempotency.respond(
+            to: request, context: context, account: submitter, route: "POST /v1/questions"
+        ) { request in
+            var request = request
+            let body = try await request.decodeJSON(SubmitRequest.self)
+            let submission = QuestionSubmission(
+                subject: body.subject, body: body.body, customer: body.customer, topic: body.topic,
+                language: body.language, priority: body.priority
+            )
+            let question = try await desk.submit(submission, by: submitter)
+            return EditedResponse(status: .created, response: QuestionResource(question))
+        }
     }
 
     @Sendable func list(_ request: Request, context: PatenRequestContext) async throws -> QuestionListResource {
@@ -79,7 +85,29 @@ public struct QuestionController: Sendable {
     }
 
     @Sendable func show(_ request: Request, context: PatenRequestContext) async throws -> QuestionDetailResource {
-        QuestionDetailResource(try await desk.detail(id: try context.pathID(), for: try context.requireIdentity()))
+        let viewer = try context.requireIdentity()
+        let eventsAfter = try request.uri.queryParameters.get("timeline_after").map { text in
+            guard let sequence = Int64(text), sequence >= 0 else {
+                throw PatenError.malformed(
+                    "invalid_cursor", "timeline_after must be a timeline event's sequence number from a previous page."
+                )
+            }
+            return sequence
+        }
+        let page = DetailPage(
+            messageLimit: try request.query("messages_limit", default: DetailPage.defaultLimit),
+            messagesAfter: request.uri.queryParameters.get("messages_after").map { String($0) },
+            eventLimit: try request.query("timeline_limit", default: DetailPage.defaultLimit), eventsAfter: eventsAfter
+        )
+        return QuestionDetailResource(try await desk.detail(id: try context.pathID(), page: page, for: viewer))
+    }
+
+    @Sendable func resolve(_ request: Request, context: PatenRequestContext) async throws -> QuestionResource {
+        let actor = try context.requireIdentity()
+        var request = request
+        // The body is optional: an empty one resolves without a note.
+        let note = try await request.decodeOptionalJSON(ResolveRequest.self)?.note
+        return QuestionResource(try await desk.resolve(try context.pathID(), note: note, by: actor))
     }
 
     @Sendable func queue(_ request: Request, context: PatenRequestContext) async throws -> QuestionListResource {
@@ -109,19 +137,20 @@ public struct QuestionController: Sendable {
         )
     }
 
-    @Sendable func customerMessage(
-        _ request: Request, context: PatenRequestContext
-    ) async throws
-        -> EditedResponse<MessagePostedResource>
-    {
+    @Sendable func customerMessage(_ request: Request, context: PatenRequestContext) async throws -> Response {
         let actor = try context.requireIdentity()
-        var request = request
-        let body = try await request.decodeJSON(MessageRequest.self)
-        let (question, message) = try await desk.addCustomerMessage(to: try context.pathID(), body: body.body, by: actor)
-        return EditedResponse(
-            status: .created,
-            response: MessagePostedResource(question: QuestionResource(question), message: MessageResource(message))
-        )
+        let id = try context.pathID()
+        return try await idempotency.respond(
+            to: request, context: context, account: actor, route: "POST /v1/questions/\(id)/messages"
+        ) { request in
+            var request = request
+            let body = try await request.decodeJSON(MessageRequest.self)
+            let (question, message) = try await desk.addCustomerMessage(to: id, body: body.body, by: actor)
+            return EditedResponse(
+                status: .created,
+                response: MessagePostedResource(question: QuestionResource(question), message: MessageResource(message))
+            )
+        }
     }
 }
 

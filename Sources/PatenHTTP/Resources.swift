@@ -88,17 +88,26 @@ public struct EventResource: Codable, Sendable, Equatable {
     }
 }
 
-/// A question with its messages and timeline.
+/// A question with a page of its messages and timeline.
 public struct QuestionDetailResource: ResponseCodable, Sendable, Equatable {
     public var question: QuestionResource
     public var messages: [MessageResource]
     public var timeline: [EventResource]
+    /// Pass as `messages_after` for the next page of messages; absent on the last page.
+    public var messagesNextCursor: String?
+    /// Pass as `timeline_after` for the next page of the timeline; absent on the last page.
+    public var timelineNextCursor: String?
+    /// The customer's single-use rating link, for those entitled to it while it is unused and valid.
+    public var ratingUrl: String?
 
     /// The resource for a question's detail.
     public init(_ detail: QuestionDetail) {
         question = QuestionResource(detail.question, handles: detail.handles)
         messages = detail.messages.map { MessageResource($0, handles: detail.handles) }
         timeline = detail.events.map { EventResource($0, handles: detail.handles) }
+        messagesNextCursor = detail.messagesNext
+        timelineNextCursor = detail.eventsNext.map(String.init)
+        ratingUrl = detail.ratingUrl
     }
 }
 

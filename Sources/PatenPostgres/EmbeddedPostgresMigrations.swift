@@ -308,5 +308,43 @@ enum EmbeddedPostgresMigrations {
             CREATE INDEX questions_open_by_rank ON questions (priority_rank DESC, created_at, id) WHERE state = 'open';
             """##
         ),
+        (
+            id: "0006_idempotency_keys",
+            sql: ##"""
+            -- Idempotency keys: per account and route, the fingerprint of the request body that first used the key, the
+            -- reservation of the request running under it, and once it succeeded its response, replayed to retries for 24 h.
+            -- Records older than that are deleted a batch at a time by the requests that reserve new keys. (PostgreSQL twin of
+            -- Migrations/sqlite/0006_idempotency_keys.sql.)
+            CREATE TABLE idempotency_keys (
+                account_id TEXT NOT NULL REFERENCES helpers (id),
+                route TEXT NOT NULL,
+                idempotency_key TEXT NOT NULL,
+                fingerprint TEXT NOT NULL,
+                token TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                response_status INTEGER,
+                response_body TEXT,
+                PRIMARY KEY (account_id, route, idempotency_key)
+            );
+
+            -- The purge walks the oldest records first.
+            CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
+            """##
+        ),
+        (
+            id: "0007_rating_links",
+            sql: ##"""
+            -- Rating links belong to the customer: nothing stores them any more (tokens are derived again when sent, see
+            -- RatingLinks). Links written before this migration are removed from the timeline, and from outbox messages that
+            -- were delivered or dead-lettered. Messages still pending keep theirs until they are sent and purged.
+            UPDATE question_events SET data = (data::jsonb - 'rating_url')::text
+            WHERE type = 'question.resolved' AND data LIKE '%"rating\_url"%';
+
+            UPDATE outbox_messages
+            SET payload = convert_to(((convert_from(payload, 'UTF8')::jsonb) #- '{data,rating_url}')::text, 'UTF8')
+            WHERE event_type = 'question.resolved' AND state IN ('delivered', 'dead')
+            AND convert_from(payload, 'UTF8') LIKE '%"rating\_url"%';
+            """##
+        ),
     ]
 }

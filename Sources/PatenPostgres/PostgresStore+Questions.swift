@@ -87,8 +87,8 @@ extension PostgresStore: QuestionRepository {
         ).first(Question.init(pg:))
     }
 
-    public func questionDetail(id: String) async throws -> QuestionDetail? {
-        // One snapshot for the question, its messages and its events.
+    public func questionDetail(id: String, page: DetailPage) async throws -> QuestionDetail? {
+        // One snapshot for the question, a page of its messages and of its events, and its rating link.
         try await transaction { connection in
             try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
             guard
@@ -96,20 +96,54 @@ extension PostgresStore: QuestionRepository {
                     "SELECT \(unescaped: Question.pgColumns) FROM questions WHERE id = \(id)", logger: logger
                 ).first(Question.init(pg:))
             else { return nil }
-            let messages = try await connection.query(
-                "SELECT \(unescaped: Message.pgColumns) FROM messages WHERE question_id = \(id) ORDER BY created_at, seq",
-                logger: logger
-            ).all(Message.init(pg:))
+            // Each page reads one row past its limit to know whether more follow. A message cursor names the last
+            // message read; one that is not this question's matches nothing (an empty page), not the start.
+            let messages: [Message]
+            if let after = page.messagesAfter {
+                messages = try await connection.query(
+                    """
+                    SELECT \(unescaped: Message.pgColumns) FROM messages WHERE question_id = \(id)
+                    AND (created_at, seq) > (SELECT created_at, seq FROM messages WHERE id = \(after) AND question_id = \(id))
+                    ORDER BY created_at, seq LIMIT \(page.messageLimit + 1)
+                    """,
+                    logger: logger
+                ).all(Message.init(pg:))
+            } else {
+                messages = try await connection.query(
+                    """
+                    SELECT \(unescaped: Message.pgColumns) FROM messages WHERE question_id = \(id)
+                    ORDER BY created_at, seq LIMIT \(page.messageLimit + 1)
+                    """,
+                    logger: logger
+                ).all(Message.init(pg:))
+            }
             let events = try await connection.query(
-                "SELECT \(unescaped: QuestionEvent.pgColumns) FROM question_events WHERE question_id = \(id) ORDER BY seq",
+                """
+                SELECT \(unescaped: QuestionEvent.pgColumns) FROM question_events
+                WHERE question_id = \(id) AND seq > \(page.eventsAfter ?? 0) ORDER BY seq LIMIT \(page.eventLimit + 1)
+                """,
                 logger: logger
             ).all(QuestionEvent.init(pg:))
-            var named = Set(messages.compactMap(\.helperId) + events.compactMap(\.actorId))
+            let shownMessages = Array(messages.prefix(page.messageLimit))
+            let shownEvents = Array(events.prefix(page.eventLimit))
+            var named = Set(shownMessages.compactMap(\.helperId) + shownEvents.compactMap(\.actorId))
             if let holder = question.holderId { named.insert(holder) }
             if let resolver = question.resolvedBy { named.insert(resolver) }
+            let link = try await connection.query(
+                "SELECT token_hash, issued_at, token_expires_at, score FROM ratings WHERE question_id = \(id)",
+                logger: logger
+            ).first { row in
+                let (hash, issued, expires, score) = try row.decode((String, Int64, Int64, Int?).self)
+                return IssuedRatingLink(
+                    tokenHash: hash, issuedAt: Date(millisecondsSince1970: issued),
+                    expiresAt: Date(millisecondsSince1970: expires), used: score != nil
+                )
+            }
             return QuestionDetail(
-                question: question, messages: messages, events: events,
-                handles: try await handles(connection, Array(named))
+                question: question, messages: shownMessages, events: shownEvents,
+                handles: try await handles(connection, Array(named)),
+                messagesNext: messages.count > page.messageLimit ? shownMessages.last?.id : nil,
+                eventsNext: events.count > page.eventLimit ? shownEvents.last?.sequence : nil, ratingLink: link
             )
         }
     }
@@ -303,6 +337,15 @@ extension PostgresStore: QuestionRepository {
         return try await transaction { connection in
             let question = try await lockQuestion(connection, questionId)
             try QuestionRules.checkCustomerMessage(question, by: actor)
+            let recent = try await connection.query(
+                """
+                SELECT created_at FROM messages WHERE question_id = \(questionId) AND author_kind = 'customer'
+                AND created_at > \(now.addingTimeInterval(-60).millisecondsSince1970)
+                ORDER BY created_at DESC LIMIT \(QuestionRules.followUpsPerMinute)
+                """,
+                logger: logger
+            ).all { Date(millisecondsSince1970: try $0.decode(Int64.self)) }
+            try QuestionRules.checkFollowUpRate(question, recent: recent, at: now)
             if let origin { try await storeReceipt(connection, origin, questionId: questionId, at: now) }
             let message = Message(
                 id: messageId, questionId: questionId, authorKind: .customer, helperId: nil, body: body, createdAt: now
@@ -333,14 +376,14 @@ extension PostgresStore: QuestionRepository {
     }
 
     public func resolve(
-        questionId: String, by actor: Helper, rating: RatingGrant?, context: ChangeContext
+        questionId: String, by actor: Helper, note: String?, rating: RatingGrant?, context: ChangeContext
     ) async throws -> Question {
         let now = context.now
         let ms = now.millisecondsSince1970
         return try await transaction { connection in
             var question = try await lockQuestion(connection, questionId)
             try await endExpiredClaim(connection, &question, context: context)
-            try QuestionRules.checkResolve(question, by: actor, at: now)
+            try QuestionRules.checkResolve(question, by: actor, note: note, at: now)
             try await endClaim(connection, questionId, reason: .resolved, at: ms)
             try await connection.query(
                 """
@@ -353,10 +396,13 @@ extension PostgresStore: QuestionRepository {
             try await endTimers(connection, questionId, [.resolution], as: .met, at: ms)
             try await endTimers(connection, questionId, [.peerWindow, .firstResponse, .nextResponse], as: .stopped, at: ms)
             var data = ["tier": question.tier.rawValue]
-            if let rating, try await issueRating(connection, question, rating, resolver: actor, at: ms) {
-                data["rating_url"] = rating.url
+            data["note"] = note
+            // The link is the customer's: the timeline never holds it, the outbox only a placeholder for it.
+            var outbound: [String: String] = [:]
+            if let rating, try await issueRating(connection, question, rating, resolver: actor) {
+                outbound["rating_url"] = RatingLinks.placeholder(questionId: questionId, issuedAt: rating.issuedAt)
             }
-            try await record(connection, .resolved, questionId, actor: actor.id, at: now, data)
+            try await record(connection, .resolved, questionId, actor: actor.id, at: now, data, outbound: outbound)
             return try await lockQuestion(connection, questionId)
         }
     }
@@ -715,7 +761,7 @@ extension PostgresStore {
     /// Issues the rating link unless the question was rated already; true when issued. The rating is attributed to
     /// the helper whose reply came last (the one that resolved it), else to the resolver.
     func issueRating(
-        _ connection: PostgresConnection, _ question: Question, _ grant: RatingGrant, resolver: Helper, at ms: Int64
+        _ connection: PostgresConnection, _ question: Question, _ grant: RatingGrant, resolver: Helper
     ) async throws -> Bool {
         let lastReplier = try await connection.query(
             """
@@ -731,8 +777,8 @@ extension PostgresStore {
         let issued = try await connection.query(
             """
             INSERT INTO ratings (question_id, token_hash, token_expires_at, issued_at, helper_id, helper_tier)
-            VALUES (\(question.id), \(grant.tokenHash), \(grant.expiresAt.millisecondsSince1970), \(ms), \(helper?.id),
-            \(tier))
+            VALUES (\(question.id), \(grant.tokenHash), \(grant.expiresAt.millisecondsSince1970),
+            \(grant.issuedAt.millisecondsSince1970), \(helper?.id), \(tier))
             ON CONFLICT (question_id) DO UPDATE SET
             token_hash = EXCLUDED.token_hash, token_expires_at = EXCLUDED.token_expires_at,
             issued_at = EXCLUDED.issued_at, helper_id = EXCLUDED.helper_id, helper_tier = EXCLUDED.helper_tier

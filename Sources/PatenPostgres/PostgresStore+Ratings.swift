@@ -53,7 +53,7 @@ extension PostgresStore: RatingRepository {
     /// Appends a timeline event and writes its outbox messages.
     func record(
         _ connection: PostgresConnection, _ type: QuestionEventType, _ questionId: String, actor: String?, at time: Date,
-        _ data: [String: String]
+        _ data: [String: String], outbound extra: [String: String] = [:]
     ) async throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -66,7 +66,10 @@ extension PostgresStore: RatingRepository {
             logger: logger
         )
         if let outbound = OutboundEventType(type) {
-            try await publish(connection, outbound, questionId: questionId, actor: actor, at: time, details: data)
+            try await publish(
+                connection, outbound, questionId: questionId, actor: actor, at: time,
+                details: data.merging(extra) { _, added in added }
+            )
         }
     }
 

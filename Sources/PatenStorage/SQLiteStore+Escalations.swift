@@ -259,6 +259,13 @@ extension SQLiteStore {
 extension SQLiteStore: RatingRepository {
     public func rate(tokenHash: String, score: Int, comment: String?, context: ChangeContext) async throws -> Rating {
         let now = context.now
+        // Anyone may post a made-up token: look it up on a reader first, so guesses never queue for the one writer.
+        let known = try await pool.read { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM ratings WHERE token_hash = ?", arguments: [tokenHash]) ?? false
+        }
+        guard known else {
+            throw PatenError(.notFound, code: "rating_not_found", message: "This rating link is not valid.")
+        }
         return try await pool.write { db in
             guard
                 let row = try db.fetchOne(
@@ -428,7 +435,7 @@ extension SQLiteStore {
     /// Issues the rating link unless the question was rated already; true when issued. The rating is attributed to
     /// the helper whose reply came last (the one that resolved it), else to the resolver.
     static func issueRating(
-        _ db: Database, _ question: Question, _ grant: RatingGrant, resolver: Helper, at now: Date
+        _ db: Database, _ question: Question, _ grant: RatingGrant, resolver: Helper
     )
         throws -> Bool
     {
@@ -454,8 +461,8 @@ extension SQLiteStore {
                 WHERE ratings.score IS NULL
                 """,
             arguments: [
-                question.id, grant.tokenHash, grant.expiresAt.millisecondsSince1970, now.millisecondsSince1970, helperId,
-                tier,
+                question.id, grant.tokenHash, grant.expiresAt.millisecondsSince1970,
+                grant.issuedAt.millisecondsSince1970, helperId, tier,
             ]
         )
         return db.changesCount == 1

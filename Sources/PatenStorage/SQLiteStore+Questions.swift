@@ -64,24 +64,54 @@ extension SQLiteStore: QuestionRepository {
         try await pool.read { db in try Self.fetchQuestion(db, id) }
     }
 
-    public func questionDetail(id: String) async throws -> QuestionDetail? {
+    public func questionDetail(id: String, page: DetailPage) async throws -> QuestionDetail? {
         try await pool.read { db in
             guard let question = try Self.fetchQuestion(db, id) else { return nil }
+            // One page of each, read one row past the limit to know whether more follow. A message cursor names the
+            // last message read; one that is not this question's matches nothing (an empty page), not the start.
+            var messageFilter = ""
+            var messageArguments: StatementArguments = [id]
+            if let after = page.messagesAfter {
+                messageFilter =
+                    "AND (created_at, rowid) > (SELECT created_at, rowid FROM messages WHERE id = ? AND question_id = ?)"
+                messageArguments += [after, id]
+            }
+            messageArguments += [page.messageLimit + 1]
             let messages = try db.fetchAll(
                 Message.self,
-                sql: "SELECT \(Message.columns) FROM messages WHERE question_id = ? ORDER BY created_at, rowid",
-                arguments: [id]
+                sql: """
+                    SELECT \(Message.columns) FROM messages WHERE question_id = ? \(messageFilter)
+                    ORDER BY created_at, rowid LIMIT ?
+                    """,
+                arguments: messageArguments
             )
             let events = try db.fetchAll(
                 QuestionEvent.self,
-                sql: "SELECT \(QuestionEvent.columns) FROM question_events WHERE question_id = ? ORDER BY seq",
-                arguments: [id]
+                sql: """
+                    SELECT \(QuestionEvent.columns) FROM question_events WHERE question_id = ? AND seq > ?
+                    ORDER BY seq LIMIT ?
+                    """,
+                arguments: [id, page.eventsAfter ?? 0, page.eventLimit + 1]
             )
-            var named = Set(messages.compactMap(\.helperId) + events.compactMap(\.actorId))
+            let shownMessages = Array(messages.prefix(page.messageLimit))
+            let shownEvents = Array(events.prefix(page.eventLimit))
+            var named = Set(shownMessages.compactMap(\.helperId) + shownEvents.compactMap(\.actorId))
             if let holder = question.holderId { named.insert(holder) }
             if let resolver = question.resolvedBy { named.insert(resolver) }
+            let link = try Row.fetchOne(
+                db, sql: "SELECT token_hash, issued_at, token_expires_at, score FROM ratings WHERE question_id = ?",
+                arguments: [id]
+            ).map { row in
+                IssuedRatingLink(
+                    tokenHash: row["token_hash"], issuedAt: Date(millisecondsSince1970: row["issued_at"]),
+                    expiresAt: Date(millisecondsSince1970: row["token_expires_at"]), used: (row["score"] as Int?) != nil
+                )
+            }
             return QuestionDetail(
-                question: question, messages: messages, events: events, handles: try Self.handles(db, Array(named))
+                question: question, messages: shownMessages, events: shownEvents,
+                handles: try Self.handles(db, Array(named)),
+                messagesNext: messages.count > page.messageLimit ? shownMessages.last?.id : nil,
+                eventsNext: events.count > page.eventLimit ? shownEvents.last?.sequence : nil, ratingLink: link
             )
         }
     }
@@ -322,6 +352,17 @@ extension SQLiteStore: QuestionRepository {
         return try await pool.write { db in
             let question = try Self.requireQuestion(db, questionId)
             try QuestionRules.checkCustomerMessage(question, by: actor)
+            let recent = try Int64.fetchAll(
+                db,
+                sql: """
+                    SELECT created_at FROM messages WHERE question_id = ? AND author_kind = 'customer' AND created_at > ?
+                    ORDER BY created_at DESC LIMIT ?
+                    """,
+                arguments: [
+                    questionId, now.addingTimeInterval(-60).millisecondsSince1970, QuestionRules.followUpsPerMinute,
+                ]
+            )
+            try QuestionRules.checkFollowUpRate(question, recent: recent.map(Date.init(millisecondsSince1970:)), at: now)
             if let origin { try Self.storeReceipt(db, origin, questionId: questionId, at: now) }
             let message = Message(
                 id: messageId, questionId: questionId, authorKind: .customer, helperId: nil, body: body, createdAt: now
@@ -352,7 +393,7 @@ extension SQLiteStore: QuestionRepository {
     }
 
     public func resolve(
-        questionId: String, by actor: Helper, rating: RatingGrant?, context: ChangeContext
+        questionId: String, by actor: Helper, note: String?, rating: RatingGrant?, context: ChangeContext
     )
         async throws -> Question
     {
@@ -360,7 +401,7 @@ extension SQLiteStore: QuestionRepository {
         return try await pool.write { db in
             var question = try Self.requireQuestion(db, questionId)
             try Self.endExpiredClaim(db, &question, context: context)
-            try QuestionRules.checkResolve(question, by: actor, at: now)
+            try QuestionRules.checkResolve(question, by: actor, note: note, at: now)
             try Self.endClaim(db, questionId, reason: .resolved, at: now)
             try db.run(
                 sql: """
@@ -373,10 +414,13 @@ extension SQLiteStore: QuestionRepository {
             try Self.endTimers(db, questionId, [.resolution], as: .met, at: now)
             try Self.endTimers(db, questionId, [.peerWindow, .firstResponse, .nextResponse], as: .stopped, at: now)
             var data = ["tier": question.tier.rawValue]
-            if let rating, try Self.issueRating(db, question, rating, resolver: actor, at: now) {
-                data["rating_url"] = rating.url
+            data["note"] = note
+            // The link is the customer's: the timeline never holds it, the outbox only a placeholder for it.
+            var outbound: [String: String] = [:]
+            if let rating, try Self.issueRating(db, question, rating, resolver: actor) {
+                outbound["rating_url"] = RatingLinks.placeholder(questionId: questionId, issuedAt: rating.issuedAt)
             }
-            try Self.record(db, .resolved, questionId, actor: actor.id, at: now, data)
+            try Self.record(db, .resolved, questionId, actor: actor.id, at: now, data, outbound: outbound)
             return try Self.requireQuestion(db, questionId)
         }
     }
@@ -521,16 +565,20 @@ extension SQLiteStore {
         )
     }
 
+    /// Records a timeline event and publishes it to subscribers; `extra` facts go to the outbox only.
     static func record(
         _ db: Database, _ type: QuestionEventType, _ questionId: String, actor: String?, at time: Date,
-        _ data: [String: String]
+        _ data: [String: String], outbound extra: [String: String] = [:]
     ) throws {
         try db.run(
             sql: "INSERT INTO question_events (question_id, type, actor_id, at, data) VALUES (?, ?, ?, ?, ?)",
             arguments: [questionId, type.rawValue, actor, time.millisecondsSince1970, StoredValue.json(data)]
         )
         if let outbound = OutboundEventType(type) {
-            try publish(db, outbound, questionId: questionId, actor: actor, at: time, details: data)
+            try publish(
+                db, outbound, questionId: questionId, actor: actor, at: time,
+                details: data.merging(extra) { _, added in added }
+            )
         }
     }
 

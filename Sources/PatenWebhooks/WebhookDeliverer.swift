@@ -26,6 +26,7 @@ public struct WebhookDeliverer: Sendable {
     private let destinations: any DestinationGuard
     private let clock: any Clock
     private let schedule: RetrySchedule
+    private let ratingLinks: RatingLinks
     private let batchSize: Int
     private let logger: Logger
     /// Endpoints with a task sending to them now.
@@ -35,7 +36,7 @@ public struct WebhookDeliverer: Sendable {
     public init(
         outbox: any OutboxRepository, integrations: IntegrationDirectory, client: HTTPClient,
         destinations: any DestinationGuard, clock: any Clock, schedule: RetrySchedule = .standard,
-        batchSize: Int = 100, logger: Logger
+        ratingLinks: RatingLinks, batchSize: Int = 100, logger: Logger
     ) {
         self.outbox = outbox
         self.integrations = integrations
@@ -43,6 +44,7 @@ public struct WebhookDeliverer: Sendable {
         self.destinations = destinations
         self.clock = clock
         self.schedule = schedule
+        self.ratingLinks = ratingLinks
         self.batchSize = batchSize
         self.logger = logger
     }
@@ -71,15 +73,20 @@ public struct WebhookDeliverer: Sendable {
     /// endpoint holds up only itself. Returns how many messages it claimed.
     @discardableResult
     public func dispatch(into group: inout DiscardingTaskGroup) async -> Int {
-        let due: [DueDelivery]
         do {
-            due = try await outbox.claimDueMessages(
-                at: clock.now(), lease: Self.lease, limit: batchSize, excluding: busy.snapshot()
-            )
+            return try await claimAndDispatch(into: &group)
         } catch {
             logger.error("claiming due webhook messages failed", metadata: ["error": "\(error)"])
             return 0
         }
+    }
+
+    /// `dispatch(into:)` with a failure to claim thrown to the caller, which logs it (the service: once per
+    /// change of state, not every tick).
+    public func claimAndDispatch(into group: inout DiscardingTaskGroup) async throws -> Int {
+        let due = try await outbox.claimDueMessages(
+            at: clock.now(), lease: Self.lease, limit: batchSize, excluding: busy.snapshot()
+        )
         var queues: [String: [DueDelivery]] = [:]
         var order: [String] = []
         for delivery in due {
@@ -191,6 +198,8 @@ public struct WebhookDeliverer: Sendable {
         }
         do {
             let timestamp = Int64(now.timeIntervalSince1970.rounded(.down))
+            // The stored body holds a placeholder for a customer's rating link; the link exists only in flight.
+            let payload = ratingLinks.fill(message.payload)
             var request = HTTPClientRequest(url: delivery.url)
             request.method = .POST
             request.headers.add(name: "content-type", value: "application/json")
@@ -200,10 +209,10 @@ public struct WebhookDeliverer: Sendable {
             request.headers.add(
                 name: "webhook-signature",
                 value: StandardWebhookSignature.header(
-                    id: message.id, timestamp: timestamp, body: message.payload, secrets: secrets
+                    id: message.id, timestamp: timestamp, body: payload, secrets: secrets
                 )
             )
-            request.body = .bytes(ByteBuffer(bytes: message.payload))
+            request.body = .bytes(ByteBuffer(bytes: payload))
             let (client, destinations, url, prepared) = (client, destinations, delivery.url, request)
             // One deadline over the address check, the request and the body, well inside the claim's lease.
             let answer = try await withDeadline(Self.attemptLimit) {

@@ -33,7 +33,7 @@ struct Login: AsyncParsableCommand {
         let credentials = ClientCredentials(url: url, token: token)
         let me = try await PatenClient(credentials: credentials).me()
         let path = try credentials.save()
-        print("logged in as \(me.handle) (\(me.role.rawValue)); saved to \(path)")
+        print("logged in as \(TerminalRenderer.safe(me.handle)) (\(me.role.rawValue)); saved to \(path)")
     }
 }
 
@@ -51,13 +51,17 @@ struct Queue: AsyncParsableCommand {
 }
 
 struct Show: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "A question with its conversation.")
+    static let configuration = CommandConfiguration(
+        abstract: "A question with its conversation, a page of messages at a time."
+    )
 
     @OptionGroup var options: ClientOptions
     @Argument(help: "The question id.") var id: String
+    @Option(help: "Start after this message id (the end of the previous page).") var after: String?
+    @Option(help: "Messages per page, 1 to 500.") var limit: Int?
 
     func run() async throws {
-        let detail = try await options.client().question(id)
+        let detail = try await options.client().question(id, after: after, limit: limit)
         try options.show(detail) { TerminalRenderer.detail(detail) }
     }
 }
@@ -93,12 +97,18 @@ struct Release: QuestionActionCommand {
     @Argument(help: "The question id.") var id: String
 }
 
-struct Resolve: QuestionActionCommand {
-    static let configuration = CommandConfiguration(abstract: "Mark a question resolved.")
-    static let action = PatenClient.QuestionAction.resolve
-    static let verb = "resolved"
+struct Resolve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Mark a question resolved (volunteers after replying; staff may resolve unanswered with --note)."
+    )
     @OptionGroup var options: ClientOptions
     @Argument(help: "The question id.") var id: String
+    @Option(help: "Why it is resolved; required when nobody has answered.") var note: String?
+
+    func run() async throws {
+        let question = try await options.client().resolve(id, note: note)
+        try options.show(question) { TerminalRenderer.summary(question, "resolved") }
+    }
 }
 
 struct Reopen: QuestionActionCommand {

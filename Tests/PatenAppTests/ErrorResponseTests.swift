@@ -117,6 +117,12 @@ struct ErrorResponseTests {
             #expect(duplicate.status == 409)
             #expect(duplicate.errorCode == "handle_taken")
 
+            let unanswered = try await client.call(.post, "/v1/questions/\(question.id)/resolve", token: first)
+            #expect(unanswered.errorCode == "no_answer_yet")
+            let reply = try await client.call(
+                .post, "/v1/questions/\(question.id)/replies", token: first, json: ["body": "Restart the phone."]
+            )
+            #expect(reply.status == 201)
             #expect(try await client.call(.post, "/v1/questions/\(question.id)/resolve", token: first).status == 200)
             #expect(try await client.call(.post, "/v1/questions/\(question.id)/resolve", token: first).errorCode == "already_resolved")
         }

@@ -30,7 +30,7 @@ struct InboundWebhookTests {
             )
             #expect(added.string("result") == "message_added")
             #expect(added.string("question_id") == questionId)
-            let detail = try #require(try await env.store.questionDetail(id: questionId))
+            let detail = try #require(try await env.store.questionDetail(id: questionId, page: DetailPage()))
             #expect(detail.messages.map(\.body) == ["My roaming does not work\nI am in Spain.", "Any news?"])
             #expect(detail.events.last?.data["conversation_id"] == "conv-1")
         }
@@ -105,6 +105,62 @@ struct InboundWebhookTests {
             _ = try await env.runtime.integrations.update(id, IntegrationChange(state: .active))
             _ = try await env.runtime.integrations.update(id, IntegrationChange(inboundEnabled: false))
             #expect(try await client.hook(id, headers: good, body: body).status == 401)
+        }
+    }
+
+    @Test("1,600 signature entries over a 256 KiB body are the same 401, refused by the entry cap", arguments: Backend.available)
+    func signatureFlood(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
+            let made = try await env.runtime.integrations.create(NewIntegration(name: "webchat", kind: .standard))
+            let id = made.integration.id
+            let body = try messageCreated(conversation: "c", text: String(repeating: "a", count: 250 * 1024))
+            var headers = try standardHeaders(id: "wh-flood", body: body, secrets: [made.secret], at: env.clock.now())
+            let good = try #require(headers["webhook-signature"])
+            let decoy = "v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc="
+            headers["webhook-signature"] = Array(repeating: decoy, count: 1600).joined(separator: " ")
+            let flood = try await client.hook(id, headers: headers, body: body)
+            #expect(flood.status == 401)
+            // Even with the good entry among them: a sender never needs more than the cap.
+            headers["webhook-signature"] = (Array(repeating: decoy, count: 1599) + [good]).joined(separator: " ")
+            #expect(try await client.hook(id, headers: headers, body: body).status == 401)
+            #expect(try await env.store.count("SELECT COUNT(*) FROM questions") == 0)
+            // Up to the cap, decoys do not hide a good entry.
+            let small = try messageCreated(conversation: "c", text: "Hello")
+            var honest = try standardHeaders(id: "wh-ok", body: small, secrets: [made.secret], at: env.clock.now())
+            let signature = try #require(honest["webhook-signature"])
+            honest["webhook-signature"] = (Array(repeating: decoy, count: 15) + [signature]).joined(separator: " ")
+            #expect(try await client.hook(id, headers: honest, body: small).string("result") == "question_created")
+        }
+    }
+
+    @Test(
+        "A chat message's topic cannot send a fraud report to volunteers; the critical escalation is raised", arguments: Backend.available)
+    func statedTopicCannotLowerTier(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
+            let made = try await env.runtime.integrations.create(NewIntegration(name: "webchat", kind: .standard))
+            let id = made.integration.id
+            let object: [String: Any] = [
+                "type": "message.created",
+                "data": [
+                    "conversation_id": "conv-fraud", "topic": "roaming", "priority": "low",
+                    "customer": ["id": "cust-8", "name": "Bea Kunde", "language": "en"],
+                    "message": ["id": "ext-1", "text": "Betrug? Rechnung doppelt abgebucht"],
+                ] as [String: Any],
+            ]
+            let body = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+            let response = try await client.hook(
+                id, headers: try standardHeaders(id: "wh-fraud", body: body, secrets: [made.secret], at: env.clock.now()),
+                body: body
+            )
+            #expect(response.string("result") == "question_created")
+            let questionId = try #require(response.string("question_id"))
+            let question = try #require(try await env.store.question(id: questionId))
+            #expect(question.tier == .staff)
+            #expect(question.priority == .critical)
+            #expect(question.topic != "roaming")
+            #expect(
+                try await env.store.count("SELECT COUNT(*) FROM escalations WHERE reason = 'critical_intake'") == 1
+            )
         }
     }
 

@@ -308,6 +308,23 @@ struct OutboundWebhookTests {
                 try await withDeliverer(env) { deliverer in #expect(await deliverer.deliverDue() == 2) }
                 let links = await hooks.hits.map { ($0.json["data"] as? [String: Any])?["rating_url"] as? String }
                 #expect(links.compactMap { $0 }.count == 1)
+                // The outbox keeps a placeholder, not the link; the link the customer got rates the question, and
+                // the integration's own GET gives the same link while it is unused (the other integration gets none).
+                let link = try #require(links.compactMap { $0 }.first)
+                #expect(try await env.store.count("SELECT COUNT(*) FROM outbox_messages") == 2)
+                let text = env.backend == .sqlite ? "CAST(payload AS TEXT)" : "convert_from(payload, 'UTF8')"
+                for (pattern, count) in [("%paten:rating-link:%", 1), ("%/v1/ratings/%", 0)] {
+                    let stored = try await env.store.count(
+                        "SELECT COUNT(*) FROM outbox_messages WHERE \(text) LIKE ?", [pattern]
+                    )
+                    #expect(stored == count, "\(pattern)")
+                }
+                #expect(try await env.desk.detail(id: question.id, for: account).ratingUrl == link)
+                let tools = try await env.runtime.directory.helper(try await env.runtime.integrations.integration("tools").id)
+                await #expect(throws: PatenError.self) { _ = try await env.desk.detail(id: question.id, for: tools) }
+                let token = String(try #require(link.split(separator: "/").last))
+                #expect(try await env.desk.rate(token: token, score: 4, comment: nil).questionId == question.id)
+                #expect(try await env.desk.detail(id: question.id, for: account).ratingUrl == nil)
             }
         }
     }
@@ -436,7 +453,7 @@ struct OutboundWebhookTests {
             let strict = WebhookDeliverer(
                 outbox: env.store, integrations: env.runtime.integrations, client: client,
                 destinations: NetworkDestinationGuard(allowLoopback: false, allowPrivate: false), clock: env.clock,
-                logger: .init(label: "test")
+                ratingLinks: env.runtime.desk.ratingLinks, logger: .init(label: "test")
             )
             await strict.deliverDue()
             try await client.shutdown()

@@ -36,7 +36,7 @@ struct RoleAccessTests {
             method: .post, template: "/v1/questions/{held}/release", body: nil,
             expected: [.volunteer: 403, .staff: 200, .admin: 200, .integration: 404]),
         Case(
-            method: .post, template: "/v1/questions/{held}/resolve", body: nil,
+            method: .post, template: "/v1/questions/{held}/resolve", body: ["note": "Settled by phone"],
             expected: [.volunteer: 409, .staff: 200, .admin: 200, .integration: 404]),
         Case(
             method: .post, template: "/v1/questions/{resolved}/reopen", body: nil,
@@ -83,7 +83,7 @@ struct RoleAccessTests {
                 }
                 if path.contains("{resolved}") {
                     let question = try await env.submit("Done \(counter)", by: staff)
-                    _ = try await env.desk.resolve(question.id, by: staff)
+                    _ = try await env.desk.resolve(question.id, note: "Duplicate", by: staff)
                     path = path.replacingOccurrences(of: "{resolved}", with: question.id)
                 }
                 if path.contains("{bridged}") {

@@ -79,7 +79,8 @@ func withDeliverer(
     logger.logLevel = .critical
     let deliverer = WebhookDeliverer(
         outbox: env.store, integrations: env.runtime.integrations, client: client,
-        destinations: env.runtime.destinations, clock: env.clock, logger: logger
+        destinations: env.runtime.destinations, clock: env.clock, ratingLinks: env.runtime.desk.ratingLinks,
+        logger: logger
     )
     do {
         try await body(deliverer)

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import PatenCore
 import PatenPostgres
 import PatenStorage
@@ -115,5 +116,56 @@ struct PostgresMigrationTests {
         expected["outbox_messages", default: []].insert("seq")
         expected["messages", default: []].insert("seq")
         #expect(postgres == expected)
+    }
+
+    @Test("0007 removes rating links written before it from the timeline and from sent outbox messages", arguments: Backend.available)
+    func ratingLinksScrubbed(backend: Backend) async throws {
+        try await withTestEnvironment(backend: backend) { env in
+            let staff = try await env.account("lead", .staff).helper
+            let question = try await env.submit("Old question", by: staff)
+            let chat = try await env.runtime.integrations.create(NewIntegration(name: "chat", kind: .standard))
+            // As the previous release wrote them: the link in the event and in every outbox message.
+            let payload = #"{"data":{"question_id":"\#(question.id)","rating_url":"https://p.example/v1/ratings/rt_legacy"}}"#
+            let bytes = backend == .sqlite ? "CAST('\(payload)' AS BLOB)" : "convert_to('\(payload)', 'UTF8')"
+            var statements = [
+                """
+                INSERT INTO question_events (question_id, type, actor_id, at, data) VALUES ('\(question.id)',
+                'question.resolved', '\(staff.id)', 1, '{"rating_url":"https://p.example/v1/ratings/rt_legacy","tier":"volunteer"}')
+                """
+            ]
+            for (id, state) in [("msg_sent", "delivered"), ("msg_dead", "dead"), ("msg_waiting", "pending")] {
+                statements.append(
+                    """
+                    INSERT INTO outbox_messages (id, integration_id, event_type, question_id, payload, created_at, state)
+                    VALUES ('\(id)', '\(chat.integration.id)', 'question.resolved', '\(question.id)', \(bytes), 1, '\(state)')
+                    """
+                )
+            }
+            let folder = backend == .sqlite ? "sqlite" : "postgres"
+            let migration = try String(
+                contentsOf: repositoryRoot.appendingPathComponent("Migrations/\(folder)/0007_rating_links.sql"), encoding: .utf8
+            )
+            let script = statements + SQLScript.statements(migration)
+            switch backend {
+            case .sqlite:
+                let queue = try DatabaseQueue(path: env.runtime.configuration.databasePath)
+                try await queue.write { db in
+                    for statement in script { try db.execute(sql: statement) }
+                }
+            case .postgres:
+                let url = try DatabaseURL(try #require(env.runtime.configuration.databaseURL))
+                for statement in script { try await execute(statement, on: url) }
+            }
+            #expect(try await env.store.count("SELECT COUNT(*) FROM question_events WHERE data LIKE '%rt_legacy%'") == 0)
+            let tier = "SELECT COUNT(*) FROM question_events WHERE type = 'question.resolved' AND data LIKE '%volunteer%'"
+            #expect(try await env.store.count(tier) == 1)
+            let text = backend == .sqlite ? "CAST(payload AS TEXT)" : "convert_from(payload, 'UTF8')"
+            // The pending message still has to reach the customer; the sent ones keep everything but the link.
+            let kept = "SELECT COUNT(*) FROM outbox_messages WHERE \(text) LIKE '%rt_legacy%' AND id = 'msg_waiting'"
+            #expect(try await env.store.count(kept) == 1)
+            #expect(try await env.store.count("SELECT COUNT(*) FROM outbox_messages WHERE \(text) LIKE '%rt_legacy%'") == 1)
+            let intact = "SELECT COUNT(*) FROM outbox_messages WHERE \(text) LIKE '%\(question.id)%'"
+            #expect(try await env.store.count(intact) == 3)
+        }
     }
 }

@@ -111,7 +111,7 @@ struct EscalationEngineTests {
         try await withTestEnvironment(backend: backend) { env in
             let staff = try await env.account("lead", .staff).helper
             let question = try await env.submit("Voicemail", by: staff)
-            _ = try await env.desk.resolve(question.id, by: staff)
+            _ = try await env.desk.resolve(question.id, note: "Duplicate", by: staff)
             env.clock.advance(by: 3 * 3600)
             #expect(try await env.desk.sweep().movedToStaff == 0)
             _ = try await env.desk.reopen(question.id, by: staff)

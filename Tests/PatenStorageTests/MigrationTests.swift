@@ -17,17 +17,19 @@ struct MigrationTests {
         #expect(
             try await store.pendingMigrations() == [
                 "0001_foundation", "0002_escalations", "0003_integrations", "0004_message_order", "0005_queue_order",
+                "0006_idempotency_keys", "0007_rating_links",
             ])
         #expect(try await store.isReady() == false)
         #expect(
             try await store.migrate() == [
                 "0001_foundation", "0002_escalations", "0003_integrations", "0004_message_order", "0005_queue_order",
+                "0006_idempotency_keys", "0007_rating_links",
             ])
         #expect(try await store.migrate() == [])
         #expect(try await store.isReady())
         for table in [
             "helpers", "access_tokens", "questions", "messages", "claims", "question_events", "sla_timers", "escalations",
-            "escalation_changes", "ratings",
+            "escalation_changes", "ratings", "idempotency_keys",
         ] {
             #expect(try await store.count("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?", [table]) == 1)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import PatenCore
 import PatenStorage
 import PatenTestSupport
@@ -6,10 +7,11 @@ import Testing
 
 @Suite("Ratings")
 struct RatingTests {
-    /// The rating token from the resolved event's link.
+    /// The rating token from the link the question's detail gives staff (for a question submitted through the API).
     func ratingToken(_ env: TestEnvironment, _ questionId: String, as viewer: Helper) async throws -> String {
         let detail = try await env.desk.detail(id: questionId, for: viewer)
-        let url = try #require(detail.events.last { $0.type == .resolved }?.data["rating_url"])
+        #expect(detail.events.allSatisfy { $0.data["rating_url"] == nil })
+        let url = try #require(detail.ratingUrl)
         #expect(url.hasPrefix(env.runtime.configuration.externalURL + "/v1/ratings/rt_"))
         return String(try #require(url.split(separator: "/").last))
     }
@@ -45,8 +47,7 @@ struct RatingTests {
             // Reopened and resolved again: no second link for a rated question.
             _ = try await env.desk.reopen(question.id, by: staff)
             _ = try await env.desk.resolve(question.id, by: staff)
-            let lastResolved = try await env.desk.detail(id: question.id, for: staff).events.last { $0.type == .resolved }
-            #expect(lastResolved?.data["rating_url"] == nil)
+            #expect(try await env.desk.detail(id: question.id, for: staff).ratingUrl == nil)
         }
     }
 
@@ -55,9 +56,12 @@ struct RatingTests {
         try await withTestEnvironment(backend: backend) { env in
             let staff = try await env.account("lead", .staff).helper
             let question = try await env.submit("Voicemail", by: staff)
-            _ = try await env.desk.resolve(question.id, by: staff)
+            _ = try await env.desk.resolve(question.id, note: "Answered by phone", by: staff)
             let token = try await ratingToken(env, question.id, as: staff)
-            env.clock.advance(by: 14 * 86400 + 1)
+            env.clock.advance(by: 14 * 86400 - 1)
+            #expect(try await env.desk.detail(id: question.id, for: staff).ratingUrl != nil)
+            env.clock.advance(by: 2)
+            #expect(try await env.desk.detail(id: question.id, for: staff).ratingUrl == nil)
             let expired = await #expect(throws: PatenError.self) { _ = try await env.desk.rate(token: token, score: 5, comment: nil) }
             #expect(expired?.code == "rating_expired")
         }
@@ -74,6 +78,32 @@ struct RatingTests {
             #expect(rating.helperTier == .staff)
             #expect(rating.comment == nil)
             #expect(try await env.store.count("SELECT COUNT(*) FROM escalations") == 0)
+        }
+    }
+
+    @Test("A made-up rating token is refused without waiting for the SQLite writer")
+    func guessesDoNotQueueForTheWriter() async throws {
+        try await withTestEnvironment(backend: .sqlite) { env in
+            // Another connection holds the one write lock for four seconds, as a long batch of writes would.
+            let holder = try DatabaseQueue(path: env.runtime.configuration.databasePath)
+            let (locked, lockTaken) = AsyncStream.makeStream(of: Void.self)
+            let holding = Task.detached {
+                try holder.writeWithoutTransaction { db in
+                    try db.inTransaction(.immediate) {
+                        lockTaken.yield()
+                        Thread.sleep(forTimeInterval: 4)
+                        return .rollback
+                    }
+                }
+            }
+            for await _ in locked { break }
+            let started = ContinuousClock.now
+            let guess = await #expect(throws: PatenError.self) {
+                _ = try await env.desk.rate(token: "rt_guessed", score: 1, comment: nil)
+            }
+            #expect(guess?.code == "rating_not_found")
+            #expect(ContinuousClock.now - started < .seconds(2))
+            try await holding.value
         }
     }
 }
