@@ -8,9 +8,11 @@
 ///
 /// Characters are compared in their NFKC form where that changes what they are to the scanner: full-width and small
 /// forms (`＠`, `．`, `０`, `ｍ`) are their ASCII letters, digits of every script and super- and subscript or
-/// circled digits are digits, every Unicode space or dash separates digit groups, and format characters
-/// (zero-width spaces, soft hyphens) are ignored. Each such character folds to a single scalar, so positions map back
-/// one to one and the volunteer sees the text as written around the marks.
+/// circled digits are digits, every whitespace character (line breaks included) or dash separates digit groups, and
+/// format and default-ignorable characters (zero-width spaces, soft hyphens, Hangul fillers) and combining marks are
+/// ignored. Each such character folds to a single scalar, so positions map back one to one and the volunteer sees the
+/// text as written around the marks. A date or time is left readable only as a whole token at the start of a run of
+/// digits, so a date-shaped part of a longer number is hidden with it.
 public struct ContactMasker: Sendable {
     /// What replaces a hidden email address.
     public static let emailMark = "[email hidden]"

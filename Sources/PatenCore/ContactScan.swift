@@ -1,6 +1,10 @@
 /// What one scalar is to the scanner.
 enum ContactScalarKind: UInt8 {
-    case other, digit, asciiLetter, letter, at, dot, plus, open, close, colon, space, dash, slash, invisible, symbol
+    case other, digit, asciiLetter, letter, at, dot, plus, open, close, colon, space, dash, slash, underscore
+    // Zero-width and other default-ignorable characters; combining marks, which draw on the character before them.
+    case invisible, mark
+    // The rest of RFC 5322's atext, allowed in an address's local part: ! # $ % & ' * = ? ^ ` { | } ~
+    case atext
 }
 
 /// One pass over a text: the ranges to hide, in scalar offsets. Hand-written, not regular expressions: see
@@ -23,11 +27,13 @@ struct ContactScan {
     private struct Gap {
         var visible = 0
         // One bit per separator kind seen.
-        var kinds: UInt16 = 0
+        var kinds: UInt32 = 0
         var colon: Bool { kinds & Self.bit(.colon) != 0 }
+        // Any whitespace, line breaks included: what ends a date or time token.
+        var space: Bool { kinds & Self.bit(.space) != 0 }
 
         /// The separator when the gap is exactly one ".", "/" or "-", as between a date's parts.
-        var dateSeparator: UInt16? {
+        var dateSeparator: UInt32? {
             guard visible == 1, kinds == Self.bit(.dot) || kinds == Self.bit(.slash) || kinds == Self.bit(.dash) else {
                 return nil
             }
@@ -39,7 +45,7 @@ struct ContactScan {
             kinds |= Self.bit(kind)
         }
 
-        static func bit(_ kind: ContactScalarKind) -> UInt16 { 1 << UInt16(kind.rawValue) }
+        static func bit(_ kind: ContactScalarKind) -> UInt32 { 1 << UInt32(kind.rawValue) }
     }
 
     let text: String
@@ -100,7 +106,7 @@ struct ContactScan {
             case .asciiLetter, .letter:
                 labelLength += 1
                 labelHasLetter = true
-            case .digit, .dash:
+            case .digit, .dash, .mark:
                 labelLength += 1
             case .invisible:
                 break
@@ -118,7 +124,7 @@ struct ContactScan {
 
     private static func isLocal(_ kind: ContactScalarKind) -> Bool {
         switch kind {
-        case .digit, .asciiLetter, .letter, .dot, .plus, .dash, .symbol, .invisible: true
+        case .digit, .asciiLetter, .letter, .dot, .plus, .dash, .slash, .underscore, .atext, .invisible, .mark: true
         default: false
         }
     }
@@ -126,8 +132,8 @@ struct ContactScan {
     // MARK: Numbers and IBANs
 
     /// Walks the text outside the addresses: a word that starts with two letters may be an IBAN; a digit (or a `+` or
-    /// `(` before one) starts a run of digit groups, which is read once and split into phone and card numbers, with
-    /// dates and times left out.
+    /// `(` before one) starts a run of digit groups, which is read once and hidden as a phone or card number, with the
+    /// dates and times it starts with left out.
     mutating func findNumbers() {
         var index = 0
         var emailIndex = 0
@@ -168,15 +174,14 @@ struct ContactScan {
         var index = first
         var gap = Gap()
         while index < limit {
-            // One group: digits, with invisible characters inside ignored.
+            // One group: digits, with invisible characters and combining marks inside ignored. A mark draws on the
+            // digit before it, so it is hidden with it.
             let groupStart = index
             var digits = 0
             var end = index
-            while index < limit, kinds[index] == .digit || kinds[index] == .invisible {
-                if kinds[index] == .digit {
-                    digits += 1
-                    end = index + 1
-                }
+            while index < limit, kinds[index] == .digit || kinds[index] == .invisible || kinds[index] == .mark {
+                if kinds[index] == .digit { digits += 1 }
+                if kinds[index] != .invisible { end = index + 1 }
                 index += 1
             }
             groups.append(Group(start: groupStart, end: end, digits: digits, gap: gap))
@@ -187,9 +192,12 @@ struct ContactScan {
                 let kind = kinds[next]
                 if kind == .digit { break }
                 switch kind {
-                case .space, .dash, .dot, .slash, .open, .close, .colon:
+                // CR LF is one line break.
+                case .space where scalars[next] == "\n" && next > end && scalars[next - 1] == "\r":
+                    break
+                case .space, .dash, .dot, .slash, .underscore, .open, .close, .colon:
                     gap.insert(kind)
-                case .invisible:
+                case .invisible, .mark:
                     break
                 default:
                     gap.visible = 4
@@ -203,24 +211,16 @@ struct ContactScan {
         return groups.last.map { max($0.end, start + 1) } ?? start + 1
     }
 
-    /// Splits a run at dates, times and colons, and hides each part with seven or more digits.
+    /// Leaves the dates and times a run starts with readable and hides the rest of it, as one number, when it has
+    /// seven or more digits. Only a whole date or time token counts: digits before it ("0170 12.03.99") or its
+    /// separator going on ("06.12.10.05.25") make it part of the number.
     private mutating func classify(_ groups: [Group], runStart: Int) {
-        var segmentStart = 0
         var index = 0
-        while index < groups.count {
-            if let length = dateOrTimeLength(groups, at: index) {
-                hide(groups[segmentStart..<index], runStart: runStart)
-                index += length
-                segmentStart = index
-                continue
-            }
-            if index > segmentStart, groups[index].gap.colon {
-                hide(groups[segmentStart..<index], runStart: runStart)
-                segmentStart = index
-            }
-            index += 1
+        // "+12.03.99" is a phone number.
+        if !kinds[runStart..<groups[0].start].contains(.plus) {
+            while index < groups.count, let length = dateOrTimeLength(groups, at: index) { index += length }
         }
-        hide(groups[segmentStart..<groups.count], runStart: runStart)
+        hide(groups[index...], runStart: runStart)
     }
 
     private mutating func hide(_ segment: ArraySlice<Group>, runStart: Int) {
@@ -257,7 +257,8 @@ struct ContactScan {
         return sum % 10 == 0
     }
 
-    /// How many groups from `index` form a date (15.01.2024, 01/15/24, 2024-01-15) or a time (10:30, 10:30:15).
+    /// How many groups from `index` form a date (15.01.2024, 01/15/24, 2024-01-15) or a time (10:30, 10:30:15) that is
+    /// a token of its own: whitespace or the end of the run after it.
     private func dateOrTimeLength(_ groups: [Group], at index: Int) -> Int? {
         func value(_ group: Group) -> Int {
             var result = 0
@@ -266,19 +267,21 @@ struct ContactScan {
             }
             return result
         }
+        func token(_ length: Int) -> Int? {
+            index + length == groups.count || groups[index + length].gap.space ? length : nil
+        }
         let group = groups[index]
         if index + 1 < groups.count, groups[index + 1].gap.visible == 1, groups[index + 1].gap.colon,
             (1...2).contains(group.digits), groups[index + 1].digits == 2, value(group) <= 24, value(groups[index + 1]) <= 59
         {
             let third = index + 2 < groups.count ? groups[index + 2] : nil
-            if let third, third.gap.visible == 1, third.gap.colon, third.digits == 2, value(third) <= 59 { return 3 }
-            return 2
+            if let third, third.gap.visible == 1, third.gap.colon, third.digits == 2, value(third) <= 59 { return token(3) }
+            return token(2)
         }
+        // "12.03.1987.654" and "06-12-10-05-25" are numbers, not dates: the token must end after the third group.
         guard index + 2 < groups.count, let separator = groups[index + 1].gap.dateSeparator,
-            groups[index + 2].gap.dateSeparator == separator
+            groups[index + 2].gap.dateSeparator == separator, token(3) != nil
         else { return nil }
-        // "12.03.1987.654" is a dotted number, not a date.
-        if index + 3 < groups.count, groups[index + 3].gap.dateSeparator == separator { return nil }
         let (a, b, c) = (groups[index], groups[index + 1], groups[index + 2])
         func year(_ group: Group) -> Bool { group.digits == 2 || (group.digits == 4 && (1900...2099).contains(value(group))) }
         func day(_ group: Group) -> Bool { (1...2).contains(group.digits) && (1...31).contains(value(group)) }
@@ -289,11 +292,13 @@ struct ContactScan {
     }
 
     /// The end of an IBAN starting at `start`: a known country code, two check digits and the account, in groups
-    /// separated by any spaces, dashes or dots; valid by ISO 7064 mod 97 (or, for a mistyped one, all digits at the
-    /// country's length).
+    /// separated by up to two whitespace characters, dashes, dots, slashes or underscores; valid by ISO 7064 mod 97
+    /// (or, for a mistyped one, all digits at the country's length).
     private func ibanEnd(from start: Int, limit: Int) -> Int? {
-        guard start + 1 < limit, kinds[start + 1] == .asciiLetter else { return nil }
-        let country = (UInt64(Self.upper(fold(scalars[start]))), UInt64(Self.upper(fold(scalars[start + 1]))))
+        var second = start + 1
+        while second < limit, kinds[second] == .invisible || kinds[second] == .mark { second += 1 }
+        guard second < limit, kinds[second] == .asciiLetter else { return nil }
+        let country = (UInt64(Self.upper(fold(scalars[start]))), UInt64(Self.upper(fold(scalars[second]))))
         guard let length = Self.ibanLengths[UInt16(country.0) << 8 | UInt16(country.1)] else { return nil }
         // Read once, without buffers, exactly as many characters as the country's IBANs have; the account's
         // remainder mod 97 grows character by character.
@@ -302,7 +307,7 @@ struct ContactScan {
         // Reduced mod 97 only when it grows large: division is the costly step.
         var remainder: UInt64 = 0
         var digitsOnly = true
-        var index = start + 2
+        var index = second + 1
         var gap = 0
         while index < limit, count < length {
             let kind = kinds[index]
@@ -320,14 +325,16 @@ struct ContactScan {
                     digitsOnly = digitsOnly && value < 10
                 }
                 gap = 0
-            } else if kind == .space || kind == .dash || kind == .dot {
+            } else if kind == .space || kind == .dash || kind == .dot || kind == .slash || kind == .underscore {
                 gap += 1
                 if gap > 2 { return nil }
-            } else if kind != .invisible {
+            } else if kind != .invisible && kind != .mark {
                 return nil
             }
             index += 1
         }
+        // Marks on the last character are hidden with it.
+        while index < limit, kinds[index] == .mark { index += 1 }
         // A letter or digit right after the last character continues a word: no IBAN ends there.
         guard count == length, index >= limit || !Self.isAlphanumeric(kinds[index]) else { return nil }
         var total = (remainder % 97 * 100 + country.0 - 55) % 97
@@ -401,8 +408,9 @@ struct ContactScan {
         return byte >= 0x61 ? byte - 0x20 : byte
     }
 
+    // A mark continues the word of the character it draws on.
     private static func isAlphanumeric(_ kind: ContactScalarKind) -> Bool {
-        kind == .digit || kind == .asciiLetter || kind == .letter
+        kind == .digit || kind == .asciiLetter || kind == .letter || kind == .mark
     }
 
     /// The kinds of the 128 ASCII scalars, looked up instead of computed: most text is ASCII.
@@ -418,10 +426,11 @@ struct ContactScan {
         case 0x28: return .open
         case 0x29: return .close
         case 0x3A: return .colon
-        case 0x20: return .space
+        case 0x20, 0x09...0x0D: return .space
         case 0x2D: return .dash
         case 0x2F: return .slash
-        case 0x5F, 0x25: return .symbol
+        case 0x5F: return .underscore
+        case 0x21, 0x23...0x27, 0x2A, 0x3D, 0x3F, 0x5E, 0x60, 0x7B...0x7E: return .atext
         case 0..<0x80: return .other
         // NFKC forms: full-width and small "@", "." and its ideographic forms (IDNA's label separators).
         case 0xFF20, 0xFE6B: return .at
@@ -436,13 +445,15 @@ struct ContactScan {
         {
             return .digit
         }
+        // Default-ignorable before letters: the Hangul fillers are letters that draw nothing.
+        if properties.isDefaultIgnorableCodePoint { return .invisible }
+        // Every White_Space character: Unicode spaces, U+0085 and the line and paragraph separators.
+        if properties.isWhitespace { return .space }
         switch properties.generalCategory {
-        case .spaceSeparator: return .space
         case .dashPunctuation: return .dash
         case .format: return .invisible
-        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter, .nonspacingMark,
-            .spacingMark, .enclosingMark:
-            return .letter
+        case .nonspacingMark, .spacingMark, .enclosingMark: return .mark
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: return .letter
         default: return .other
         }
     }

@@ -90,6 +90,47 @@ struct ContactMaskerTests {
         // A date next to a number hides the number only.
         ("2026-11-20 10:30 0176 1234 5678", "2026-11-20 10:30 [phone hidden]"),
         ("am 15.01.2024 0176 1234 5678 angerufen", "am 15.01.2024 [phone hidden] angerufen"),
+        ("vom 15.01.2024 - 20.01.2024 kein Netz", "vom 15.01.2024 - 20.01.2024 kein Netz"),
+        ("since 10:30 0176 1234 5678 is dead", "since 10:30 [phone hidden] is dead"),
+        // A date-shaped part of a longer number is part of the number: only a whole token is a date.
+        ("Ruf an: 06.12.10.05.25", "Ruf an: [phone hidden]"),
+        ("call 06-12-10-05-25 tonight", "call [phone hidden] tonight"),
+        ("Nummer 06/12/10/05/25 bitte", "Nummer [phone hidden] bitte"),
+        ("Handy 0170 12.03.99 ab 18 Uhr", "Handy [phone hidden] ab 18 Uhr"),
+        ("my mobile is 0170-12-03-99", "my mobile is [phone hidden]"),
+        ("Tel. 0171-123-10-05-99", "Tel. [phone hidden]"),
+        ("call +12.03.99 45", "call [phone hidden]"),
+        ("Nummer 0176 1234 5678 15.01.2024", "Nummer [phone hidden]"),
+        // Every whitespace character separates digit groups: tabs, line and paragraph separators, line breaks.
+        ("Nummer: 0170\t123\t4567", "Nummer: [phone hidden]"),
+        ("call 0170\u{2028}123\u{2029}4567", "call [phone hidden]"),
+        ("Meine Nummer:\n0170\n123 4567\nDanke", "Meine Nummer:\n[phone hidden]\nDanke"),
+        ("my number is 0170\r\n\r\n1234567", "my number is [phone hidden]"),
+        ("Handy 0170\u{0085}123\u{000B}4567", "Handy [phone hidden]"),
+        ("Karte 4111\t1111\t1111\t1111", "Karte [card hidden]"),
+        ("Termine:\n15.01.2024\n20.01.2024 10:30", "Termine:\n15.01.2024\n20.01.2024 10:30"),
+        ("IBAN DE89\t3704\t0044\t0532\t0130\t00", "IBAN [account hidden]"),
+        ("iban:\nDE89\n3704\n0044\n0532\n0130\n00\nthanks", "iban:\n[account hidden]\nthanks"),
+        ("IBAN DE89_3704_0044_0532_0130_00 bitte", "IBAN [account hidden] bitte"),
+        ("account GB29/NWBK/6016/1331/9268/19", "account [account hidden]"),
+        ("Tel. 0170_123_4567", "Tel. [phone hidden]"),
+        // Combining marks and default-ignorable characters on or between digits are invisible.
+        (
+            "Nummer 0\u{034F}1\u{034F}7\u{034F}0\u{034F}1\u{034F}2\u{034F}3\u{034F}4\u{034F}5\u{034F}6\u{034F}7",
+            "Nummer [phone hidden]"
+        ),
+        ("call 0\u{332}1\u{332}7\u{332}0\u{332} 1\u{332}2\u{332}3\u{332} 4\u{332}5\u{332}6\u{332}7\u{332} now", "call [phone hidden] now"),
+        (
+            "Handy 0\u{20E3}1\u{20E3}7\u{20E3}0\u{20E3}1\u{20E3}2\u{20E3}3\u{20E3}4\u{20E3}5\u{20E3}6\u{20E3}7\u{20E3}",
+            "Handy [phone hidden]"
+        ),
+        ("keycaps 0\u{FE0F}\u{20E3}1\u{FE0F}\u{20E3}7\u{FE0F}\u{20E3}0\u{FE0F}\u{20E3}1234567", "keycaps [phone hidden]"),
+        ("Nummer 0170\u{3164}123\u{3164}4567", "Nummer [phone hidden]"),
+        ("IBAN D\u{332}E\u{332}8\u{332}9\u{332} 3704 0044 0532 0130 0\u{332}0\u{332} danke", "IBAN [account hidden] danke"),
+        // The local part of an address holds every RFC 5322 atext character.
+        ("write to o'brien@example.com", "write to [email hidden]"),
+        ("Mail an a!b#c$d%e&f*g+h-i/j=k?l^m_n`o{p|q}r~s@beispiel.de", "Mail an [email hidden]"),
+        ("schreib an max=moritz@example.com", "schreib an [email hidden]"),
     ]
 
     @Test("Cards, Unicode-separated phones, non-ASCII addresses and IBANs are hidden; dates and numbers stay", arguments: table)
@@ -108,6 +149,10 @@ struct ContactMaskerTests {
         (repeated("1-"), "[phone hidden]-"),
         (repeated("1\u{2009}"), "[phone hidden]\u{2009}"),
         (repeated("1\u{200B}"), "[phone hidden]\u{200B}"),
+        (repeated("1\t"), "[phone hidden]\t"),
+        (repeated("1\u{332}"), "[phone hidden]"),
+        (repeated("06.12."), "[phone hidden]."),
+        (repeated("15.01.2024 "), repeated("15.01.2024 ")),
         (repeated("+"), repeated("+")),
         (repeated("(+"), repeated("(+")),
         (repeated("+49 "), repeated("+49 ")),
