@@ -49,8 +49,9 @@ public func buildRouter(
 /// The HTTP service with its background services, ready to run.
 ///
 /// The server closes connections idle for `http_idle_timeout`, and those whose request head or whole request is
-/// slower than `http_read_header_timeout` or `http_read_timeout`; it holds at most `http_max_connections` open, and
-/// accepts no more until one closes. `onListening` receives the bound port once the server accepts connections
+/// slower than `http_read_header_timeout` or `http_read_timeout` (a connection's first request counts from its
+/// opening, so one that sends nothing is closed after the header timeout); it holds at most `http_max_connections`
+/// open, and accepts no more until one closes. `onListening` receives the bound port once the server accepts connections
 /// (useful with port 0).
 public func buildApplication(
     _ runtime: PatenRuntime, logger: Logger, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),

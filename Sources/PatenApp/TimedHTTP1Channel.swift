@@ -4,9 +4,11 @@ import NIOCore
 import NIOHTTP1
 
 /// HTTP/1.1 as Hummingbird serves it, plus deadlines for reading each request: its line and headers must arrive
-/// within `headerTimeout` of its first byte, and the whole request (body included) within `readTimeout`, or the
-/// connection is closed. Waiting between requests is the idle timeout's business, and a response being written
-/// (an escalation stream, an export) is never cut.
+/// within `headerTimeout` of its start, and the whole request (body included) within `readTimeout`, or the
+/// connection is closed. A connection's first request starts when the connection opens, so a client that connects
+/// and sends nothing is closed after `headerTimeout`, not after the idle timeout. A later request on a keep-alive
+/// connection starts at its first byte: waiting between requests is the idle timeout's business. A response being
+/// written (an escalation stream, an export) is never cut.
 struct TimedHTTP1Channel: ServerChildChannel {
     typealias Value = HTTP1Channel.Value
 
@@ -38,7 +40,8 @@ final class RequestReadDeadline {
     let readTimeout: TimeAmount
     private var headsReceived = 0
     private var responsesEnded = 0
-    private var firstByteAt: NIODeadline?
+    private var opened = false
+    private var requestStartedAt: NIODeadline?
     private var timer: Scheduled<Void>?
 
     init(headerTimeout: TimeAmount, readTimeout: TimeAmount) {
@@ -46,20 +49,26 @@ final class RequestReadDeadline {
         self.readTimeout = readTimeout
     }
 
-    /// Bytes came in: when no request is under way, they start one, and its head is due `headerTimeout` later.
-    func bytesArrived(_ context: ChannelHandlerContext) {
-        guard headsReceived == responsesEnded, timer == nil else { return }
-        let now = NIODeadline.now()
-        firstByteAt = now
-        closeConnection(context, at: now + headerTimeout)
+    /// The connection opened: its first request starts now, so a client that sends nothing is closed once the head
+    /// is due.
+    func connectionOpened(_ context: ChannelHandlerContext) {
+        guard !opened else { return }
+        opened = true
+        startRequest(context)
     }
 
-    /// The request's head is complete: the rest of the request is due `readTimeout` after its first byte.
+    /// Bytes came in: when no request is under way, they start one.
+    func bytesArrived(_ context: ChannelHandlerContext) {
+        guard headsReceived == responsesEnded, timer == nil else { return }
+        startRequest(context)
+    }
+
+    /// The request's head is complete: the rest of the request is due `readTimeout` after its start.
     func headArrived(_ context: ChannelHandlerContext) {
         headsReceived += 1
         cancel()
-        closeConnection(context, at: (firstByteAt ?? .now()) + readTimeout)
-        firstByteAt = nil
+        closeConnection(context, at: (requestStartedAt ?? .now()) + readTimeout)
+        requestStartedAt = nil
     }
 
     /// The request has been read whole; its response may take as long as it needs.
@@ -73,13 +82,20 @@ final class RequestReadDeadline {
         timer = nil
     }
 
+    /// A request starts: its head is due `headerTimeout` from now.
+    private func startRequest(_ context: ChannelHandlerContext) {
+        let now = NIODeadline.now()
+        requestStartedAt = now
+        closeConnection(context, at: now + headerTimeout)
+    }
+
     private func closeConnection(_ context: ChannelHandlerContext, at deadline: NIODeadline) {
         let channel = context.channel
         timer = context.eventLoop.scheduleTask(deadline: deadline) { channel.close(promise: nil) }
     }
 }
 
-/// Sees the raw bytes as they arrive, before the HTTP decoder.
+/// Sees the connection open and the raw bytes as they arrive, before the HTTP decoder.
 final class RequestBytesWatcher: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -88,6 +104,16 @@ final class RequestBytesWatcher: ChannelInboundHandler, RemovableChannelHandler 
 
     init(deadline: RequestReadDeadline) {
         self.deadline = deadline
+    }
+
+    // An accepted connection may already be active when the handler is added, or become active just after.
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { deadline.connectionOpened(context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        deadline.connectionOpened(context)
+        context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

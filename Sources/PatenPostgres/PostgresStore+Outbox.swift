@@ -162,7 +162,10 @@ extension PostgresStore: OutboxRepository {
                     logger: logger
                 ).all { _ in 1 }.count
             }
-            if changed == 1 { try await noteEndpointHealth(connection, report) }
+            if changed == 1 {
+                try await noteEndpointHealth(connection, report)
+                try await dropStoredRatingLink(connection, report.messageId)
+            }
             return try await connection.query(
                 """
                 SELECT state = 'active' AND outbound_disabled_at IS NULL AND outbound_url IS NOT NULL
@@ -171,6 +174,21 @@ extension PostgresStore: OutboxRepository {
                 logger: logger
             ).first { try $0.decode(Bool.self) } ?? false
         }
+    }
+
+    /// Removes a real rating link from a message once it is delivered or dead: a message written before links became
+    /// placeholders (migration 0007 left pending ones their link so that they still reach the customer). Placeholders
+    /// stay; they hold no secret, and a redelivery fills them in again.
+    func dropStoredRatingLink(_ connection: PostgresConnection, _ messageId: String) async throws {
+        try await connection.query(
+            #"""
+            UPDATE outbox_messages
+            SET payload = convert_to(((convert_from(payload, 'UTF8')::jsonb) #- '{data,rating_url}')::text, 'UTF8')
+            WHERE id = \#(messageId) AND state IN ('delivered', 'dead') AND event_type = 'question.resolved'
+            AND (convert_from(payload, 'UTF8')::jsonb) #>> '{data,rating_url}' LIKE '%/v1/ratings/rt\_%'
+            """#,
+            logger: logger
+        )
     }
 
     /// After an attempt whose result counted: success ends the failing run, 410 disables the endpoint, a failure

@@ -127,6 +127,7 @@ extension SQLiteStore: OutboxRepository {
             }
             if db.changesCount == 1 {
                 try Self.noteEndpointHealth(db, report)
+                try Self.dropStoredRatingLink(db, report.messageId)
             }
             return try db.fetchOne(
                 Bool.self,
@@ -343,6 +344,20 @@ extension SQLiteStore {
                 ]
             )
         }
+    }
+
+    /// Removes a real rating link from a message once it is delivered or dead: a message written before links became
+    /// placeholders (migration 0007 left pending ones their link so that they still reach the customer). Placeholders
+    /// stay; they hold no secret, and a redelivery fills them in again.
+    static func dropStoredRatingLink(_ db: Database, _ messageId: String) throws {
+        try db.run(
+            sql: #"""
+                UPDATE outbox_messages SET payload = CAST(json_remove(CAST(payload AS TEXT), '$.data.rating_url') AS BLOB)
+                WHERE id = ? AND state IN ('delivered', 'dead') AND event_type = 'question.resolved'
+                AND json_extract(CAST(payload AS TEXT), '$.data.rating_url') LIKE '%/v1/ratings/rt\_%' ESCAPE '\'
+                """#,
+            arguments: [messageId]
+        )
     }
 
     static func attempts(_ db: Database, _ messageIds: [String]) throws -> [String: [DeliveryAttempt]] {

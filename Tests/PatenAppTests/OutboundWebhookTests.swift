@@ -1,6 +1,8 @@
 import Foundation
+import GRDB
 import PatenApp
 import PatenCore
+import PatenPostgres
 import PatenTestSupport
 import Testing
 
@@ -326,6 +328,63 @@ struct OutboundWebhookTests {
                 #expect(try await env.desk.rate(token: token, score: 4, comment: nil).questionId == question.id)
                 #expect(try await env.desk.detail(id: question.id, for: account).ratingUrl == nil)
             }
+        }
+    }
+
+    @Test(
+        "A message queued with a real rating link before 0007 still brings it, and keeps it no longer once delivered or dead",
+        arguments: Backend.available)
+    func legacyRatingLinkDroppedAfterSending(backend: Backend) async throws {
+        try await withReceiver { hooks, url in
+            try await withTestEnvironment(backend: backend) { env in
+                let chat = try await env.runtime.integrations.create(
+                    NewIntegration(name: "webchat", kind: .standard, outboundURL: url, events: [.questionResolved])
+                )
+                let (staff, _) = try await env.account("sam", .staff)
+                let question = try await env.submit("Old question", by: staff)
+                let text = backend == .sqlite ? "CAST(payload AS TEXT)" : "convert_from(payload, 'UTF8')"
+                func stored(_ id: String, _ fragment: String) async throws -> Bool {
+                    let sql = "SELECT COUNT(*) FROM outbox_messages WHERE id = ? AND \(text) LIKE ?"
+                    return try await env.store.count(sql, [id, "%\(fragment)%"]) == 1
+                }
+                // Delivered, then (the receiver gone) dead: both ends of a message's life drop the link.
+                for (id, status) in [("msg_legacy_sent", 200), ("msg_legacy_dead", 410)] {
+                    try await Self.insertLegacyMessage(env, id: id, integrationId: chat.integration.id, question: question.id)
+                    #expect(try await stored(id, "rt_legacy_\(id)"))
+                    await hooks.answer([status])
+                    try await withDeliverer(env) { deliverer in #expect(await deliverer.deliverDue() == 1) }
+                    let link = await hooks.hits.last.flatMap { ($0.json["data"] as? [String: Any])?["rating_url"] as? String }
+                    #expect(link == "https://p.example/v1/ratings/rt_legacy_\(id)")
+                    #expect(try await stored(id, "rt_legacy") == false)
+                    #expect(try await stored(id, "rating_url") == false)
+                    #expect(try await stored(id, question.id), "the rest of the payload stays")
+                }
+                #expect(try await env.runtime.integrations.messageCounts() == [.pending: 0, .delivered: 1, .dead: 1])
+            }
+        }
+    }
+
+    /// Writes a pending `question.resolved` message as releases before migration 0007 did: with the real rating link
+    /// in the stored payload.
+    static func insertLegacyMessage(
+        _ env: TestEnvironment, id: String, integrationId: String, question: String
+    ) async throws {
+        let payload = #"""
+            {"type":"question.resolved","data":{"question_id":"\#(question)","rating_url":"https://p.example/v1/ratings/rt_legacy_\#(id)"}}
+            """#
+        let now = env.clock.now().millisecondsSince1970
+        let bytes = env.backend == .sqlite ? "CAST('\(payload)' AS BLOB)" : "convert_to('\(payload)', 'UTF8')"
+        let insert = """
+            INSERT INTO outbox_messages (id, integration_id, event_type, question_id, payload, created_at, state,
+            next_attempt_at) VALUES ('\(id)', '\(integrationId)', 'question.resolved', '\(question)', \(bytes), \(now),
+            'pending', \(now))
+            """
+        switch env.backend {
+        case .sqlite:
+            let queue = try DatabaseQueue(path: env.runtime.configuration.databasePath)
+            try await queue.write { db in try db.execute(sql: insert) }
+        case .postgres:
+            try await execute(insert, on: try DatabaseURL(try #require(env.runtime.configuration.databaseURL)))
         }
     }
 

@@ -17,8 +17,10 @@ struct ServerLimitsTests {
     @Test("A client sending its request line and headers byte by byte is cut off after the header timeout")
     func slowHeaders() async throws {
         try await withLiveServer(configure: Self.limits) { _, port in
-            let connection = try await RawConnection.open(port: port)
+            // Timed from before connecting: a connection's first request counts from its opening, and the server
+            // cannot open it earlier.
             let started = ContinuousClock.now
+            let connection = try await RawConnection.open(port: port)
             // A byte every 100 ms: the connection is never idle, but the head never completes in time.
             let head = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + String(repeating: "a", count: 150)
             for byte in head {
@@ -32,12 +34,26 @@ struct ServerLimitsTests {
         }
     }
 
+    @Test("A connection that sends nothing is closed after the header timeout, long before the idle timeout")
+    func silentConnection() async throws {
+        try await withLiveServer(configure: Self.limits) { _, port in
+            // Timed from before connecting: the server cannot start its clock earlier.
+            let started = ContinuousClock.now
+            let connection = try await RawConnection.open(port: port)
+            #expect(await connection.waitUntilClosed(within: .seconds(12)))
+            let elapsed = ContinuousClock.now - started
+            // Well before the idle timeout (20 s), which alone would leave a silent client its slot that long.
+            #expect(elapsed >= .milliseconds(900) && elapsed < .seconds(12), "closed after \(elapsed)")
+            #expect(connection.text.isEmpty)
+        }
+    }
+
     @Test("A client sending its body byte by byte is cut off after the read timeout")
     func slowBody() async throws {
         try await withLiveServer(configure: Self.limits) { env, port in
             let admin = try await env.account("boss", .admin)
-            let connection = try await RawConnection.open(port: port)
             let started = ContinuousClock.now
+            let connection = try await RawConnection.open(port: port)
             await connection.send(
                 "POST /v1/questions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(admin.token)\r\n"
                     + "Content-Type: application/json\r\nContent-Length: 400\r\n\r\n{"
