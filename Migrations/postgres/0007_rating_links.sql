@@ -1,6 +1,6 @@
 -- Rating links belong to the customer: nothing stores them any more (tokens are derived again when sent, see
 -- RatingLinks). Links written before this migration are removed from the timeline, and from outbox messages that
--- were delivered or dead-lettered. Messages still pending keep theirs until they are sent and purged.
+-- were delivered or dead-lettered. Messages still pending keep theirs until they are sent; the outbox removes it then.
 UPDATE question_events SET data = (data::jsonb - 'rating_url')::text
 WHERE type = 'question.resolved' AND data LIKE '%"rating\_url"%';
 

@@ -7,8 +7,9 @@ public struct IdempotencyKey: Sendable, Hashable, CustomStringConvertible {
     public static let maxLength = 255
     /// How long a key and its response are kept (and replayed).
     public static let lifetime: TimeInterval = 24 * 3600
-    /// How long a reservation without a response holds its key; after that the request that made it is taken as
-    /// lost (its process died), and a retry may run.
+    /// How long a reservation holds its key while nothing was written under it; after that the request that made
+    /// it is taken as lost (its process died), and a retry may run. A reservation whose write committed never lapses
+    /// before the key's lifetime: its retries are answered from what it wrote.
     public static let reservationTimeout: TimeInterval = 120
     /// Most expired records one request deletes, so that no request pays for a large backlog.
     public static let purgeBatch = 100
@@ -53,6 +54,43 @@ public struct IdempotencyScope: Sendable, Hashable {
     }
 }
 
+/// The reservation a request holds under a key, handed to the write it makes: the store marks the record with what
+/// was written in the same transaction as the write, and refuses the write (409 `idempotency_key_in_use`, nothing
+/// changed) when the reservation lapsed and another request holds the key now.
+public struct IdempotencyReservation: Sendable, Hashable {
+    public var scope: IdempotencyScope
+    /// The token of the reserving request's record.
+    public var token: String
+
+    /// Creates a reservation.
+    public init(scope: IdempotencyScope, token: String) {
+        self.scope = scope
+        self.token = token
+    }
+
+    /// The refusal of a write whose reservation is gone: it lapsed (nothing was written for longer than
+    /// `IdempotencyKey.reservationTimeout`) and another request under the key holds it now.
+    public static let lost = PatenError.conflict(
+        "idempotency_key_in_use",
+        "This request ran so long that a retry with its Idempotency-Key took over; nothing was changed. "
+            + "Retry once that request has finished to get its answer."
+    )
+}
+
+/// What a request under a key wrote: the question it created or added to, and the message it added (for a
+/// follow-up). Once marked, the key can never run its request again; a retry is answered from these.
+public struct IdempotentWrite: Sendable, Hashable {
+    public var questionId: String
+    /// The follow-up's message; nil for intake.
+    public var messageId: String?
+
+    /// Creates a write record.
+    public init(questionId: String, messageId: String? = nil) {
+        self.questionId = questionId
+        self.messageId = messageId
+    }
+}
+
 /// The response a request under a key answered, replayed to its retries.
 public struct IdempotentResponse: Sendable, Equatable {
     /// The HTTP status code.
@@ -67,42 +105,51 @@ public struct IdempotentResponse: Sendable, Equatable {
     }
 }
 
-/// What is kept under a key: the request's body fingerprint, the reservation of the request that runs, and once
-/// it succeeded, its response.
+/// What is kept under a key: the request's body fingerprint, the reservation of the request that runs, what it
+/// wrote (marked in the write's own transaction), and once answered, its response.
 public struct IdempotencyRecord: Sendable, Equatable {
     public var scope: IdempotencyScope
     /// The SHA-256 of the raw request body, in hex.
     public var fingerprint: String
-    /// Names the request holding the reservation; only it may complete or release the record.
+    /// Names the request holding the reservation; only it may write under the key or release the record.
     public var token: String
     public var createdAt: Date
-    /// The response, once the request succeeded; nil while it runs.
+    /// What the request wrote, once its write committed; nil before.
+    public var write: IdempotentWrite?
+    /// The response, once stored; nil while the request runs, or when storing it failed after the write.
     public var response: IdempotentResponse?
 
     /// Creates a record.
     public init(
-        scope: IdempotencyScope, fingerprint: String, token: String, createdAt: Date, response: IdempotentResponse? = nil
+        scope: IdempotencyScope, fingerprint: String, token: String, createdAt: Date, write: IdempotentWrite? = nil,
+        response: IdempotentResponse? = nil
     ) {
         self.scope = scope
         self.fingerprint = fingerprint
         self.token = token
         self.createdAt = createdAt
+        self.write = write
         self.response = response
     }
 
-    /// Whether the record no longer holds its key at `now`: older than the key's lifetime, or a reservation whose
-    /// request never finished.
+    /// The reservation this record stands for.
+    public var reservation: IdempotencyReservation { IdempotencyReservation(scope: scope, token: token) }
+
+    /// Whether the record no longer holds its key at `now`: older than the key's lifetime, or a reservation under
+    /// which nothing was written and whose request never finished.
     public func hasLapsed(at now: Date) -> Bool {
         let age = now.timeIntervalSince(createdAt)
-        return age >= IdempotencyKey.lifetime || (response == nil && age >= IdempotencyKey.reservationTimeout)
+        return age >= IdempotencyKey.lifetime
+            || (response == nil && write == nil && age >= IdempotencyKey.reservationTimeout)
     }
 
     /// What a new request (`self`, a fresh reservation) may do given the record stored under its scope.
     public func decide(against existing: IdempotencyRecord?) -> IdempotencyDecision {
         guard let existing, !existing.hasLapsed(at: createdAt) else { return .reserved }
         guard existing.fingerprint == fingerprint else { return .reused }
-        guard let response = existing.response else { return .inUse }
-        return .replay(response)
+        if let response = existing.response { return .replay(response) }
+        if let write = existing.write { return .unanswered(write, existing.reservation) }
+        return .inUse
     }
 }
 
@@ -112,6 +159,9 @@ public enum IdempotencyDecision: Sendable, Equatable {
     case reserved
     /// An earlier request with the same body succeeded: answer its response again.
     case replay(IdempotentResponse)
+    /// An earlier request with the same body committed its write, but its response was never stored (storing it
+    /// failed, or its process died): rebuild the response from the write, store it under the reservation, answer it.
+    case unanswered(IdempotentWrite, IdempotencyReservation)
     /// An earlier request with the same key is still running (409 `idempotency_key_in_use`).
     case inUse
     /// The key was used with another body (422 `idempotency_key_reused`).
@@ -120,7 +170,7 @@ public enum IdempotencyDecision: Sendable, Equatable {
     /// The refusal for `inUse` and `reused`, nil otherwise.
     public var error: PatenError? {
         switch self {
-        case .reserved, .replay: nil
+        case .reserved, .replay, .unanswered: nil
         case .inUse:
             PatenError.conflict(
                 "idempotency_key_in_use",
@@ -141,11 +191,28 @@ public protocol IdempotencyRepository: Sendable {
     /// with `record.decide(against:)` about the record stored under its scope, and on `.reserved` stores `record`
     /// in its place. Of concurrent requests under one scope, one is reserved.
     func reserveIdempotencyKey(_ record: IdempotencyRecord) async throws -> IdempotencyDecision
-    /// Stores the response of the request holding the reservation `token`; does nothing if another request took
-    /// the key over meanwhile.
+    /// Stores the response of the request holding the reservation `token`, unless one is stored already; does
+    /// nothing if another request took the key over meanwhile.
     func completeIdempotencyKey(_ scope: IdempotencyScope, token: String, response: IdempotentResponse) async throws
-    /// Deletes the reservation `token` holds (its request failed), so that a retry under the key runs.
+    /// Deletes the reservation `token` holds if nothing was written under it (its request failed), so that a retry
+    /// under the key runs. A reservation with a write is kept: its retries are answered from the write.
     func releaseIdempotencyKey(_ scope: IdempotencyScope, token: String) async throws
     /// The record stored under the scope, lapsed or not.
     func idempotencyRecord(_ scope: IdempotencyScope) async throws -> IdempotencyRecord?
+    /// What a write under a key made, as it is now, to answer a retry whose first response was never stored: the
+    /// question and, for a follow-up, its message. Nil when either no longer exists.
+    func idempotentWriteResult(_ write: IdempotentWrite) async throws -> IdempotentWriteResult?
+}
+
+/// The question (as it is now) and the message a write under a key made, to rebuild its response from.
+public struct IdempotentWriteResult: Sendable, Equatable {
+    public var question: Question
+    /// The follow-up's message; nil for intake.
+    public var message: Message?
+
+    /// Creates a result.
+    public init(question: Question, message: Message? = nil) {
+        self.question = question
+        self.message = message
+    }
 }

@@ -81,9 +81,12 @@ public enum QuestionRules {
         }
     }
 
-    /// Whether the actor may resolve the question: the live holder once a helper has replied, or staff and admins
-    /// (who must give a `note` saying why when nobody has replied: it goes into the timeline).
-    public static func checkResolve(_ question: Question, by actor: Helper, note: String?, at now: Date) throws {
+    /// Whether the actor may resolve the question: the live holder once a helper has replied to the customer's latest
+    /// message (`awaitingReply` is whether a customer follow-up has no reply yet), or staff and admins (who must give
+    /// a `note` saying why when nobody has ever replied: it goes into the timeline).
+    public static func checkResolve(
+        _ question: Question, by actor: Helper, note: String?, awaitingReply: Bool, at now: Date
+    ) throws {
         try checkView(question, by: actor)
         if question.state == .resolved {
             throw PatenError.conflict("already_resolved", "Question \(question.id) is already resolved.")
@@ -96,6 +99,12 @@ public enum QuestionRules {
         }
         // Closing an unanswered question would end the customer's wait silently, stop the peer window and count
         // as peer-resolved: volunteers must answer first; staff and admins may, and say why.
+        if actor.role == .volunteer && question.firstResponseAt != nil && awaitingReply {
+            throw PatenError.conflict(
+                "no_answer_yet",
+                "The customer's latest message on question \(question.id) has no reply yet; reply before resolving it."
+            )
+        }
         guard question.firstResponseAt == nil else { return }
         if actor.role == .volunteer {
             throw PatenError.conflict(

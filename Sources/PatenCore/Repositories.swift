@@ -76,8 +76,11 @@ public struct QuestionPage: Sendable, Equatable {
 public protocol QuestionRepository: Sendable {
     /// Stores a new question with its first message, its created and routed events, its clocks, (when critical)
     /// its `critical_intake` escalation, and (from an inbound webhook) its receipt and conversation; a repeated
-    /// webhook id is a `duplicate_webhook` conflict, a conversation taken meanwhile `conversation_exists`.
-    func insertQuestion(_ draft: QuestionDraft, messageId: String, context: ChangeContext) async throws -> Question
+    /// webhook id is a `duplicate_webhook` conflict, a conversation taken meanwhile `conversation_exists`. Under an
+    /// `idempotency` reservation the question is marked on it in the same transaction (`IdempotencyReservation`).
+    func insertQuestion(
+        _ draft: QuestionDraft, messageId: String, idempotency: IdempotencyReservation?, context: ChangeContext
+    ) async throws -> Question
     /// The question with the id, if any.
     func question(id: String) async throws -> Question?
     /// The question with a page of its messages and timeline, the handles they name, and its rating link's facts.
@@ -103,9 +106,11 @@ public protocol QuestionRepository: Sendable {
     /// Records a customer follow-up, starting the next-response clock; a resolved question is reopened by it. An
     /// inbound webhook's receipt is stored with it; a repeated webhook id is a `duplicate_webhook` conflict. The
     /// follow-up rate (`QuestionRules.checkFollowUpRate`) is checked in the same transaction.
+    /// `routing` (from the follow-up's text) moves a volunteer-tier question to staff, and a critical one escalates.
+    /// Under an `idempotency` reservation the message is marked on it in the same transaction.
     func addCustomerMessage(
         questionId: String, by actor: Helper, messageId: String, body: String, origin: InboundOrigin?,
-        context: ChangeContext
+        routing: FollowUpRouting, idempotency: IdempotencyReservation?, context: ChangeContext
     ) async throws -> (question: Question, message: Message)
     /// Marks the question resolved, ends any claim and clock, and issues the rating link unless already rated;
     /// `note` (why it was resolved) goes into the resolved event.

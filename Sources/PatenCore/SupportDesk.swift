@@ -68,9 +68,11 @@ public struct SupportDesk: Sendable {
     }
 
     /// Takes in a new question: validates, classifies, routes and stores it with its timeline. An inbound
-    /// webhook's `origin` is stored in the same transaction (a repeat is a `duplicate_webhook` conflict).
+    /// webhook's `origin` is stored in the same transaction (a repeat is a `duplicate_webhook` conflict), and so is
+    /// the mark on an `idempotency` reservation (see `IdempotencyReservation`).
     public func submit(
-        _ submission: QuestionSubmission, by submitter: Helper, origin: InboundOrigin? = nil
+        _ submission: QuestionSubmission, by submitter: Helper, origin: InboundOrigin? = nil,
+        idempotency: IdempotencyReservation? = nil
     ) async throws -> Question {
         guard submitter.role != .volunteer else {
             throw PatenError.forbidden(
@@ -109,7 +111,9 @@ public struct SupportDesk: Sendable {
         let draft = QuestionDraft(
             question: question, body: body, routingReason: decision.reason.rawValue, origin: origin
         )
-        return try await questions.insertQuestion(draft, messageId: ids.make("m"), context: context())
+        return try await questions.insertQuestion(
+            draft, messageId: ids.make("m"), idempotency: idempotency, context: context()
+        )
     }
 
     /// A question with a page of its messages and timeline, as the viewer may see it: volunteers get masked text
@@ -192,13 +196,16 @@ public struct SupportDesk: Sendable {
     }
 
     /// Records a customer's follow-up, sent by the integration the question came from (through the API or an
-    /// inbound webhook, whose `origin` is stored in the same transaction).
+    /// inbound webhook, whose `origin` is stored in the same transaction, as is the mark on an `idempotency`
+    /// reservation).
     public func addCustomerMessage(
-        to id: String, body: String, by actor: Helper, origin: InboundOrigin? = nil
+        to id: String, body: String, by actor: Helper, origin: InboundOrigin? = nil,
+        idempotency: IdempotencyReservation? = nil
     ) async throws -> (Question, Message) {
         let text = try Self.validMessage(body)
         return try await questions.addCustomerMessage(
-            questionId: id, by: actor, messageId: ids.make("m"), body: text, origin: origin, context: context()
+            questionId: id, by: actor, messageId: ids.make("m"), body: text, origin: origin,
+            routing: classifier.followUp(text), idempotency: idempotency, context: context()
         )
     }
 

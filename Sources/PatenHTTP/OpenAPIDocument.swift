@@ -736,8 +736,10 @@ public enum OpenAPIDocument {
                 account and route for 24 hours. A retry with the same key and the same body is answered with the first
                 response (same status and body, with `Idempotent-Replayed: true`) and changes nothing; the same key with
                 another body is 422 `idempotency_key_reused`; while the first request still runs, 409
-                `idempotency_key_in_use`. A request that fails does not keep its key. A key that is empty, longer than 255
-                characters or not printable ASCII is 400 `invalid_idempotency_key`.
+                `idempotency_key_in_use`. A request that fails before writing does not keep its key; one whose write
+                committed is never run again (when its response was not kept, a retry is answered from the question, or the
+                message, as it is now). A key that is empty, longer than 255 characters or not printable ASCII is 400
+                `invalid_idempotency_key`.
               schema: { type: string, minLength: 1, maxLength: 255, pattern: '^[\x20-\x7E]+$' }
           headers:
             RetryAfter:

@@ -58,15 +58,16 @@ public struct QuestionController: Sendable {
     @Sendable func submit(_ request: Request, context: PatenRequestContext) async throws -> Response {
         let submitter = try context.require(.integration, .staff, .admin)
         return try await idempotency.respond(
-            to: request, context: context, account: submitter, route: "POST /v1/questions"
-        ) { request in
+            to: request, context: context, account: submitter, route: "POST /v1/questions",
+            rebuild: { written in EditedResponse(status: .created, response: QuestionResource(written.question)) }
+        ) { request, reservation in
             var request = request
             let body = try await request.decodeJSON(SubmitRequest.self)
             let submission = QuestionSubmission(
                 subject: body.subject, body: body.body, customer: body.customer, topic: body.topic,
                 language: body.language, priority: body.priority
             )
-            let question = try await desk.submit(submission, by: submitter)
+            let question = try await desk.submit(submission, by: submitter, idempotency: reservation)
             return EditedResponse(status: .created, response: QuestionResource(question))
         }
     }
@@ -141,16 +142,27 @@ public struct QuestionController: Sendable {
         let actor = try context.requireIdentity()
         let id = try context.pathID()
         return try await idempotency.respond(
-            to: request, context: context, account: actor, route: "POST /v1/questions/\(id)/messages"
-        ) { request in
+            to: request, context: context, account: actor, route: "POST /v1/questions/\(id)/messages",
+            rebuild: { written in
+                guard let message = written.message else { throw PatenError.notFound("question", id: id) }
+                return Self.posted(written.question, message)
+            }
+        ) { request, reservation in
             var request = request
             let body = try await request.decodeJSON(MessageRequest.self)
-            let (question, message) = try await desk.addCustomerMessage(to: id, body: body.body, by: actor)
-            return EditedResponse(
-                status: .created,
-                response: MessagePostedResource(question: QuestionResource(question), message: MessageResource(message))
+            let (question, message) = try await desk.addCustomerMessage(
+                to: id, body: body.body, by: actor, idempotency: reservation
             )
+            return Self.posted(question, message)
         }
+    }
+
+    /// The 201 for a follow-up: the message and the question.
+    static func posted(_ question: Question, _ message: Message) -> EditedResponse<MessagePostedResource> {
+        EditedResponse(
+            status: .created,
+            response: MessagePostedResource(question: QuestionResource(question), message: MessageResource(message))
+        )
     }
 }
 

@@ -336,7 +336,7 @@ enum EmbeddedPostgresMigrations {
             sql: ##"""
             -- Rating links belong to the customer: nothing stores them any more (tokens are derived again when sent, see
             -- RatingLinks). Links written before this migration are removed from the timeline, and from outbox messages that
-            -- were delivered or dead-lettered. Messages still pending keep theirs until they are sent and purged.
+            -- were delivered or dead-lettered. Messages still pending keep theirs until they are sent; the outbox removes it then.
             UPDATE question_events SET data = (data::jsonb - 'rating_url')::text
             WHERE type = 'question.resolved' AND data LIKE '%"rating\_url"%';
 
@@ -344,6 +344,18 @@ enum EmbeddedPostgresMigrations {
             SET payload = convert_to(((convert_from(payload, 'UTF8')::jsonb) #- '{data,rating_url}')::text, 'UTF8')
             WHERE event_type = 'question.resolved' AND state IN ('delivered', 'dead')
             AND convert_from(payload, 'UTF8') LIKE '%"rating\_url"%';
+            """##
+        ),
+        (
+            id: "0008_idempotency_writes",
+            sql: ##"""
+            -- What a request under an idempotency key wrote, marked in the same transaction as the write: the question it
+            -- created or added to, and (for a follow-up) its message. A record with a write never lapses before the key's
+            -- lifetime and is never released: a retry is answered from the write (rebuilt when the response was not stored),
+            -- so no committed write is made twice under one key. (PostgreSQL twin of
+            -- Migrations/sqlite/0008_idempotency_writes.sql.)
+            ALTER TABLE idempotency_keys ADD COLUMN question_id TEXT;
+            ALTER TABLE idempotency_keys ADD COLUMN message_id TEXT;
             """##
         ),
     ]

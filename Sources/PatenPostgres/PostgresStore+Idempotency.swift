@@ -36,7 +36,7 @@ extension PostgresStore: IdempotencyRepository {
                 guard
                     let existing = try await connection.query(
                         """
-                        SELECT fingerprint, token, created_at, response_status, response_body FROM idempotency_keys
+                        SELECT \(unescaped: IdempotencyRecord.pgColumns) FROM idempotency_keys
                         WHERE account_id = \(account) AND route = \(route) AND idempotency_key = \(key) FOR UPDATE
                         """,
                         logger: logger
@@ -47,7 +47,8 @@ extension PostgresStore: IdempotencyRepository {
                 try await connection.query(
                     """
                     UPDATE idempotency_keys SET fingerprint = \(record.fingerprint), token = \(record.token),
-                    created_at = \(createdAt), response_status = NULL, response_body = NULL
+                    created_at = \(createdAt), question_id = NULL, message_id = NULL, response_status = NULL,
+                    response_body = NULL
                     WHERE account_id = \(account) AND route = \(route) AND idempotency_key = \(key)
                     """,
                     logger: logger
@@ -65,7 +66,7 @@ extension PostgresStore: IdempotencyRepository {
             """
             UPDATE idempotency_keys SET response_status = \(response.status), response_body = \(response.body)
             WHERE account_id = \(scope.accountId) AND route = \(scope.route) AND idempotency_key = \(scope.key.value)
-            AND token = \(token)
+            AND token = \(token) AND response_status IS NULL
             """,
             logger: logger
         )
@@ -76,7 +77,7 @@ extension PostgresStore: IdempotencyRepository {
             """
             DELETE FROM idempotency_keys
             WHERE account_id = \(scope.accountId) AND route = \(scope.route) AND idempotency_key = \(scope.key.value)
-            AND token = \(token) AND response_status IS NULL
+            AND token = \(token) AND response_status IS NULL AND question_id IS NULL
             """,
             logger: logger
         )
@@ -85,20 +86,57 @@ extension PostgresStore: IdempotencyRepository {
     public func idempotencyRecord(_ scope: IdempotencyScope) async throws -> IdempotencyRecord? {
         try await client.query(
             """
-            SELECT fingerprint, token, created_at, response_status, response_body FROM idempotency_keys
+            SELECT \(unescaped: IdempotencyRecord.pgColumns) FROM idempotency_keys
             WHERE account_id = \(scope.accountId) AND route = \(scope.route) AND idempotency_key = \(scope.key.value)
             """,
             logger: logger
         ).first({ try IdempotencyRecord(pg: $0, scope: scope) })
     }
+
+    public func idempotentWriteResult(_ write: IdempotentWrite) async throws -> IdempotentWriteResult? {
+        guard let question = try await question(id: write.questionId) else { return nil }
+        guard let messageId = write.messageId else { return IdempotentWriteResult(question: question) }
+        return try await client.query(
+            """
+            SELECT \(unescaped: Message.pgColumns) FROM messages
+            WHERE id = \(messageId) AND question_id = \(write.questionId)
+            """,
+            logger: logger
+        ).first(Message.init(pg:)).map { IdempotentWriteResult(question: question, message: $0) }
+    }
+
+    /// Marks the reservation with what its request wrote, inside the write's transaction; a reservation that lapsed
+    /// and was taken over (or already has a write) refuses the write, so the transaction rolls back. The update
+    /// waits for a concurrent reservation of the key, and sees its token once that commits.
+    func markIdempotentWrite(
+        _ connection: PostgresConnection, _ reservation: IdempotencyReservation?, _ write: IdempotentWrite
+    ) async throws {
+        guard let reservation else { return }
+        let scope = reservation.scope
+        let marked = try await connection.query(
+            """
+            UPDATE idempotency_keys SET question_id = \(write.questionId), message_id = \(write.messageId)
+            WHERE account_id = \(scope.accountId) AND route = \(scope.route) AND idempotency_key = \(scope.key.value)
+            AND token = \(reservation.token) AND question_id IS NULL AND response_status IS NULL
+            RETURNING token
+            """,
+            logger: logger
+        ).first({ try $0.decode(String.self) })
+        guard marked != nil else { throw IdempotencyReservation.lost }
+    }
 }
 
 extension IdempotencyRecord {
-    /// A record from a row of `fingerprint, token, created_at, response_status, response_body`.
+    static let pgColumns = "fingerprint, token, created_at, question_id, message_id, response_status, response_body"
+
+    /// A record from a row of `pgColumns`.
     init(pg row: PostgresRow, scope: IdempotencyScope) throws {
-        let (fingerprint, token, created, status, body) = try row.decode((String, String, Int64, Int?, String?).self)
+        let (fingerprint, token, created, questionId, messageId, status, body) = try row.decode(
+            (String, String, Int64, String?, String?, Int?, String?).self
+        )
         self.init(
             scope: scope, fingerprint: fingerprint, token: token, createdAt: Date(millisecondsSince1970: created),
+            write: questionId.map { IdempotentWrite(questionId: $0, messageId: messageId) },
             response: status.map { IdempotentResponse(status: $0, body: body ?? "") }
         )
     }

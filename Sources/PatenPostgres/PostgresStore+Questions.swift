@@ -24,7 +24,7 @@ extension QuestionEvent {
 
 extension PostgresStore: QuestionRepository {
     public func insertQuestion(
-        _ draft: QuestionDraft, messageId: String, context: ChangeContext
+        _ draft: QuestionDraft, messageId: String, idempotency: IdempotencyReservation?, context: ChangeContext
     ) async throws -> Question {
         let question = draft.question
         try await transaction { connection in
@@ -40,6 +40,7 @@ extension PostgresStore: QuestionRepository {
                 """,
                 logger: logger
             )
+            try await markIdempotentWrite(connection, idempotency, IdempotentWrite(questionId: question.id))
             try await insertMessage(
                 connection,
                 Message(
@@ -330,12 +331,12 @@ extension PostgresStore: QuestionRepository {
 
     public func addCustomerMessage(
         questionId: String, by actor: Helper, messageId: String, body: String, origin: InboundOrigin?,
-        context: ChangeContext
+        routing: FollowUpRouting, idempotency: IdempotencyReservation?, context: ChangeContext
     ) async throws -> (question: Question, message: Message) {
         let now = context.now
         let ms = now.millisecondsSince1970
         return try await transaction { connection in
-            let question = try await lockQuestion(connection, questionId)
+            var question = try await lockQuestion(connection, questionId)
             try QuestionRules.checkCustomerMessage(question, by: actor)
             let recent = try await connection.query(
                 """
@@ -351,10 +352,14 @@ extension PostgresStore: QuestionRepository {
                 id: messageId, questionId: questionId, authorKind: .customer, helperId: nil, body: body, createdAt: now
             )
             try await insertMessage(connection, message)
+            try await markIdempotentWrite(
+                connection, idempotency, IdempotentWrite(questionId: questionId, messageId: messageId)
+            )
             if question.state == .resolved {
                 try await reopenRow(connection, question, context: context)
                 try await record(connection, .reopened, questionId, actor: actor.id, at: now, ["reason": "customer_message"])
             }
+            let waitingBefore = try await awaitingReplySince(connection, questionId)
             // The customer now waits for a reply: the next-response clock starts (staff tier) unless already running.
             try await connection.query(
                 """
@@ -368,9 +373,20 @@ extension PostgresStore: QuestionRepository {
             {
                 try await startTimer(connection, questionId, timer, onlyIfEnded: true)
             }
+            // On the volunteer tier an answered question's new follow-up gets a peer window of its own: unanswered,
+            // it moves to staff like a new question would.
+            if question.tier == .volunteer, question.firstResponseAt != nil, waitingBefore == nil {
+                let window = context.planner.peerWindow(priority: question.priority, from: now)
+                try await startTimer(connection, questionId, window)
+                try await connection.query(
+                    "UPDATE questions SET peer_deadline_at = \(window.dueAt.millisecondsSince1970) WHERE id = \(questionId)",
+                    logger: logger
+                )
+            }
             var data = ["message_id": messageId]
             if let origin { data.merge(origin.eventData) { current, _ in current } }
             try await record(connection, .customerReplied, questionId, actor: actor.id, at: now, data)
+            try await applyFollowUpRouting(connection, &question, routing, context: context)
             return (try await lockQuestion(connection, questionId), message)
         }
     }
@@ -383,7 +399,8 @@ extension PostgresStore: QuestionRepository {
         return try await transaction { connection in
             var question = try await lockQuestion(connection, questionId)
             try await endExpiredClaim(connection, &question, context: context)
-            try QuestionRules.checkResolve(question, by: actor, note: note, at: now)
+            let waiting = try await awaitingReplySince(connection, questionId)
+            try QuestionRules.checkResolve(question, by: actor, note: note, awaitingReply: waiting != nil, at: now)
             try await endClaim(connection, questionId, reason: .resolved, at: ms)
             try await connection.query(
                 """
@@ -515,7 +532,10 @@ extension PostgresStore: QuestionRepository {
         var question = try await lockQuestion(connection, questionId)
         let dueAt = Date(millisecondsSince1970: dueMs)
         if target == .peerWindow {
-            guard question.tier == .volunteer, question.state != .resolved, question.firstResponseAt == nil else {
+            // Unanswered: never answered, or a follow-up that no helper has answered yet.
+            let waiting = try await awaitingReplySince(connection, questionId)
+            let unanswered = question.firstResponseAt == nil || waiting != nil
+            guard question.tier == .volunteer, question.state != .resolved, unanswered else {
                 try await endTimers(connection, questionId, [.peerWindow], as: .stopped, at: ms)
                 return outcome
             }
@@ -680,7 +700,8 @@ extension PostgresStore {
 
     /// Moves a volunteer-tier question to staff: ends any claim, stops the peer window, starts the staff clocks.
     func moveToStaff(
-        _ connection: PostgresConnection, _ question: inout Question, endingClaimAs end: ClaimEnd, context: ChangeContext
+        _ connection: PostgresConnection, _ question: inout Question, endingClaimAs end: ClaimEnd, reason: String? = nil,
+        context: ChangeContext
     ) async throws {
         let now = context.now
         let ms = now.millisecondsSince1970
@@ -707,9 +728,45 @@ extension PostgresStore {
             try await startTimer(connection, question.id, timer)
         }
         question = try await lockQuestion(connection, question.id)
-        var data = ["tier": "staff", "reason": end == .handoff ? "handoff" : "moved"]
+        var data = ["tier": "staff", "reason": reason ?? (end == .handoff ? "handoff" : "moved")]
         data["former_holder_id"] = holder
         try await record(connection, .routed, question.id, actor: nil, at: now, data)
+    }
+
+    /// When the customer's latest message has no reply yet, since when.
+    func awaitingReplySince(_ connection: PostgresConnection, _ questionId: String) async throws -> Int64? {
+        try await connection.query(
+            "SELECT awaiting_reply_since FROM questions WHERE id = \(questionId)", logger: logger
+        ).first { try $0.decode(Int64?.self) } ?? nil
+    }
+
+    /// Acts on what a customer's follow-up names: a critical matter makes the question critical and escalates it;
+    /// a critical matter or a staff-only topic moves a volunteer-tier question to staff.
+    func applyFollowUpRouting(
+        _ connection: PostgresConnection, _ question: inout Question, _ routing: FollowUpRouting,
+        context: ChangeContext
+    ) async throws {
+        guard routing.movesToStaff else { return }
+        question = try await lockQuestion(connection, question.id)
+        if routing.critical && question.priority != .critical {
+            try await connection.query(
+                """
+                UPDATE questions SET priority = 'critical', priority_rank = \(Priority.critical.rank),
+                updated_at = \(context.now.millisecondsSince1970) WHERE id = \(question.id)
+                """,
+                logger: logger
+            )
+            question.priority = .critical
+        }
+        if question.tier == .volunteer {
+            try await moveToStaff(connection, &question, endingClaimAs: .moved, reason: routing.reason, context: context)
+        }
+        if routing.critical {
+            try await raiseEscalation(
+                connection, question.id, .criticalIntake, note: "A customer follow-up names a critical matter.",
+                actor: nil, context: context
+            )
+        }
     }
 
     /// Starts (or restarts) a clock; with `onlyIfEnded`, a clock that is still running is left alone.

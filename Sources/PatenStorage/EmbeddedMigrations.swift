@@ -332,13 +332,24 @@ enum EmbeddedMigrations {
             sql: ##"""
                 -- Rating links belong to the customer: nothing stores them any more (tokens are derived again when sent, see
                 -- RatingLinks). Links written before this migration are removed from the timeline, and from outbox messages that
-                -- were delivered or dead-lettered. Messages still pending keep theirs until they are sent and purged.
+                -- were delivered or dead-lettered. Messages still pending keep theirs until they are sent; the outbox removes it then.
                 UPDATE question_events SET data = json_remove(data, '$.rating_url')
                 WHERE type = 'question.resolved' AND data LIKE '%"rating\_url"%' ESCAPE '\';
 
                 UPDATE outbox_messages SET payload = CAST(json_remove(CAST(payload AS TEXT), '$.data.rating_url') AS BLOB)
                 WHERE event_type = 'question.resolved' AND state IN ('delivered', 'dead')
                 AND CAST(payload AS TEXT) LIKE '%"rating\_url"%' ESCAPE '\';
+                """##
+        ),
+        SQLMigration(
+            id: "0008_idempotency_writes",
+            sql: ##"""
+                -- What a request under an idempotency key wrote, marked in the same transaction as the write: the question it
+                -- created or added to, and (for a follow-up) its message. A record with a write never lapses before the key's
+                -- lifetime and is never released: a retry is answered from the write (rebuilt when the response was not stored),
+                -- so no committed write is made twice under one key.
+                ALTER TABLE idempotency_keys ADD COLUMN question_id TEXT;
+                ALTER TABLE idempotency_keys ADD COLUMN message_id TEXT;
                 """##
         ),
     ]

@@ -197,7 +197,12 @@ extension SQLiteStore {
                 let status = try StoredValue.decode(SLAStatus.self, row["status"])
                 let dueAt = Date(millisecondsSince1970: row["due_at"])
                 if target == .peerWindow {
-                    guard question.tier == .volunteer, question.state != .resolved, question.firstResponseAt == nil else {
+                    // Unanswered: never answered, or a follow-up that no helper has answered yet.
+                    let waiting = try Int64.fetchOne(
+                        db, sql: "SELECT awaiting_reply_since FROM questions WHERE id = ?", arguments: [question.id]
+                    )
+                    let unanswered = question.firstResponseAt == nil || waiting != nil
+                    guard question.tier == .volunteer, question.state != .resolved, unanswered else {
                         try Self.endTimers(db, question.id, [.peerWindow], as: .stopped, at: now)
                         continue
                     }
@@ -358,7 +363,8 @@ extension SQLiteStore {
 
     /// Moves a volunteer-tier question to staff: ends any claim, stops the peer window, starts the staff clocks.
     static func moveToStaff(
-        _ db: Database, _ question: inout Question, endingClaimAs end: ClaimEnd, context: ChangeContext
+        _ db: Database, _ question: inout Question, endingClaimAs end: ClaimEnd, reason: String? = nil,
+        context: ChangeContext
     )
         throws
     {
@@ -388,9 +394,34 @@ extension SQLiteStore {
             try startTimer(db, question.id, timer)
         }
         question = try requireQuestion(db, question.id)
-        var data = ["tier": "staff", "reason": end == .handoff ? "handoff" : "moved"]
+        var data = ["tier": "staff", "reason": reason ?? (end == .handoff ? "handoff" : "moved")]
         data["former_holder_id"] = holder
         try record(db, .routed, question.id, actor: nil, at: now, data)
+    }
+
+    /// Acts on what a customer's follow-up names: a critical matter makes the question critical and escalates it;
+    /// a critical matter or a staff-only topic moves a volunteer-tier question to staff.
+    static func applyFollowUpRouting(
+        _ db: Database, _ question: inout Question, _ routing: FollowUpRouting, context: ChangeContext
+    ) throws {
+        guard routing.movesToStaff else { return }
+        question = try requireQuestion(db, question.id)
+        if routing.critical && question.priority != .critical {
+            try db.run(
+                sql: "UPDATE questions SET priority = 'critical', priority_rank = ?, updated_at = ? WHERE id = ?",
+                arguments: [Priority.critical.rank, context.now.millisecondsSince1970, question.id]
+            )
+            question.priority = .critical
+        }
+        if question.tier == .volunteer {
+            try moveToStaff(db, &question, endingClaimAs: .moved, reason: routing.reason, context: context)
+        }
+        if routing.critical {
+            try raiseEscalation(
+                db, question, .criticalIntake, note: "A customer follow-up names a critical matter.", actor: nil,
+                context: context
+            )
+        }
     }
 
     /// Starts (or restarts) a clock; with `onlyIfEnded`, a clock that is still running is left alone.

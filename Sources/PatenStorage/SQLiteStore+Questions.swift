@@ -4,7 +4,7 @@ import PatenCore
 
 extension SQLiteStore: QuestionRepository {
     public func insertQuestion(
-        _ draft: QuestionDraft, messageId: String, context: ChangeContext
+        _ draft: QuestionDraft, messageId: String, idempotency: IdempotencyReservation?, context: ChangeContext
     ) async throws
         -> Question
     {
@@ -23,6 +23,7 @@ extension SQLiteStore: QuestionRepository {
                     question.priority.rank,
                 ]
             )
+            try Self.markIdempotentWrite(db, idempotency, IdempotentWrite(questionId: question.id))
             try Self.insertMessage(
                 db,
                 Message(
@@ -346,11 +347,11 @@ extension SQLiteStore: QuestionRepository {
 
     public func addCustomerMessage(
         questionId: String, by actor: Helper, messageId: String, body: String, origin: InboundOrigin?,
-        context: ChangeContext
+        routing: FollowUpRouting, idempotency: IdempotencyReservation?, context: ChangeContext
     ) async throws -> (question: Question, message: Message) {
         let now = context.now
         return try await pool.write { db in
-            let question = try Self.requireQuestion(db, questionId)
+            var question = try Self.requireQuestion(db, questionId)
             try QuestionRules.checkCustomerMessage(question, by: actor)
             let recent = try Int64.fetchAll(
                 db,
@@ -368,10 +369,14 @@ extension SQLiteStore: QuestionRepository {
                 id: messageId, questionId: questionId, authorKind: .customer, helperId: nil, body: body, createdAt: now
             )
             try Self.insertMessage(db, message)
+            try Self.markIdempotentWrite(db, idempotency, IdempotentWrite(questionId: questionId, messageId: messageId))
             if question.state == .resolved {
                 try Self.reopenRow(db, question, context: context)
                 try Self.record(db, .reopened, questionId, actor: actor.id, at: now, ["reason": "customer_message"])
             }
+            let waitingBefore = try Int64.fetchOne(
+                db, sql: "SELECT awaiting_reply_since FROM questions WHERE id = ?", arguments: [questionId]
+            )
             // The customer now waits for a reply: the next-response clock starts (staff tier) unless already running.
             try db.run(
                 sql: """
@@ -385,9 +390,20 @@ extension SQLiteStore: QuestionRepository {
             {
                 try Self.startTimer(db, questionId, timer, onlyIfEnded: true)
             }
+            // On the volunteer tier an answered question's new follow-up gets a peer window of its own: unanswered,
+            // it moves to staff like a new question would.
+            if question.tier == .volunteer, question.firstResponseAt != nil, waitingBefore == nil {
+                let window = context.planner.peerWindow(priority: question.priority, from: now)
+                try Self.startTimer(db, questionId, window)
+                try db.run(
+                    sql: "UPDATE questions SET peer_deadline_at = ? WHERE id = ?",
+                    arguments: [window.dueAt.millisecondsSince1970, questionId]
+                )
+            }
             var data = ["message_id": messageId]
             if let origin { data.merge(origin.eventData) { current, _ in current } }
             try Self.record(db, .customerReplied, questionId, actor: actor.id, at: now, data)
+            try Self.applyFollowUpRouting(db, &question, routing, context: context)
             return (try Self.requireQuestion(db, questionId), message)
         }
     }
@@ -401,7 +417,10 @@ extension SQLiteStore: QuestionRepository {
         return try await pool.write { db in
             var question = try Self.requireQuestion(db, questionId)
             try Self.endExpiredClaim(db, &question, context: context)
-            try QuestionRules.checkResolve(question, by: actor, note: note, at: now)
+            let waiting = try Int64.fetchOne(
+                db, sql: "SELECT awaiting_reply_since FROM questions WHERE id = ?", arguments: [questionId]
+            )
+            try QuestionRules.checkResolve(question, by: actor, note: note, awaitingReply: waiting != nil, at: now)
             try Self.endClaim(db, questionId, reason: .resolved, at: now)
             try db.run(
                 sql: """

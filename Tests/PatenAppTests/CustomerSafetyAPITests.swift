@@ -204,4 +204,79 @@ struct CustomerSafetyAPITests {
             #expect(try await client.call(.post, path, token: bridge.token, json: ["body": "Later"]).status == 201)
         }
     }
+
+    @Test("A follow-up that names fraud or a critical matter takes the question from volunteers to staff", arguments: Backend.available)
+    func followUpReroutes(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
+            let bridge = try await env.account("bridge", .integration)
+            let volunteer = try await env.account("vera", .volunteer)
+            let staff = try await env.account("lead", .staff)
+            let question = try await env.submit("Hallo", body: "Ich habe eine Frage zu meinem Tarif.", by: bridge.helper)
+            #expect(question.tier == .volunteer)
+            #expect(try await client.call(.post, "/v1/questions/\(question.id)/claim", token: volunteer.token).status == 200)
+            let posted = try await client.call(
+                .post, "/v1/questions/\(question.id)/messages", token: bridge.token,
+                json: ["body": "Jemand hat mein Konto gehackt, das ist Betrug!"]
+            )
+            #expect(posted.status == 201)
+            let detail = try await env.desk.detail(id: question.id, for: staff.helper)
+            #expect(detail.question.tier == .staff)
+            #expect(detail.question.holderId == nil)
+            let routed = detail.events.last { $0.type == .routed }
+            #expect(routed?.data["reason"] == "critical_follow_up" || routed?.data["reason"] == "staff_only_follow_up")
+            #expect(try await client.call(.get, "/v1/questions/\(question.id)", token: volunteer.token).status == 403)
+            if detail.question.priority == .critical {
+                let escalations = try await env.runtime.escalations.list(EscalationFilter(questionId: question.id), for: staff.helper)
+                #expect(escalations.map(\.reason) == [.criticalIntake])
+            }
+            // An ordinary follow-up on another question changes nothing.
+            let calm = try await env.submit("Roaming", body: "No data in Spain.", by: bridge.helper)
+            _ = try await env.desk.addCustomerMessage(to: calm.id, body: "Thanks, it works now!", by: bridge.helper)
+            #expect(try await env.desk.detail(id: calm.id, for: staff.helper).question.tier == .volunteer)
+        }
+    }
+
+    @Test("A volunteer cannot close a question whose latest customer message has no reply", arguments: Backend.available)
+    func followUpNeedsAnAnswer(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
+            let bridge = try await env.account("bridge", .integration)
+            let volunteer = try await env.account("vera", .volunteer)
+            let question = try await env.submit("Roaming", body: "No data in Spain.", by: bridge.helper)
+            let path = "/v1/questions/\(question.id)"
+            #expect(try await client.call(.post, path + "/claim", token: volunteer.token).status == 200)
+            #expect(
+                try await client.call(.post, path + "/replies", token: volunteer.token, json: ["body": "Enable roaming."]).status == 201)
+            _ = try await env.desk.addCustomerMessage(to: question.id, body: "Still nothing.", by: bridge.helper)
+            let refused = try await client.call(.post, path + "/resolve", token: volunteer.token)
+            #expect(refused.errorCode == "no_answer_yet")
+            #expect(try await client.call(.post, path + "/replies", token: volunteer.token, json: ["body": "Restart it."]).status == 201)
+            #expect(try await client.call(.post, path + "/resolve", token: volunteer.token).status == 200)
+        }
+    }
+
+    @Test("A follow-up that reopens an answered volunteer question moves to staff when nobody answers it", arguments: Backend.available)
+    func reopenedFollowUpEscalates(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
+            let bridge = try await env.account("bridge", .integration)
+            let volunteer = try await env.account("vera", .volunteer)
+            let staff = try await env.account("lead", .staff)
+            let question = try await env.submit("Roaming", body: "No data in Spain.", by: bridge.helper)
+            _ = try await env.desk.claim(question.id, by: volunteer.helper)
+            _ = try await env.desk.reply(to: question.id, body: "Enable roaming.", by: volunteer.helper)
+            _ = try await env.desk.resolve(question.id, by: volunteer.helper)
+            env.clock.advance(by: 600)
+            let (reopened, _) = try await env.desk.addCustomerMessage(to: question.id, body: "Still no data.", by: bridge.helper)
+            #expect(reopened.state == .open)
+            let deadline = try #require(reopened.peerDeadlineAt)
+            #expect(deadline > env.clock.now())
+            env.clock.advance(by: deadline.timeIntervalSince(env.clock.now()) - 1)
+            #expect(try await env.desk.sweep().movedToStaff == 0)
+            env.clock.advance(by: 2)
+            #expect(try await env.desk.sweep().movedToStaff == 1)
+            #expect(try await env.desk.detail(id: question.id, for: staff.helper).question.tier == .staff)
+            let escalations = try await env.runtime.escalations.list(EscalationFilter(questionId: question.id), for: staff.helper)
+            #expect(escalations.map(\.reason) == [.peerWindowExpired])
+            _ = client
+        }
+    }
 }

@@ -1,8 +1,10 @@
 import Foundation
+import GRDB
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import PatenCore
+import PatenPostgres
 import PatenTestSupport
 import Testing
 
@@ -131,6 +133,106 @@ struct IdempotencyAPITests {
             let intake = try await client.post("/v1/questions", token: bridge.token, key: "msg-1", json: questionBody())
             #expect(intake.status == 201)
             #expect(intake.headers[Self.replayedHeader] == nil)
+        }
+    }
+
+    /// Makes every attempt to store a response under a key fail, as a busy or broken database would after the
+    /// write committed; `false` heals it.
+    static func loseResponses(_ env: TestEnvironment, _ lose: Bool) async throws {
+        let statements: [String]
+        switch (env.backend, lose) {
+        case (.sqlite, true):
+            statements = [
+                """
+                CREATE TRIGGER lose_responses BEFORE UPDATE OF response_status ON idempotency_keys
+                WHEN NEW.response_status IS NOT NULL BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END
+                """
+            ]
+        case (.postgres, true):
+            statements = [
+                """
+                CREATE FUNCTION lose_responses() RETURNS trigger LANGUAGE plpgsql
+                AS $$ BEGIN RAISE EXCEPTION 'disk I/O error'; END $$
+                """,
+                """
+                CREATE TRIGGER lose_responses BEFORE UPDATE OF response_status ON idempotency_keys FOR EACH ROW
+                WHEN (NEW.response_status IS NOT NULL) EXECUTE FUNCTION lose_responses()
+                """,
+            ]
+        case (.sqlite, false), (.postgres, false):
+            statements = ["DROP TRIGGER lose_responses" + (env.backend == .postgres ? " ON idempotency_keys" : "")]
+        }
+        for statement in statements {
+            switch env.backend {
+            case .sqlite:
+                let queue = try DatabaseQueue(path: env.runtime.configuration.databasePath)
+                try await queue.write { db in try db.execute(sql: statement) }
+            case .postgres:
+                try await execute(statement, on: try DatabaseURL(try #require(env.runtime.configuration.databaseURL)))
+            }
+        }
+    }
+
+    @Test(
+        "A question whose response could not be stored is never made twice: a retry, even after minutes, answers it",
+        arguments: Backend.available
+    )
+    func responseLostAfterWrite(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
+            let bridge = try await env.account("bridge", .integration)
+            try await Self.loseResponses(env, true)
+            // The question is made and answered, though its response could not be kept for retries.
+            let first = try await client.post("/v1/questions", token: bridge.token, key: "lost-1", json: questionBody())
+            #expect(first.status == 201)
+            let id = try #require(first.string("id"))
+            // The client did not get it (say the connection dropped) and retries at once: the same question.
+            let soon = try await client.post("/v1/questions", token: bridge.token, key: "lost-1", json: questionBody())
+            #expect(soon.status == 201)
+            #expect(soon.string("id") == id)
+            #expect(soon.headers[Self.replayedHeader] == "true")
+            // Long after the reservation would have lapsed, still the same question, now answered from storage.
+            try await Self.loseResponses(env, false)
+            env.clock.advance(by: IdempotencyKey.reservationTimeout * 5)
+            let late = try await client.post("/v1/questions", token: bridge.token, key: "lost-1", json: questionBody())
+            #expect(late.status == 201)
+            #expect(late.string("id") == id)
+            #expect(late.string("subject") == "My eSIM will not activate")
+            #expect(late.headers[Self.replayedHeader] == "true")
+            let again = try await client.post("/v1/questions", token: bridge.token, key: "lost-1", json: questionBody())
+            #expect(again.raw == late.raw)
+            #expect(try await env.store.count("SELECT COUNT(*) FROM questions") == 1)
+            #expect(try await env.store.count("SELECT COUNT(*) FROM idempotency_keys WHERE response_status = 201") == 1)
+            // Another body under the key is still a mistake.
+            let other = try await client.post(
+                "/v1/questions", token: bridge.token, key: "lost-1", json: questionBody("Another question")
+            )
+            #expect(other.status == 422)
+            #expect(other.errorCode == "idempotency_key_reused")
+        }
+    }
+
+    @Test(
+        "A follow-up whose response could not be stored is never posted twice: a retry answers that message",
+        arguments: Backend.available
+    )
+    func followUpLostAfterWrite(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
+            let bridge = try await env.account("bridge", .integration)
+            let question = try await env.submit("Roaming", by: bridge.helper)
+            let path = "/v1/questions/\(question.id)/messages"
+            try await Self.loseResponses(env, true)
+            let first = try await client.post(path, token: bridge.token, key: "lost-msg", json: ["body": "Any news?"])
+            #expect(first.status == 201)
+            let messageId = try #require((first.body["message"] as? [String: Any])?["id"] as? String)
+            try await Self.loseResponses(env, false)
+            env.clock.advance(by: IdempotencyKey.reservationTimeout * 5)
+            let retry = try await client.post(path, token: bridge.token, key: "lost-msg", json: ["body": "Any news?"])
+            #expect(retry.status == 201)
+            #expect(retry.headers[Self.replayedHeader] == "true")
+            #expect((retry.body["message"] as? [String: Any])?["id"] as? String == messageId)
+            #expect((retry.body["message"] as? [String: Any])?["body"] as? String == "Any news?")
+            #expect((retry.body["question"] as? [String: Any])?["id"] as? String == question.id)
+            #expect(try await env.store.count("SELECT COUNT(*) FROM messages WHERE question_id = ?", [question.id]) == 2)
         }
     }
 

@@ -30,25 +30,31 @@ struct CustomerSafetyRulesTests {
     func resolveNeedsAnAnswer() throws {
         let volunteer = helper("h_vol", .volunteer)
         let refused = #expect(throws: PatenError.self) {
-            try QuestionRules.checkResolve(question(), by: volunteer, note: nil, at: now)
+            try QuestionRules.checkResolve(question(), by: volunteer, note: nil, awaitingReply: false, at: now)
         }
         #expect(refused?.code == "no_answer_yet")
         #expect(refused?.kind == .conflict)
         // A note does not let a volunteer close an unanswered question.
         #expect(throws: PatenError.self) {
-            try QuestionRules.checkResolve(question(), by: volunteer, note: "spam", at: now)
+            try QuestionRules.checkResolve(question(), by: volunteer, note: "spam", awaitingReply: false, at: now)
         }
-        try QuestionRules.checkResolve(question(answered: true), by: volunteer, note: nil, at: now)
+        try QuestionRules.checkResolve(question(answered: true), by: volunteer, note: nil, awaitingReply: false, at: now)
+        // Answered once, but the customer's latest follow-up has no reply: still not for a volunteer to close.
+        let followUp = #expect(throws: PatenError.self) {
+            try QuestionRules.checkResolve(question(answered: true), by: volunteer, note: nil, awaitingReply: true, at: now)
+        }
+        #expect(followUp?.code == "no_answer_yet")
 
         for role in [Role.staff, .admin] {
             let actor = helper("h_\(role.rawValue)", role)
             let noNote = #expect(throws: PatenError.self) {
-                try QuestionRules.checkResolve(question(), by: actor, note: nil, at: now)
+                try QuestionRules.checkResolve(question(), by: actor, note: nil, awaitingReply: false, at: now)
             }
             #expect(noNote?.code == "note_required")
             #expect(noNote?.kind == .unprocessable)
-            try QuestionRules.checkResolve(question(), by: actor, note: "Answered by phone", at: now)
-            try QuestionRules.checkResolve(question(answered: true), by: actor, note: nil, at: now)
+            try QuestionRules.checkResolve(question(), by: actor, note: "Answered by phone", awaitingReply: false, at: now)
+            try QuestionRules.checkResolve(question(answered: true), by: actor, note: nil, awaitingReply: false, at: now)
+            try QuestionRules.checkResolve(question(answered: true), by: actor, note: nil, awaitingReply: true, at: now)
         }
     }
 
