@@ -125,22 +125,44 @@ struct KeywordText {
     }
 }
 
-/// A policy keyword ready to look for: its folded words, each matched whole or, written with a trailing `*`, as the
-/// start of a word.
+/// A policy keyword ready to look for: its folded words, each matched whole or, written with `*` before or after
+/// it, as the end, the start or any part of a word.
 struct KeywordPattern: Hashable, Sendable {
     /// One word of a keyword.
     struct Word: Hashable, Sendable {
         var bytes: [UInt8]
-        var isPrefix: Bool
+        /// Written with a leading `*`: letters may come before it ("*rechnung" matches "Monatsrechnung").
+        var openStart = false
+        /// Written with a trailing `*`: letters may follow it ("abbuch*" matches "Abbuchung").
+        var openEnd = false
 
-        /// Whether a folded word of a text is this word (or, for a prefix, starts with it).
+        /// Whether a folded word of a text is this word, or ends with, starts with or contains it as the `*`s say.
         func matches(_ word: ArraySlice<UInt8>) -> Bool {
-            isPrefix ? word.starts(with: bytes) : word.elementsEqual(bytes)
+            switch (openStart, openEnd) {
+            case (false, false): return word.elementsEqual(bytes)
+            case (false, true): return word.starts(with: bytes)
+            case (true, false): return word.count >= bytes.count && word.suffix(bytes.count).elementsEqual(bytes)
+            case (true, true):
+                // Only a phrase's later words come here, after its first word matched; the first words are found by
+                // `KeywordIndex` in one pass. A word is short, so the plain search costs little.
+                guard word.count >= bytes.count else { return false }
+                var start = word.startIndex
+                while start + bytes.count <= word.endIndex {
+                    if word[start..<start + bytes.count].elementsEqual(bytes) { return true }
+                    start += 1
+                }
+                return false
+            }
         }
+
+        /// The number of letters (Unicode scalars) in the folded word.
+        var letterCount: Int { String(decoding: bytes, as: UTF8.self).unicodeScalars.count }
     }
 
-    /// Fewest folded letters before a `*`: a shorter prefix matches too many unrelated words.
+    /// Fewest folded letters before a trailing `*`: a shorter prefix matches too many unrelated words.
     static let shortestPrefix = 3
+    /// Fewest folded letters after a leading `*`: a short stem occurs inside too many unrelated words.
+    static let shortestStem = 4
 
     let words: [Word]
 
@@ -148,25 +170,35 @@ struct KeywordPattern: Hashable, Sendable {
     init(_ keyword: String) throws(KeywordProblem) {
         var words: [Word] = []
         for token in keyword.split(whereSeparator: \.isWhitespace) {
-            let stars = token.filter { $0 == "*" }.count
-            if token == "*" {
+            if token.allSatisfy({ $0 == "*" }) {
                 throw KeywordProblem(
                     "a lone '*' would match every word; write at least \(Self.shortestPrefix) letters before it, such as \"abbuch*\""
                 )
             }
-            if stars > 1 || (stars == 1 && token.last != "*") {
-                throw KeywordProblem("'\(token)': '*' may only end a word, as in \"abbuch*\"")
+            let openStart = token.first == "*"
+            let openEnd = token.last == "*"
+            let stem = token.dropFirst(openStart ? 1 : 0).dropLast(openEnd ? 1 : 0)
+            if stem.contains("*") {
+                throw KeywordProblem(
+                    "'\(token)': '*' may only start or end a word, once each, as in \"abbuch*\", \"*rechnung\" or \"*betrug*\""
+                )
             }
-            let folded = KeywordText(String(stars == 1 ? token.dropLast() : token[...]))
+            let folded = KeywordText(String(stem))
             guard !folded.words.isEmpty else { throw KeywordProblem("'\(token)' has no letters or digits") }
-            words += folded.words.map { Word(bytes: Array(folded.bytes[$0]), isPrefix: false) }
-            if stars == 1 {
-                words[words.count - 1].isPrefix = true
-                if words[words.count - 1].bytes.count < Self.shortestPrefix {
-                    throw KeywordProblem(
-                        "'\(token)': write at least \(Self.shortestPrefix) letters before the '*', or it matches too many words"
-                    )
-                }
+            let first = words.count
+            words += folded.words.map { Word(bytes: Array(folded.bytes[$0])) }
+            // Punctuation inside a token splits it into words, as it does in a text: the `*`s belong to the outer ones.
+            words[first].openStart = openStart
+            words[words.count - 1].openEnd = openEnd
+            if openStart, words[first].letterCount < Self.shortestStem {
+                throw KeywordProblem(
+                    "'\(token)': write at least \(Self.shortestStem) letters after a leading '*', or it matches inside too many words"
+                )
+            }
+            if openEnd, !openStart || words.count - first > 1, words[words.count - 1].letterCount < Self.shortestPrefix {
+                throw KeywordProblem(
+                    "'\(token)': write at least \(Self.shortestPrefix) letters before the '*', or it matches too many words"
+                )
             }
         }
         guard !words.isEmpty else { throw KeywordProblem("the keyword is empty") }

@@ -18,8 +18,9 @@ public struct Policy: Sendable, Equatable {
     /// Keywords written per language, or for every language (a plain list, the policy's older form).
     ///
     /// A keyword is a word or a phrase of words; a word ending in `*` matches every word that starts with it
-    /// ("abbuch*" matches "Abbuchung" and "abbuchen"). Case, diacritics and the German spellings ä/ae, ö/oe, ü/ue
-    /// and ß/ss are folded. Every keyword is looked for in every question, whatever its stated language: the
+    /// ("abbuch*" matches "Abbuchung" and "abbuchen"), one starting with `*` every word that ends with it
+    /// ("*rechnung" matches "Monatsrechnung"), and one with both every word that contains it ("*betrug*" matches
+    /// "Kreditkartenbetrugs"). Case, diacritics and the German spellings ä/ae, ö/oe, ü/ue and ß/ss are folded. Every keyword is looked for in every question, whatever its stated language: the
     /// language only says where the keyword was written down.
     public struct Keywords: Sendable, Equatable, ExpressibleByArrayLiteral {
         /// Keywords that belong to no one language.

@@ -126,6 +126,66 @@ struct IntakeClassifierTests {
         #expect(classifier.route(classification, at: now).tier == tier, "\(text)")
     }
 
+    @Test(
+        "Table: German compounds with the stem at the end or inside, and English forms, reach staff; look-alikes do not",
+        arguments: [
+            // Compounds and forms a reviewer found going to volunteers at normal priority.
+            ("Doppelabbuchung", "billing", Tier.staff, Priority.normal),
+            ("Kreditkartenbetrug", "fraud", .staff, .critical),
+            ("Telefonbetrug", "fraud", .staff, .critical),
+            ("Monatsrechnung", "billing", .staff, .normal),
+            ("Handyrechnungen", "billing", .staff, .normal),
+            ("Ich wurde abgezockt", "fraud", .staff, .normal),
+            ("Jemand hat einen SIM-Karten-Tausch gemacht", "account_security", .staff, .normal),
+            ("someone stole my phone", "fraud", .staff, .critical),
+            ("I was overbilled", "billing", .staff, .normal),
+            // Common forms beside them.
+            ("Abbuchungen", "billing", .staff, .normal),
+            ("Fehlbuchung", "billing", .staff, .normal),
+            ("Fehlabbuchung auf meinem Konto", "billing", .staff, .normal),
+            ("Rücklastschrift erhalten", "billing", .staff, .normal),
+            ("Endabrechnung stimmt nicht", "billing", .staff, .normal),
+            ("Jahresrechnung fehlt", "billing", .staff, .normal),
+            ("Telefonbetrüger rufen an", "fraud", .staff, .critical),
+            ("Betrüger", "fraud", .staff, .critical),
+            ("gehackt", "account_security", .staff, .critical),
+            ("Identitätsdiebstahl", "fraud", .staff, .critical),
+            ("Handydiebstahl", "fraud", .staff, .critical),
+            ("Datenklau", "fraud", .staff, .critical),
+            ("Kartenmissbrauch", "fraud", .staff, .normal),
+            ("SIM-Kartentausch", "account_security", .staff, .normal),
+            ("Simkartentausch", "account_security", .staff, .normal),
+            ("my phone was stolen", "fraud", .staff, .critical),
+            ("Is this a scam?", "fraud", .staff, .normal),
+            ("I was overcharged", "billing", .staff, .normal),
+            ("I was double charged", "billing", .staff, .normal),
+            ("double charging again", "billing", .staff, .normal),
+            ("an unauthorised transaction", "fraud", .staff, .normal),
+            ("unauthorized login", "fraud", .staff, .normal),
+            ("Phishing-Mail bekommen", "fraud", .staff, .normal),
+            // A billing address is billing: staff is fine.
+            ("Rechnungsadresse ändern", "billing", .staff, .normal),
+            // Look-alikes: calculations, transfers, clauses and theft insurance are not billing or fraud.
+            ("Berechnung der Datenmenge", "general", .volunteer, .normal),
+            ("Hochrechnung meines Datenverbrauchs", "general", .volunteer, .normal),
+            ("Vergleichsrechnung der Tarife", "general", .volunteer, .normal),
+            ("Umrechnung in Euro", "general", .volunteer, .normal),
+            ("Vertrag verlängern", "general", .volunteer, .normal),
+            ("Die Übertragung ist langsam", "general", .volunteer, .normal),
+            ("Die Vertragsklausel ist unklar", "general", .volunteer, .normal),
+            ("Handyversicherung mit Diebstahlschutz", "device", .volunteer, .normal),
+            ("Druckbuchstaben im Menü", "general", .volunteer, .normal),
+            ("Berichterstattung", "general", .volunteer, .normal),
+            ("scampi", "general", .volunteer, .normal),
+        ]
+    )
+    func compounds(text: String, topic: String, tier: Tier, priority: Priority) throws {
+        let classification = try classify(text)
+        #expect(classification.topic == topic, "\(text)")
+        #expect(classification.priority == priority, "\(text)")
+        #expect(classifier.route(classification, at: now).tier == tier, "\(text)")
+    }
+
     @Test("Folding: case, diacritics, ß/ss, ä/ae/a, full-width letters and zero-width characters")
     func folding() throws {
         func words(_ text: String) -> [String] {
@@ -168,6 +228,75 @@ struct IntakeClassifierTests {
         #expect(try classifier.classify(subject: "Strasse", body: "", topic: nil, language: nil, priority: nil).priority == .critical)
     }
 
+    @Test("A leading '*' matches the end of a word, with a trailing '*' any part of it, also inside a phrase")
+    func suffixesAndInfixes() throws {
+        let policy = Policy(
+            topics: [
+                .init(name: "general", keywords: []),
+                .init(name: "billing", keywords: ["*rechnung", "doppelt *bucht", "*abbuch* *fehler*"]),
+            ],
+            defaultTopic: "general", staffOnlyTopics: ["billing"], criticalKeywords: ["*betrug*"], languages: ["de"],
+            defaultLanguage: "de", peerWindow: [.normal: 60], claimLease: 60, defaultCapacity: [:]
+        )
+        let classifier = IntakeClassifier(policy: policy)
+        func classify(_ text: String) throws -> Classification {
+            try classifier.classify(subject: text, body: "", topic: nil, language: nil, priority: nil)
+        }
+        #expect(try classify("Monatsrechnung").topic == "billing")
+        #expect(try classify("Rechnung").topic == "billing")
+        #expect(try classify("MONATSRECHNUNG!").topic == "billing")
+        #expect(try classify("Monatsrechnungen").topic == "general")
+        #expect(try classify("Rechnungsadresse").topic == "general")
+        #expect(try classify("doppelt abgebucht").topic == "billing")
+        #expect(try classify("abgebucht doppelt").topic == "general")
+        #expect(try classify("Fehlabbuchungen Buchungsfehler").topic == "billing")
+        #expect(try classify("Abbuchung Fehler").topic == "billing")
+        #expect(try classify("Abbuchung").topic == "general")
+        for text in ["Betrug", "Betrugsversuch", "Telefonbetrug", "Kreditkartenbetrugsmasche", "Betrueger"] {
+            #expect(try classify(text).priority == .critical, "\(text)")
+        }
+        for text in ["Betrag", "Vertrag", "betr ug", "Übertragung", "Be-trug"] {
+            #expect(try classify(text).priority == .normal, "\(text)")
+        }
+    }
+
+    @Test("The automaton finds exactly what a word-by-word comparison finds, for random keywords and texts")
+    func automatonAgreesWithComparison() throws {
+        // A fixed seed keeps the test repeatable. Two letters, many keywords and short texts make keywords overlap
+        // (one ending inside another, which only the automaton's failure links find) with few repeats to hide a miss.
+        var random = SplitMix64(seed: 12)
+        func word(_ lengths: ClosedRange<Int>) -> String {
+            String((0..<Int.random(in: lengths, using: &random)).map { _ in Array("ab")[Int.random(in: 0..<2, using: &random)] })
+        }
+        for _ in 0..<300 {
+            var keywords: [(pattern: KeywordPattern, group: Int)] = []
+            for _ in 0..<Int.random(in: 1...16, using: &random) {
+                let words = (0..<Int.random(in: 1...2, using: &random)).map { _ in
+                    switch Int.random(in: 0..<4, using: &random) {
+                    case 0: return word(1...4)
+                    case 1: return word(3...5) + "*"
+                    case 2: return "*" + word(4...6)
+                    default: return "*" + word(4...6) + "*"
+                    }
+                }
+                keywords.append((try KeywordPattern(words.joined(separator: " ")), Int.random(in: 0..<3, using: &random)))
+            }
+            let index = KeywordIndex(keywords, groupCount: 3)
+            let text = KeywordText((0..<Int.random(in: 0...6, using: &random)).map { _ in word(1...9) }.joined(separator: " "))
+            var expected = [0, 0, 0]
+            var counted = Set<String>()
+            for (pattern, group) in keywords where counted.insert("\(pattern)/\(group)").inserted {
+                let found = text.words.indices.contains { start in
+                    start + pattern.words.count <= text.words.count
+                        && zip(pattern.words, start...).allSatisfy { $0.matches(text.word($1)) }
+                }
+                if found { expected[group] += 1 }
+            }
+            let words = text.words.indices.map { String(decoding: text.word($0), as: UTF8.self) }
+            #expect(index.counts(in: text) == expected, "\(keywords.map(\.pattern.words)) in \(words)")
+        }
+    }
+
     @Test("Keywords match whole words only, so 'simple' is not about SIMs")
     func wholeWords() throws {
         #expect(try classify("A simple question", "nothing special").topic == "general")
@@ -198,5 +327,22 @@ struct IntakeClassifierTests {
         } catch let error as PatenError {
             #expect(error.code == "invalid_priority")
         }
+    }
+}
+
+/// A small seeded generator, so a randomised test runs the same way every time.
+private struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+
+    init(seed: UInt64) {
+        state = seed
+    }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var mixed = state
+        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
+        return mixed ^ (mixed >> 31)
     }
 }

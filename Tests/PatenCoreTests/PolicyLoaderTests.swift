@@ -60,10 +60,19 @@ struct PolicyLoaderTests {
             ("   ", "key 'topics[6].keywords.de[0]': must be a non-empty string"),
             ("*", "key 'topics[6].keywords.de[0]': a lone '*' would match every word"),
             ("ab*", "key 'topics[6].keywords.de[0]': 'ab*': write at least 3 letters before the '*'"),
-            ("ab*c", "key 'topics[6].keywords.de[0]': 'ab*c': '*' may only end a word"),
-            ("*rechnung", "key 'topics[6].keywords.de[0]': '*rechnung': '*' may only end a word"),
-            ("rech**", "key 'topics[6].keywords.de[0]': 'rech**': '*' may only end a word"),
+            ("**", "key 'topics[6].keywords.de[0]': a lone '*' would match every word"),
+            ("ab*c", "key 'topics[6].keywords.de[0]': 'ab*c': '*' may only start or end a word"),
+            ("rech**", "key 'topics[6].keywords.de[0]': 'rech**': '*' may only start or end a word"),
+            ("**betrug", "key 'topics[6].keywords.de[0]': '**betrug': '*' may only start or end a word"),
+            ("*ab*rechnung", "key 'topics[6].keywords.de[0]': '*ab*rechnung': '*' may only start or end a word"),
+            ("*rec", "key 'topics[6].keywords.de[0]': '*rec': write at least 4 letters after a leading '*'"),
+            ("*rec*", "key 'topics[6].keywords.de[0]': '*rec*': write at least 4 letters after a leading '*'"),
+            ("*ück", "key 'topics[6].keywords.de[0]': '*ück': write at least 4 letters after a leading '*'"),
+            ("monats *rec", "key 'topics[6].keywords.de[0]': '*rec': write at least 4 letters after a leading '*'"),
+            ("*sim-ab*", "key 'topics[6].keywords.de[0]': '*sim-ab*': write at least 4 letters after a leading '*'"),
+            ("*rechnung-ab*", "key 'topics[6].keywords.de[0]': '*rechnung-ab*': write at least 3 letters before the '*'"),
             ("?!", "key 'topics[6].keywords.de[0]': '?!' has no letters or digits"),
+            ("*?!*", "key 'topics[6].keywords.de[0]': '*?!*' has no letters or digits"),
         ]
     )
     func badKeyword(keyword: String, expected: String) throws {
@@ -75,6 +84,26 @@ struct PolicyLoaderTests {
         document["topics"] = topics
         let message = try errorMessage(document)
         #expect(message.hasPrefix("test.json: \(expected)"), "\(message)")
+    }
+
+    @Test("Keywords with a leading '*' load and match the end of a word, or with a trailing '*' any part of it")
+    func leadingStar() throws {
+        var document = try shipped()
+        var topics = try #require(document["topics"] as? [[String: Any]])
+        var keywords = try #require(topics[6]["keywords"] as? [String: Any])
+        keywords["de"] = ["*rechnung", "*abbuch*", "doppelt *bucht"]
+        topics[6]["keywords"] = keywords
+        document["topics"] = topics
+        let policy = try PolicyLoader.parse(try JSONSerialization.data(withJSONObject: document), source: "star.json")
+        #expect(policy.topics[6].keywords.byLanguage["de"] == ["*rechnung", "*abbuch*", "doppelt *bucht"])
+        let classifier = IntakeClassifier(policy: policy)
+        for (text, topic) in [
+            ("Monatsrechnung", "billing"), ("Fehlabbuchungen", "billing"), ("doppelt abgebucht", "billing"),
+            ("Monatsrechnungen", "general"),
+        ] {
+            let classification = try classifier.classify(subject: text, body: "", topic: nil, language: nil, priority: nil)
+            #expect(classification.topic == topic, "\(text)")
+        }
     }
 
     @Test("Keywords per language must name listed languages, and cover them all where they protect customers")
