@@ -27,10 +27,13 @@ public struct PatenRuntime: Sendable {
     /// - PostgreSQL (`db_url`): a connection pool of `db_pool_size` that runs for as long as the body does. Pending
     ///   migrations stop the start, naming them, unless `db_migrate` is set (`paten serve --migrate`); an
     ///   unreachable server is a `database_unavailable` error.
+    ///
+    /// New records get time-ordered ids stamped by `clock` unless `ids` is given.
     public static func with<T: Sendable>(
         _ configuration: PatenConfiguration, clock: any Clock = SystemClock(),
-        ids: any IdentifierGenerator = RandomIdentifierGenerator(), _ body: (PatenRuntime) async throws -> T
+        ids: (any IdentifierGenerator)? = nil, _ body: (PatenRuntime) async throws -> T
     ) async throws -> T {
+        let ids = ids ?? TimeOrderedIdentifierGenerator(clock: clock)
         let policy = try PolicyFile.load(configuration.policyPath)
         guard let text = configuration.databaseURL else {
             let store = try await openStore(configuration)

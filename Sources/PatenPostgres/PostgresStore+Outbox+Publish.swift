@@ -103,5 +103,5 @@ extension PostgresStore {
         }
     }
 
-    static let messageIds = RandomIdentifierGenerator()
+    static let messageIds = TimeOrderedIdentifierGenerator()
 }

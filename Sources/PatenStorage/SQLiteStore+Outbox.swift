@@ -258,7 +258,7 @@ extension SQLiteStore {
 
 // The outbox side of every change: written inside the change's transaction.
 extension SQLiteStore {
-    static let messageIds = RandomIdentifierGenerator()
+    static let messageIds = TimeOrderedIdentifierGenerator()
 
     /// Integrations whose endpoint takes messages now.
     static let sendingIntegrations = """
