@@ -1,5 +1,5 @@
-# Shared by the end-to-end scripts (sourced, not run): counts and prints checks, waits for log lines, finds a free
-# port and the debug `paten` executable.
+# Shared by the end-to-end scripts (sourced, not run): counts and prints checks, waits for log lines or any condition
+# (bounded polls, never a bare sleep), finds a free port and the debug `paten` executable.
 passed=0
 failed=0
 
@@ -19,6 +19,18 @@ wait_for() { # wait_for FILE PATTERN WHAT: up to 30 s for PATTERN to appear in F
         sleep 0.1
     done
     echo "$(basename "$0"): $3 did not happen" >&2
+    return 1
+}
+
+wait_until() { # wait_until SECONDS CMD [ARG...]: polls CMD every 0.1 s until it succeeds; fails after SECONDS
+    local seconds=$1 tries=$(($1 * 10))
+    shift
+    for _ in $(seq 1 "$tries"); do
+        "$@" && return 0
+        sleep 0.1
+    done
+    "$@" && return 0
+    echo "$(basename "$0"): gave up after $seconds s waiting for: $*" >&2
     return 1
 }
 

@@ -9,6 +9,8 @@
 # On SQLite always, and on a fresh PostgreSQL database too when PATEN_TEST_POSTGRES_URL is set.
 #   short form (the test command):  scripts/fuzz.sh                  (FUZZ_EXAMPLES=8 per operation and mode)
 #   long form (by hand):            FUZZ_EXAMPLES=300 scripts/fuzz.sh
+# A run that tested nothing fails too: scripts/fuzz/coverage.py reads each run's summary and JUnit report and
+# requires every selected operation tested and checked cases generated.
 # A failure prints schemathesis' report with a curl line that reproduces each case; every run's output and junit
 # report stay in .build-fuzz/reports/.
 set -euo pipefail
@@ -74,6 +76,11 @@ fuzz() {
         fi
     fi
     check "$name: ${summary:-no summary}" 0 "$status"
+    # A run that generated nothing, for one operation or at all, passes every check vacuously.
+    local untested
+    untested=$(python3 scripts/fuzz/coverage.py "$output" "$reports/$name.xml" 2>&1 || true)
+    [ -z "$untested" ] || printf '%s\n' "$untested" | sed 's/^/    /'
+    check "$name: every selected operation generated checked cases" "" "$untested"
 }
 
 # backend NAME: fresh data and accounts, a server, and one run per role against it.

@@ -69,13 +69,11 @@ b="http://127.0.0.1:$port_b"
 
 echo "both sweep the same 2,000 due questions"
 swept() { { grep 'escalation sweep' "$1" || true; } | sed -n 's/.*examined=\([0-9]*\).*/\1/p' | awk '{n += $1} END {print n + 0}'; }
-for _ in $(seq 1 300); do
-    swept_a=$(swept "$work/a.log")
-    swept_b=$(swept "$work/b.log")
-    [ $((swept_a + swept_b)) -ge 2000 ] && break
-    sleep 0.2
-done
-sleep 1 # a pass that examined a clock twice would be logged by now
+all_swept() { [ $(($(swept "$work/a.log") + $(swept "$work/b.log"))) -ge 2000 ]; }
+wait_until 60 all_swept || true
+# A real duration, not a barrier: a clock examined twice would show only as a later pass's log line, so the
+# absence of one is checked after ten more sweep intervals (100 ms each) have passed.
+sleep 1
 swept_a=$(swept "$work/a.log")
 swept_b=$(swept "$work/b.log")
 check "both instances swept" yes "$([ "$swept_a" -gt 0 ] && [ "$swept_b" -gt 0 ] && echo yes || echo "no: A $swept_a, B $swept_b")"
@@ -95,10 +93,8 @@ check "each claimed question has the claim's holder" 0 \
 
 echo "both deliver the outbox"
 check "every winner replies through the other instance" 50 "$(python3 scripts/multi/race.py replies "$a" "$b" "$work/state.json")"
-for _ in $(seq 1 300); do
-    [ "$(sql "SELECT COUNT(*) FROM outbox_messages WHERE state <> 'delivered'")" = 0 ] && break
-    sleep 0.2
-done
+all_delivered() { [ "$(sql "SELECT COUNT(*) FROM outbox_messages WHERE state <> 'delivered'")" = 0 ]; }
+wait_until 60 all_delivered || true
 messages=$(sql "SELECT COUNT(*) FROM outbox_messages")
 check "messages were written (question, claim and reply events)" yes "$([ "$messages" -ge 200 ] && echo yes || echo "no: $messages")"
 check "all of them delivered" 0 "$(sql "SELECT COUNT(*) FROM outbox_messages WHERE state <> 'delivered'")"

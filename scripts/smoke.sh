@@ -45,11 +45,11 @@ PY
 PATEN_SWEEP_INTERVAL_MS=200 "$bin" serve --port "$port" --data-dir "$work/data" --policy "$work/policy.json" \
     --log-level warning 2>"$work/serve.log" &
 server_pid=$!
-for _ in $(seq 1 100); do
-    grep -q "paten listening" "$work/serve.log" 2>/dev/null && break
-    kill -0 "$server_pid" 2>/dev/null || { cat "$work/serve.log"; echo "smoke: server died at start"; exit 1; }
-    sleep 0.2
-done
+started() { # listening, or gone (told apart below)
+    grep -q "paten listening" "$work/serve.log" 2>/dev/null || ! kill -0 "$server_pid" 2>/dev/null
+}
+wait_until 20 started || true
+kill -0 "$server_pid" 2>/dev/null || { cat "$work/serve.log"; echo "smoke: server died at start"; exit 1; }
 grep -q "paten listening" "$work/serve.log" || { cat "$work/serve.log"; echo "smoke: server did not start"; exit 1; }
 admin=$(sed -n 's/^admin token: //p' "$work/serve.log")
 echo "server on $base (pid $server_pid)"
@@ -105,16 +105,23 @@ echo "escalations"
 "$bin" login --url "$base" --token "$staff" >/dev/null
 "$bin" escalations --watch --json >"$work/watch.out" 2>"$work/watch.err" &
 watch_pid=$!
-sleep 1
+# The stream starts at the latest change when it opens, so the watcher must be connected before anything escalates.
+# The CLI prints nothing on connecting; its open connection to the server is the nearest sign (it lists first, then
+# opens the stream, on the same pooled connection or a new one).
+watching() {
+    kill -0 "$watch_pid" 2>/dev/null || return 0 # gone: the checks below say so
+    ss -Htnp state established "( dport = :$port )" 2>/dev/null | grep -q "pid=$watch_pid,"
+}
+wait_until 10 watching || true
+sleep 0.3 # a margin for the step from connection to open stream, which shows no outside sign (the stream starts at
+#           the then-latest change; an event-id flag on the CLI would make this exact)
 check "staff submit a critical question" 201 "$(status POST /v1/questions "$staff" '{"subject":"Someone hacked my account","body":"They ordered a SIM swap","customer":{"id":"c-3","name":"Cy"}}')"
 critical=$(json id <"$work/body")
 check "it goes straight to staff" staff "$(json tier <"$work/body")"
 check "a low-priority peer question is submitted" 201 "$(status POST /v1/questions "$staff" '{"subject":"Hotspot keeps dropping","body":"Tethering stops after a minute","customer":{"id":"c-4","name":"Di"},"priority":"low"}')"
 peer=$(json id <"$work/body")
-for _ in $(seq 1 50); do
-    grep -q "peer_window_expired" "$work/watch.out" 2>/dev/null && grep -q "critical_intake" "$work/watch.out" && break
-    sleep 0.2
-done
+both_escalations_seen() { grep -q "peer_window_expired" "$work/watch.out" 2>/dev/null && grep -q "critical_intake" "$work/watch.out"; }
+wait_until 10 both_escalations_seen || true
 check "the watcher sees the critical escalation arrive" 1 "$(grep -c "\"question_id\":\"$critical\"" "$work/watch.out")"
 check "the short peer window moves the peer question to staff" 1 "$(grep -c "peer_window_expired" "$work/watch.out")"
 check "which is now staff tier" staff "$(status GET "/v1/questions/$peer" "$staff" >/dev/null; json question.tier <"$work/body")"
@@ -156,12 +163,14 @@ fi
 echo "shutdown"
 kill -TERM "$server_pid"
 exit_code=0
-for _ in $(seq 1 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.2; done
+gone() { ! kill -0 "$1" 2>/dev/null; }
+wait_until 10 gone "$server_pid" || true
 if kill -0 "$server_pid" 2>/dev/null; then exit_code="still running"; else wait "$server_pid" || exit_code=$?; fi
 server_pid=""
 check "SIGTERM stops the server cleanly, with a live stream open" 0 "$exit_code"
-for _ in $(seq 1 25); do kill -0 "$watch_pid" 2>/dev/null || break; sleep 0.2; done
+# The watcher reconnects to a server that went away, so it is stopped rather than waited for.
 kill "$watch_pid" 2>/dev/null || true
+wait "$watch_pid" 2>/dev/null || true
 
 echo "smoke: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -71,6 +71,46 @@ struct ClaimTests {
         }
     }
 
+    @Test(
+        "A helper's concurrent claims of different questions stop at its capacity", arguments: Backend.available)
+    func concurrentCapacity(backend: Backend) async throws {
+        try await withTestEnvironment(backend: backend) { env in
+            // Given a volunteer with capacity 3 and 24 open questions
+            let staff = try await env.account("staff1", .staff).helper
+            let volunteer = try await env.account("vol", .volunteer, capacity: 3).helper
+            var questions: [Question] = []
+            for index in 0..<24 { questions.append(try await env.submit("question \(index)", by: staff)) }
+
+            // When the volunteer claims all of them at once
+            let results = await withTaskGroup(of: Result<Question, PatenError>.self) { group in
+                for question in questions {
+                    group.addTask {
+                        do { return .success(try await env.desk.claim(question.id, by: volunteer)) } catch let error as PatenError {
+                            return .failure(error)
+                        } catch { return .failure(PatenError.malformed("unexpected", "\(error)")) }
+                    }
+                }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+
+            // Then exactly capacity claims went through, the rest were refused as over capacity, and the database
+            // agrees: without the helper's row lock, concurrent counts each see fewer live claims than there are
+            let failures = results.compactMap { result -> PatenError? in
+                if case .failure(let error) = result { return error }
+                return nil
+            }
+            #expect(results.count - failures.count == 3)
+            #expect(failures.count == 21)
+            #expect(failures.allSatisfy { $0.code == "at_capacity" }, "\(failures.map(\.code))")
+            #expect(
+                try await env.store.count(
+                    "SELECT COUNT(*) FROM claims WHERE helper_id = ? AND ended_at IS NULL", [volunteer.id]) == 3)
+            #expect(
+                try await env.store.count(
+                    "SELECT COUNT(*) FROM questions WHERE holder_id = ? AND state = 'claimed'", [volunteer.id]) == 3)
+        }
+    }
+
     @Test("Volunteers cannot claim staff-tier questions; integrations cannot claim at all", arguments: Backend.available)
     func tierAndRole(backend: Backend) async throws {
         try await withTestEnvironment(backend: backend) { env in

@@ -8,9 +8,26 @@ import PostgresNIO
 /// `PATEN_TEST_POSTGRES_URL`.
 public enum PostgresTestServer {
     public static var url: String? { ProcessInfo.processInfo.environment["PATEN_TEST_POSTGRES_URL"] }
-    public static var available: Bool { url != nil }
+    /// Whether the server is there; when it is not, outside CI, says once on standard error that the PostgreSQL
+    /// tests are skipped.
+    public static var available: Bool {
+        _ = warnedOnce
+        return url != nil
+    }
     /// In CI a missing PostgreSQL fails the run instead of skipping its tests.
     public static var required: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+
+    // A skipped backend otherwise shows only as fewer test cases, which nobody notices; in CI
+    // `serverPresentInCI` fails the run instead.
+    private static let warnedOnce: Void = {
+        guard url == nil, !required else { return }
+        let warning = """
+            warning: PATEN_TEST_POSTGRES_URL is not set: every PostgreSQL test is SKIPPED and only SQLite is tested. \
+            Run scripts/test.sh, or export PATEN_TEST_POSTGRES_URL=$(scripts/postgres.sh start).
+
+            """
+        FileHandle.standardError.write(Data(warning.utf8))
+    }()
 }
 
 /// Runs the body against a new, empty database on the test server, dropped afterwards.

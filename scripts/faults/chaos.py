@@ -1,6 +1,7 @@
 """Concurrency fault test driver: VOLUNTEERS volunteers and one staff member claim, reply, release, resolve and
 reopen QUESTIONS questions at random for SECONDS seconds, one thread each. Every answer must be 2xx or a rule's
-4xx (403, 404, 409, 422); a 5xx or a lost connection stops the run. Prints the counts of answers by status.
+4xx (403, 404, 409, 422); a 5xx, or a thread ending in an exception (a lost connection, a timeout, a bad body),
+stops the run and fails it. Prints the counts of answers by status, then every failure.
 
 usage: chaos.py BASE ADMIN_TOKEN SECONDS [VOLUNTEERS] [QUESTIONS]
 """
@@ -10,6 +11,7 @@ import random
 import sys
 import threading
 import time
+import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from patenapi import call as api_call  # noqa: E402
@@ -19,6 +21,7 @@ volunteers = int(sys.argv[4]) if len(sys.argv) > 4 else 63
 questions_wanted = int(sys.argv[5]) if len(sys.argv) > 5 else 40
 counts = collections.Counter()
 failures = []
+crashes = []  # every client thread that ended in an exception, with its traceback
 lock = threading.Lock()
 
 
@@ -49,7 +52,7 @@ deadline = time.monotonic() + seconds
 
 def volunteer(token):
     held = set()  # questions this volunteer believes it holds; mostly acted on, sometimes others' are poked
-    while time.monotonic() < deadline and not failures:
+    while time.monotonic() < deadline and not failures and not crashes:
         if held and random.random() < 0.7:
             question = random.choice(sorted(held))
             action = random.choices(["reply", "release", "resolve", "claim"], weights=[4, 2, 2, 1])[0]
@@ -71,7 +74,7 @@ def volunteer(token):
 
 
 def reopener():
-    while time.monotonic() < deadline and not failures:
+    while time.monotonic() < deadline and not failures and not crashes:
         question = random.choice(questions)
         status, body = call("POST", f"/v1/questions/{question}/reopen", staff)
         with lock:
@@ -81,12 +84,26 @@ def reopener():
         time.sleep(0.01)
 
 
-threads = [threading.Thread(target=volunteer, args=(t,)) for t in tokens] + [threading.Thread(target=reopener)]
+def guarded(target, *args):
+    """Runs one client; an exception ends only its own thread, so it is kept here for the run to fail on."""
+    try:
+        target(*args)
+    except BaseException:  # noqa: BLE001 - any death of a client thread must fail the run
+        with lock:
+            crashes.append(f"{threading.current_thread().name}: {traceback.format_exc()}")
+
+
+threads = [threading.Thread(target=guarded, args=(volunteer, t), name=f"volunteer {n}") for n, t in enumerate(tokens)]
+threads.append(threading.Thread(target=guarded, args=(reopener,), name="reopener"))
 for thread in threads:
     thread.start()
 for thread in threads:
     thread.join()
 for key, value in sorted(counts.items()):
     print(f"{key}: {value}")
-if failures:
-    sys.exit("chaos.py: " + failures[0])
+for failure in failures:
+    print(f"chaos.py: {failure}", file=sys.stderr)
+for crash in crashes:
+    print(f"chaos.py: client thread died: {crash}", file=sys.stderr)
+if failures or crashes:
+    sys.exit(f"chaos.py: {len(failures)} bad answers, {len(crashes)} client threads died")

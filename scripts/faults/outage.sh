@@ -19,13 +19,8 @@ sql() { python3 -c 'import sqlite3, sys; print(sqlite3.connect(f"file:{sys.argv[
 api() { # api METHOD PATH BODY: prints the body, fails on a non-2xx answer
     curl -sf -X "$1" -H "Authorization: Bearer $admin" -H 'Content-Type: application/json' --data-binary "$3" "$base$2"
 }
-wait_until() { # wait_until SQL VALUE SECONDS
-    for _ in $(seq 1 $(($3 * 5))); do
-        [ "$(sql "$1")" = "$2" ] && return 0
-        sleep 0.2
-    done
-    return 1
-}
+sql_is() { [ "$(sql "$1")" = "$2" ]; }   # sql_is SQL VALUE
+sql_at_least() { [ "$(sql "$1")" -ge "$2" ]; }   # sql_at_least SQL NUMBER
 
 port=$(free_port)
 hook_port=$(free_port)
@@ -51,7 +46,7 @@ echo "the receiver is down"
 submit 20
 messages=$(sql "SELECT COUNT(*) FROM outbox_messages")
 check "20 questions wrote 40 messages (created, routed)" 40 "$messages"
-sleep 2.5
+wait_until 10 sql_at_least "SELECT COUNT(*) FROM delivery_attempts WHERE outcome <> 'delivered'" 2 || true
 # A down endpoint gets one request at a time: the oldest message is retried, the others wait behind it.
 check "attempts were made while it was down, and failed" yes \
     "$([ "$(sql "SELECT COUNT(*) FROM delivery_attempts WHERE outcome <> 'delivered'")" -ge 2 ] && echo yes || echo no)"
@@ -60,7 +55,7 @@ check "nothing delivered or dead-lettered meanwhile" 40 "$(sql "SELECT COUNT(*) 
 echo "the receiver comes back"
 python3 scripts/multi/counter.py "$work/hook.port" "$work/received" "$hook_port" &
 pids+=($!)
-wait_until "SELECT COUNT(*) FROM outbox_messages WHERE state = 'delivered'" 40 20 || true
+wait_until 20 sql_is "SELECT COUNT(*) FROM outbox_messages WHERE state = 'delivered'" 40 || true
 check "all 40 delivered" 40 "$(sql "SELECT COUNT(*) FROM outbox_messages WHERE state = 'delivered'")"
 check "each message id arrived (none missing)" 40 "$(sort -u "$work/received" | wc -l | tr -d ' ')"
 check "and every id that arrived is one of them" 0 \
@@ -71,7 +66,7 @@ echo "the receiver is gone for good"
 kill -KILL "${pids[1]}"
 wait "${pids[1]}" 2>/dev/null || true
 submit 1
-wait_until "SELECT COUNT(*) FROM outbox_messages WHERE state = 'dead'" 2 40 || true
+wait_until 40 sql_is "SELECT COUNT(*) FROM outbox_messages WHERE state = 'dead'" 2 || true
 check "the 2 new messages end as dead letters after 5 attempts each" "2 10" \
     "$(sql "SELECT COUNT(*) FROM outbox_messages WHERE state = 'dead'") $(sql "SELECT COUNT(*) FROM delivery_attempts a JOIN outbox_messages m ON m.id = a.message_id WHERE m.state = 'dead'")"
 check "the delivered ones stay delivered" 40 "$(sql "SELECT COUNT(*) FROM outbox_messages WHERE state = 'delivered'")"
