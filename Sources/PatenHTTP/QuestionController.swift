@@ -95,9 +95,16 @@ public struct QuestionController: Sendable {
             }
             return sequence
         }
+        let messagesAfter = try request.uri.queryParameters.get("messages_after").map { text in
+            // A message id is never this long; the document says so with maxLength.
+            guard text.unicodeScalars.count <= 200 else {
+                throw PatenError.malformed("invalid_cursor", "messages_after must be a message id from a previous page.")
+            }
+            return String(text)
+        }
         let page = DetailPage(
             messageLimit: try request.query("messages_limit", default: DetailPage.defaultLimit),
-            messagesAfter: request.uri.queryParameters.get("messages_after").map { String($0) },
+            messagesAfter: messagesAfter,
             eventLimit: try request.query("timeline_limit", default: DetailPage.defaultLimit), eventsAfter: eventsAfter
         )
         return QuestionDetailResource(try await desk.detail(id: try context.pathID(), page: page, for: viewer))

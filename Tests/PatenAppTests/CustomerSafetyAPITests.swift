@@ -169,7 +169,8 @@ struct CustomerSafetyAPITests {
                 .get, "/v1/questions/\(question.id)?messages_after=\(otherMessage)", token: staff.token
             )
             #expect((foreign.body["messages"] as? [Any])?.isEmpty == true)
-            for bad in ["messages_limit=0", "timeline_limit=501", "messages_limit=x", "timeline_after=-1", "timeline_after=q"] {
+            let tooLong = "messages_after=" + String(repeating: "m", count: 201)
+            for bad in ["messages_limit=0", "timeline_limit=501", "messages_limit=x", "timeline_after=-1", "timeline_after=q", tooLong] {
                 let refused = try await client.call(.get, "/v1/questions/\(question.id)?\(bad)", token: staff.token)
                 #expect(refused.status == 400, "\(bad)")
             }
