@@ -20,12 +20,24 @@ public struct MetricsDesk: Sendable {
 
     /// The period `[from, to)`, defaulting to the last 30 days; 400 when it is empty or reversed.
     public func period(from: Date?, to: Date?) throws -> (from: Date, to: Date) {
-        let end = to ?? clock.now()
+        try Self.period(from: from, to: to, now: clock.now())
+    }
+
+    /// The period `[from, to)` as of `now`, defaulting to the 30 days before it; 400 when it is empty or reversed.
+    public static func period(from: Date?, to: Date?, now: Date) throws -> (from: Date, to: Date) {
+        let end = to ?? now
         let start = from ?? end.addingTimeInterval(-Self.defaultPeriod)
         guard start < end else {
             throw PatenError.malformed("invalid_period", "'from' must be before 'to'.")
         }
         return (start, end)
+    }
+
+    /// One end of a period as a query gives it: an RFC 3339 time, or a date `YYYY-MM-DD` meaning that day's midnight
+    /// UTC (so `to=2026-11-24` ends the period as the 24th begins, and the 23rd is the last day in it); nil otherwise.
+    public static func periodBound(_ text: String) -> Date? {
+        if let time = RFC3339.parse(text) { return time }
+        return try? Date(text + "T00:00:00Z", strategy: .iso8601)
     }
 
     /// Summary figures for questions created in the period, by group.

@@ -216,6 +216,18 @@ private struct PolicyDocument {
             guard day.range(of: #"\A\d{4}-\d{2}-\d{2}\z"#, options: .regularExpression) != nil else {
                 throw fail("business_hours.holidays[\(index)]", "'\(day)' is not a date; write YYYY-MM-DD")
             }
+            // The shape alone lets '2026-13-45' through, and a holiday that never comes closes no day.
+            let parts = day.split(separator: "-").compactMap { Int($0) }
+            var gregorian = Calendar(identifier: .gregorian)
+            gregorian.timeZone = zone
+            let month = DateComponents(year: parts[0], month: parts[1])
+            guard (1...12).contains(parts[1]),
+                let first = gregorian.date(from: month),
+                let length = gregorian.range(of: .day, in: .month, for: first)?.count,
+                (1...length).contains(parts[2])
+            else {
+                throw fail("business_hours.holidays[\(index)]", "'\(day)' is not a day of the calendar; check month and day")
+            }
         }
         return BusinessCalendar(timeZone: zone, weekly: weekly, holidays: Set(holidays))
     }

@@ -37,14 +37,72 @@ public enum RFC3339 {
         }
     }
 
-    /// Year, month and day of a count of days since 1970-01-01 (proleptic Gregorian; H. Hinnant's algorithm).
-    /// Reads an RFC 3339 time, with or without fractional seconds.
+    /// Reads an RFC 3339 time (`2026-11-23T09:41:56.123+02:00`), with or without fractional seconds (kept to the
+    /// millisecond); nil for anything else, including a time without its offset or a field out of range.
     public static func parse(_ text: String) -> Date? {
-        if let date = try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true)) {
-            return date
+        // Foundation's ISO 8601 parsing with fractions ignored the offset and rolled hour 25 into the next day.
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 20 else { return nil }
+        func number(_ from: Int, _ width: Int) -> Int64? {
+            var value: Int64 = 0
+            for index in from..<(from + width) {
+                guard index < bytes.count, (0x30...0x39).contains(bytes[index]) else { return nil }
+                value = value * 10 + Int64(bytes[index] - 0x30)
+            }
+            return value
         }
-        return try? Date(text, strategy: .iso8601)
+        guard let year = number(0, 4), bytes[4] == 0x2D, let month = number(5, 2), bytes[7] == 0x2D,
+            let day = number(8, 2), bytes[10] == 0x54 || bytes[10] == 0x74, let hour = number(11, 2), bytes[13] == 0x3A,
+            let minute = number(14, 2), bytes[16] == 0x3A, let second = number(17, 2),
+            (1...12).contains(month), (1...daysIn(year, month)).contains(day), hour < 24, minute < 60, second < 60
+        else { return nil }
+        var index = 19
+        var millis: Int64 = 0
+        if bytes[index] == 0x2E {
+            index += 1
+            let start = index
+            while index < bytes.count, (0x30...0x39).contains(bytes[index]) {
+                if index - start < 3 { millis = millis * 10 + Int64(bytes[index] - 0x30) }
+                index += 1
+            }
+            guard index > start else { return nil }
+            for _ in min(index - start, 3)..<3 { millis *= 10 }
+        }
+        guard index < bytes.count else { return nil }
+        var offsetMinutes: Int64 = 0
+        if bytes[index] == 0x5A || bytes[index] == 0x7A {
+            index += 1
+        } else {
+            guard bytes[index] == 0x2B || bytes[index] == 0x2D, let hours = number(index + 1, 2),
+                index + 3 < bytes.count, bytes[index + 3] == 0x3A, let minutes = number(index + 4, 2), hours < 24,
+                minutes < 60
+            else { return nil }
+            offsetMinutes = (hours * 60 + minutes) * (bytes[index] == 0x2D ? -1 : 1)
+            index += 6
+        }
+        guard index == bytes.count else { return nil }
+        let days = daysFromCivil(year, month, day)
+        let ms = ((days * 24 + hour) * 60 + minute - offsetMinutes) * 60_000 + second * 1000 + millis
+        return Date(millisecondsSince1970: ms)
     }
+
+    /// Days in the month of the year (proleptic Gregorian).
+    static func daysIn(_ year: Int64, _ month: Int64) -> Int64 {
+        if month == 2 { return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28 }
+        return [4, 6, 9, 11].contains(month) ? 30 : 31
+    }
+
+    /// Days since 1970-01-01 of a civil date (the inverse of `civil(fromDays:)`).
+    static func daysFromCivil(_ year: Int64, _ month: Int64, _ day: Int64) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = floorDiv(y, 400)
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    /// Year, month and day of a count of days since 1970-01-01 (proleptic Gregorian; H. Hinnant's algorithm).
 
     static func civil(fromDays days: Int64) -> (Int64, Int64, Int64) {
         let z = days + 719_468

@@ -69,8 +69,7 @@ public struct MetricsController: Sendable {
     func period(_ request: Request) throws -> (Date, Date) {
         func time(_ name: String) throws -> Date? {
             guard let text = request.uri.queryParameters.get(name).map({ String($0) }) else { return nil }
-            if let date = APICoding.parse(text) { return date }
-            if let day = try? Date(text + "T00:00:00Z", strategy: .iso8601) { return day }
+            if let date = MetricsDesk.periodBound(text) { return date }
             throw PatenError.malformed(
                 "invalid_query", "Query parameter '\(name)' must be an RFC 3339 time or a date (YYYY-MM-DD)."
             )
