@@ -86,24 +86,37 @@ struct RatingTests {
         try await withTestEnvironment(backend: .sqlite) { env in
             // Another connection holds the one write lock for four seconds, as a long batch of writes would.
             let holder = try DatabaseQueue(path: env.runtime.configuration.databasePath)
-            let (locked, lockTaken) = AsyncStream.makeStream(of: Void.self)
-            let holding = Task.detached {
-                try holder.writeWithoutTransaction { db in
+            // On a thread of its own: a sleep on one of the few cooperative threads would slow every other test.
+            let locked = DispatchSemaphore(value: 0)
+            let finished = DispatchSemaphore(value: 0)
+            Thread {
+                _ = try? holder.writeWithoutTransaction { db in
                     try db.inTransaction(.immediate) {
-                        lockTaken.yield()
+                        locked.signal()
                         Thread.sleep(forTimeInterval: 4)
                         return .rollback
                     }
                 }
+                finished.signal()
+            }.start()
+            await withCheckedContinuation { continuation in
+                DispatchQueue.global().async {
+                    locked.wait()
+                    continuation.resume()
+                }
             }
-            for await _ in locked { break }
             let started = ContinuousClock.now
             let guess = await #expect(throws: PatenError.self) {
                 _ = try await env.desk.rate(token: "rt_guessed", score: 1, comment: nil)
             }
             #expect(guess?.code == "rating_not_found")
             #expect(ContinuousClock.now - started < .seconds(2))
-            try await holding.value
+            await withCheckedContinuation { continuation in
+                DispatchQueue.global().async {
+                    finished.wait()
+                    continuation.resume()
+                }
+            }
         }
     }
 }

@@ -30,11 +30,40 @@ public enum PostgresTestServer {
     }()
 }
 
+/// Lets a few test databases exist at once. Every CREATE and DROP DATABASE forces a checkpoint and they run one
+/// at a time: with a hundred tests starting together, the last ones waited past the store's 10 s connect limit.
+actor TestDatabaseGate {
+    static let shared = TestDatabaseGate(permits: 3)
+
+    private var free: Int
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(permits: Int) { free = permits }
+
+    func acquire() async {
+        if free > 0 {
+            free -= 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func release() {
+        if waiting.isEmpty {
+            free += 1
+        } else {
+            waiting.removeFirst().resume()
+        }
+    }
+}
+
 /// Runs the body against a new, empty database on the test server, dropped afterwards.
 public func withPostgresDatabase<T: Sendable>(_ body: (DatabaseURL) async throws -> T) async throws -> T {
     guard let server = PostgresTestServer.url else {
         throw PatenError.configuration("PATEN_TEST_POSTGRES_URL is not set; run scripts/test.sh")
     }
+    await TestDatabaseGate.shared.acquire()
+    defer { Task { await TestDatabaseGate.shared.release() } }
     let admin = try DatabaseURL(server + "?sslmode=disable")
     let name = "paten_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
     try await execute("CREATE DATABASE \(name)", on: admin)
@@ -50,10 +79,17 @@ public func withPostgresDatabase<T: Sendable>(_ body: (DatabaseURL) async throws
     }
 }
 
-/// Runs one statement outside a transaction.
+/// Runs one statement outside a transaction. A server busy with other tests' CREATE and DROP DATABASE (each a
+/// checkpoint) may not answer a new connection in time: that is tried again, twice.
 public func execute(_ sql: String, on url: DatabaseURL) async throws {
-    try await PostgresStore.with(url) { store in
-        try await store.client.query(PostgresQuery(unsafeSQL: sql))
+    for attempt in 1...3 {
+        do {
+            return try await PostgresStore.with(url) { store in
+                try await store.client.query(PostgresQuery(unsafeSQL: sql))
+            }
+        } catch let error as PatenError where error.code == "database_unavailable" && attempt < 3 {
+            continue
+        }
     }
 }
 
