@@ -134,7 +134,7 @@ public struct PatenClient: Sendable {
 
     /// The actions that take no body.
     public enum QuestionAction: String, Sendable {
-        case claim, release, resolve, reopen
+        case claim, release, reopen
     }
 
     private func pathSegment(_ id: String) throws -> String {

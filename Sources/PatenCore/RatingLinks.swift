@@ -110,3 +110,23 @@ public struct IssuedRatingLink: Sendable, Equatable {
         self.used = used
     }
 }
+
+/// What a customer's rating may do, decided once for both stores.
+public enum RatingRules {
+    /// Scores at or below this escalate (`low_rating`).
+    public static let lowScore = 2
+
+    /// Whether the stored link can still take a rating now: unused and unexpired.
+    public static func checkLink(used: Bool, expiresAt: Date, at now: Date) throws {
+        if used { throw PatenError.conflict("already_rated", "This question has been rated already; thank you.") }
+        if expiresAt <= now {
+            throw PatenError(
+                .notFound, code: "rating_expired",
+                message: "This rating link has expired (links last \(Int(RatingLinks.lifetime / 86400)) days)."
+            )
+        }
+    }
+
+    /// Whether the score escalates the question to staff.
+    public static func escalates(_ score: Int) -> Bool { score <= lowScore }
+}

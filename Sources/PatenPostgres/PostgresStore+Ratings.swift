@@ -17,12 +17,7 @@ extension PostgresStore: RatingRepository {
                     logger: logger
                 ).first({ try $0.decode((String, Int64, String?, String?, Int?).self) })
             else { throw PatenError(.notFound, code: "rating_not_found", message: "This rating link is not valid.") }
-            if existing != nil {
-                throw PatenError.conflict("already_rated", "This question has been rated already; thank you.")
-            }
-            if Date(millisecondsSince1970: expires) <= now {
-                throw PatenError(.notFound, code: "rating_expired", message: "This rating link has expired (links last 14 days).")
-            }
+            try RatingRules.checkLink(used: existing != nil, expiresAt: Date(millisecondsSince1970: expires), at: now)
             try await connection.query(
                 """
                 UPDATE ratings SET score = \(score), comment = \(comment), rated_at = \(now.millisecondsSince1970)
@@ -38,7 +33,7 @@ extension PostgresStore: RatingRepository {
                 connection, .rated, questionId, actor: nil, at: now,
                 ["score": String(score), "helper_id": helperId ?? "", "helper_tier": helperTier ?? ""]
             )
-            if score <= 2 {
+            if RatingRules.escalates(score) {
                 try await raiseEscalation(
                     connection, questionId, .lowRating, note: "The customer rated the answer \(score) of 5.", actor: nil,
                     context: context

@@ -284,14 +284,10 @@ extension SQLiteStore: RatingRepository {
                 )
             else { throw PatenError(.notFound, code: "rating_not_found", message: "This rating link is not valid.") }
             let questionId: String = row["question_id"]
-            if (row["score"] as Int?) != nil {
-                throw PatenError.conflict("already_rated", "This question has been rated already; thank you.")
-            }
-            if Date(millisecondsSince1970: row["token_expires_at"]) <= now {
-                throw PatenError(
-                    .notFound, code: "rating_expired", message: "This rating link has expired (links last 14 days)."
-                )
-            }
+            try RatingRules.checkLink(
+                used: (row["score"] as Int?) != nil, expiresAt: Date(millisecondsSince1970: row["token_expires_at"]),
+                at: now
+            )
             try db.run(
                 sql: "UPDATE ratings SET score = ?, comment = ?, rated_at = ? WHERE question_id = ?",
                 arguments: [score, comment, now.millisecondsSince1970, questionId]
@@ -304,7 +300,7 @@ extension SQLiteStore: RatingRepository {
                 db, .rated, questionId, actor: nil, at: now,
                 ["score": String(score), "helper_id": rating.helperId ?? "", "helper_tier": rating.helperTier?.rawValue ?? ""]
             )
-            if score <= 2 {
+            if RatingRules.escalates(score) {
                 let question = try Self.requireQuestion(db, questionId)
                 try Self.raiseEscalation(
                     db, question, .lowRating, note: "The customer rated the answer \(score) of 5.", actor: nil,

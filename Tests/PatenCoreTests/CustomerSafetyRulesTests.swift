@@ -106,6 +106,24 @@ struct CustomerSafetyRulesTests {
     }
 }
 
+@Suite("Rating rules")
+struct RatingRuleTests {
+    let now = Date(timeIntervalSince1970: 1_795_000_000)
+
+    @Test("A link takes one rating until the instant it expires; 1 and 2 escalate, 3 to 5 do not")
+    func rules() throws {
+        try RatingRules.checkLink(used: false, expiresAt: now.addingTimeInterval(0.001), at: now)
+        let used = #expect(throws: PatenError.self) {
+            try RatingRules.checkLink(used: true, expiresAt: now.addingTimeInterval(60), at: now)
+        }
+        #expect(used?.code == "already_rated")
+        let expired = #expect(throws: PatenError.self) { try RatingRules.checkLink(used: false, expiresAt: now, at: now) }
+        #expect(expired?.code == "rating_expired")
+        #expect(expired?.message.contains("14 days") == true)
+        #expect((1...5).filter(RatingRules.escalates) == [1, 2])
+    }
+}
+
 /// A deterministic stand-in for the HMAC deriver: Core's rules do not depend on which MAC derives the token.
 struct FixedDeriver: RatingTokenDeriver {
     func token(questionId: String, issuedAt: Int64) -> String { "rt_\(questionId)_\(issuedAt)" }
