@@ -70,7 +70,7 @@ public struct PatenRuntime: Sendable {
             allowLoopback: configuration.webhookAllowLoopback, allowPrivate: configuration.webhookAllowPrivate
         )
         let desk = SupportDesk(
-            policy: policy, questions: store, ratings: store, ratingLinks: ratingLinks, clock: clock, ids: ids
+            policy: policy, questions: store, ratingLinks: ratingLinks, clock: clock, ids: ids
         )
         let directory = HelperDirectory(
             policy: policy, helpers: store, tokens: store, hasher: hasher, clock: clock, ids: ids

@@ -51,3 +51,13 @@ public struct SweepOutcome: Sendable, Equatable {
     /// Creates an empty outcome.
     public init() {}
 }
+
+extension SweepOutcome {
+    /// Adds another pass's (or step's) totals.
+    public mutating func add(_ other: SweepOutcome) {
+        examined += other.examined
+        movedToStaff += other.movedToStaff
+        warnings += other.warnings
+        breaches += other.breaches
+    }
+}

@@ -71,16 +71,10 @@ public struct QuestionPage: Sendable, Equatable {
     }
 }
 
-/// Stores questions, their messages, claims, clocks, escalations and timelines. Every method that changes state
-/// writes the change and its timeline events in one transaction, and checks the rules of `QuestionRules` inside it.
-public protocol QuestionRepository: Sendable {
-    /// Stores a new question with its first message, its created and routed events, its clocks, (when critical)
-    /// its `critical_intake` escalation, and (from an inbound webhook) its receipt and conversation; a repeated
-    /// webhook id is a `duplicate_webhook` conflict, a conversation taken meanwhile `conversation_exists`. Under an
-    /// `idempotency` reservation the question is marked on it in the same transaction (`IdempotencyReservation`).
-    func insertQuestion(
-        _ draft: QuestionDraft, messageId: String, idempotency: IdempotencyReservation?, context: ChangeContext
-    ) async throws -> Question
+/// Stores questions, their messages, claims, clocks, escalations and timelines. Every change goes through
+/// `QuestionChangeStore`: the commands (`claim`, `reply`, `resolve`, the sweep, ...) are decided by
+/// `QuestionCommands` and applied in one transaction with their timeline events.
+public protocol QuestionRepository: QuestionChangeStore {
     /// The question with the id, if any.
     func question(id: String) async throws -> Question?
     /// The question with a page of its messages and timeline, the handles they name, and its rating link's facts.
@@ -91,44 +85,6 @@ public protocol QuestionRepository: Sendable {
     /// that ran out), best first: one point each for a topic in the helper's skills and a language they speak,
     /// then higher priority, then longest waiting.
     func queue(for helper: Helper, tiers: [Tier], at now: Date, limit: Int) async throws -> [Question]
-    /// Gives the question to the helper under a lease, if the rules allow; of concurrent claims one wins.
-    func claim(
-        questionId: String, by helper: Helper, claimId: String, lease: TimeInterval, context: ChangeContext
-    )
-        async throws -> Question
-    /// Ends the current claim and puts the question back in the pool.
-    func release(questionId: String, by actor: Helper, context: ChangeContext) async throws -> Question
-    /// Records a helper reply, renewing the replier's lease and meeting the response clocks.
-    func reply(
-        questionId: String, by helper: Helper, messageId: String, body: String, lease: TimeInterval,
-        context: ChangeContext
-    ) async throws -> (question: Question, message: Message)
-    /// Records a customer follow-up, starting the next-response clock; a resolved question is reopened by it. An
-    /// inbound webhook's receipt is stored with it; a repeated webhook id is a `duplicate_webhook` conflict. The
-    /// follow-up rate (`QuestionRules.checkFollowUpRate`) is checked in the same transaction.
-    /// `routing` (from the follow-up's text) moves a volunteer-tier question to staff, and a critical one escalates.
-    /// Under an `idempotency` reservation the message is marked on it in the same transaction.
-    func addCustomerMessage(
-        questionId: String, by actor: Helper, messageId: String, body: String, origin: InboundOrigin?,
-        routing: FollowUpRouting, idempotency: IdempotencyReservation?, context: ChangeContext
-    ) async throws -> (question: Question, message: Message)
-    /// Marks the question resolved, ends any claim and clock, and issues the rating link unless already rated;
-    /// `note` (why it was resolved) goes into the resolved event.
-    func resolve(
-        questionId: String, by actor: Helper, note: String?, rating: RatingGrant?, context: ChangeContext
-    ) async throws
-        -> Question
-    /// Puts a resolved question back in the pool.
-    func reopen(questionId: String, by actor: Helper, context: ChangeContext) async throws -> Question
-    /// Hands the question to staff: a volunteer's handoff or a staff member's manual escalation.
-    func escalate(
-        questionId: String, by actor: Helper, level: Int, note: String, context: ChangeContext
-    )
-        async throws -> Escalation
-    /// Ends up to `limit` claims whose lease ran out, returning how many it ended.
-    func expireLeases(context: ChangeContext, limit: Int) async throws -> Int
-    /// Acts on up to `limit` clocks that are due: moves questions to staff, raises warnings and breaches.
-    func sweep(context: ChangeContext, limit: Int) async throws -> SweepOutcome
     /// Whether the store is reachable and fully migrated.
     func isReady() async throws -> Bool
 }
@@ -151,16 +107,10 @@ public protocol EscalationRepository: Sendable {
     func unresolvedEscalationCounts() async throws -> [Int: Int]
 }
 
-/// Stores ratings.
-public protocol RatingRepository: Sendable {
-    /// Records the score for the question whose unexpired, unused link has the token hash; a low score escalates.
-    func rate(tokenHash: String, score: Int, comment: String?, context: ChangeContext) async throws -> Rating
-}
-
 /// Everything Paten keeps, in one database: the embedded SQLite file, or PostgreSQL shared by several instances.
 /// Both implement every repository with the same behaviour; the contract tests run on both.
 public protocol PatenStore: HelperRepository, TokenRepository, QuestionRepository, EscalationRepository,
-    RatingRepository, MetricsRepository, IntegrationRepository, OutboxRepository, IdempotencyRepository
+    MetricsRepository, IntegrationRepository, OutboxRepository, IdempotencyRepository
 {
     /// Where the data is, for messages: the file, or the URL without its password.
     var location: String { get }

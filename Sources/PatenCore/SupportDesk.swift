@@ -38,7 +38,6 @@ public struct SupportDesk: Sendable {
 
     public let policy: Policy
     private let questions: any QuestionRepository
-    private let ratings: any RatingRepository
     /// The customers' rating links.
     public let ratingLinks: RatingLinks
     private let clock: any Clock
@@ -49,12 +48,11 @@ public struct SupportDesk: Sendable {
 
     /// Creates the desk over its repositories; `ratingLinks` issues the links customers rate through.
     public init(
-        policy: Policy, questions: any QuestionRepository, ratings: any RatingRepository, ratingLinks: RatingLinks,
+        policy: Policy, questions: any QuestionRepository, ratingLinks: RatingLinks,
         clock: any Clock, ids: any IdentifierGenerator
     ) {
         self.policy = policy
         self.questions = questions
-        self.ratings = ratings
         self.ratingLinks = ratingLinks
         self.clock = clock
         self.ids = ids
@@ -260,7 +258,7 @@ public struct SupportDesk: Sendable {
         guard token.hasPrefix("rt_"), token.count < 200 else {
             throw PatenError(.notFound, code: "rating_not_found", message: "This rating link is not valid.")
         }
-        return try await ratings.rate(
+        return try await questions.rate(
             tokenHash: ratingLinks.hash(token: token), score: score, comment: text?.isEmpty == true ? nil : text,
             context: context()
         )

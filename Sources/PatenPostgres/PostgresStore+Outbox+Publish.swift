@@ -44,7 +44,7 @@ extension PostgresStore {
     /// customer's own integration).
     func publish(
         _ connection: PostgresConnection, _ type: OutboundEventType, questionId: String, actor: String?, at time: Date,
-        details: [String: String], escalation: Escalation? = nil
+        details: [String: String], escalation: Escalation? = nil, question known: Question? = nil
     ) async throws {
         let subscribers = try await connection.query(
             """
@@ -55,12 +55,14 @@ extension PostgresStore {
             logger: logger
         ).all { try $0.decode((String, Bool).self) }
         guard !subscribers.isEmpty else { return }
-        guard
-            let question = try await connection.query(
+        var found = known
+        if found == nil {
+            found = try await connection.query(
                 PostgresQuery(unsafeSQL: "SELECT \(Question.pgColumns) FROM questions WHERE id = $1", binds: binds(questionId)),
                 logger: logger
             ).first(Question.init(pg:))
-        else { throw PatenError.notFound("question", id: questionId) }
+        }
+        guard let question = found else { throw PatenError.notFound("question", id: questionId) }
         let conversation = try await connection.query(
             "SELECT conversation_id FROM conversations WHERE question_id = \(questionId) LIMIT 1", logger: logger
         ).first { try $0.decode(String.self) }

@@ -300,7 +300,7 @@ extension SQLiteStore {
     /// transaction. Messages for an endpoint that is disabled wait (no next attempt) until it is enabled again.
     static func publish(
         _ db: Database, _ type: OutboundEventType, questionId: String, actor: String?, at time: Date,
-        details: [String: String], escalation: Escalation? = nil
+        details: [String: String], escalation: Escalation? = nil, question known: Question? = nil
     ) throws {
         let subscribers = try db.fetchAll(
             Row.self,
@@ -312,7 +312,7 @@ extension SQLiteStore {
             arguments: ["%,\(type.rawValue),%", questionId]
         )
         guard !subscribers.isEmpty else { return }
-        let question = try requireQuestion(db, questionId)
+        let question = try known ?? requireQuestion(db, questionId)
         let conversation = try db.fetchOne(
             String.self, sql: "SELECT conversation_id FROM conversations WHERE question_id = ? LIMIT 1",
             arguments: [questionId]

@@ -1,0 +1,315 @@
+import Foundation
+
+/// What a question's row keeps beyond the `Question` clients see: the clocks and counters the rules read and
+/// metrics sum.
+public struct QuestionTallies: Sendable, Equatable {
+    /// Since when the customer's latest follow-up has had no reply; nil when nothing is waiting.
+    public var awaitingReplySince: Date?
+    /// When the question left the volunteers for staff.
+    public var movedToStaffAt: Date?
+    /// Leases that ran out with no reply from their holder.
+    public var claimExpiries: Int
+    public var nextResponseCount: Int
+    public var nextResponseTotalMs: Int64
+    public var nextResponseMaxMs: Int64
+    public var nextResponseBreaches: Int
+    public var staffReplies: Int
+    public var volunteerReplies: Int
+
+    /// Creates tallies; the defaults are a new question's.
+    public init(
+        awaitingReplySince: Date? = nil, movedToStaffAt: Date? = nil, claimExpiries: Int = 0,
+        nextResponseCount: Int = 0, nextResponseTotalMs: Int64 = 0, nextResponseMaxMs: Int64 = 0,
+        nextResponseBreaches: Int = 0, staffReplies: Int = 0, volunteerReplies: Int = 0
+    ) {
+        self.awaitingReplySince = awaitingReplySince
+        self.movedToStaffAt = movedToStaffAt
+        self.claimExpiries = claimExpiries
+        self.nextResponseCount = nextResponseCount
+        self.nextResponseTotalMs = nextResponseTotalMs
+        self.nextResponseMaxMs = nextResponseMaxMs
+        self.nextResponseBreaches = nextResponseBreaches
+        self.staffReplies = staffReplies
+        self.volunteerReplies = volunteerReplies
+    }
+}
+
+/// A question's whole row: what a change reads and writes back.
+public struct QuestionRecord: Sendable, Equatable {
+    public var question: Question
+    public var tallies: QuestionTallies
+
+    /// Creates a record.
+    public init(question: Question, tallies: QuestionTallies = QuestionTallies()) {
+        self.question = question
+        self.tallies = tallies
+    }
+}
+
+/// The helper who wrote a question's latest reply.
+public struct Replier: Sendable, Equatable {
+    public var id: String
+    public var role: Role
+
+    /// Creates a replier.
+    public init(id: String, role: Role) {
+        self.id = id
+        self.role = role
+    }
+}
+
+/// What a command may ask the store to load besides the question's row.
+public struct SnapshotNeeds: Sendable, Equatable {
+    /// Count this helper's live claims (and, on PostgreSQL, lock the helper's row first so they are counted one at
+    /// a time).
+    public var claimsOf: String?
+    /// The current holder's handle, for a conflict message.
+    public var holderHandle: Bool
+    /// The times of the customer's follow-ups in the last minute, newest first.
+    public var recentFollowUps: Bool
+    /// Who wrote the latest reply, and whether the question was rated already.
+    public var resolution: Bool
+
+    /// Creates needs; by default only the row (and the expired claim's facts when its lease ran out).
+    public init(claimsOf: String? = nil, holderHandle: Bool = false, recentFollowUps: Bool = false, resolution: Bool = false) {
+        self.claimsOf = claimsOf
+        self.holderHandle = holderHandle
+        self.recentFollowUps = recentFollowUps
+        self.resolution = resolution
+    }
+}
+
+/// What the rules need to know about one question, loaded by a store in the transaction that will apply the change,
+/// under the question's lock.
+public struct QuestionSnapshot: Sendable, Equatable {
+    public var record: QuestionRecord
+    /// When the question is claimed under a lease that ran out: whether the holder replied during that claim.
+    /// Loaded only then (nil otherwise).
+    public var expiredHolderReplied: Bool?
+    /// The live claims of `SnapshotNeeds.claimsOf` (expiring after now, not ended).
+    public var activeClaims: Int
+    /// The holder's handle, with `SnapshotNeeds.holderHandle`.
+    public var holderHandle: String?
+    /// With `SnapshotNeeds.recentFollowUps`: the customer's follow-ups of the last minute, newest first.
+    public var recentFollowUps: [Date]
+    /// With `SnapshotNeeds.resolution`: who wrote the latest reply.
+    public var lastReplier: Replier?
+    /// With `SnapshotNeeds.resolution`: whether the customer has rated the question.
+    public var rated: Bool
+
+    /// Creates a snapshot.
+    public init(
+        record: QuestionRecord, expiredHolderReplied: Bool? = nil, activeClaims: Int = 0, holderHandle: String? = nil,
+        recentFollowUps: [Date] = [], lastReplier: Replier? = nil, rated: Bool = false
+    ) {
+        self.record = record
+        self.expiredHolderReplied = expiredHolderReplied
+        self.activeClaims = activeClaims
+        self.holderHandle = holderHandle
+        self.recentFollowUps = recentFollowUps
+        self.lastReplier = lastReplier
+        self.rated = rated
+    }
+
+    public var question: Question { record.question }
+}
+
+/// A timeline event, as the rules decide it: stored in the question's timeline and, for the event types that go
+/// out, published to subscribed integrations with `outbound` facts added (facts the timeline must not keep).
+public struct TimelineFact: Sendable, Equatable {
+    public var type: QuestionEventType
+    public var actorId: String?
+    public var at: Date
+    public var data: [String: String]
+    public var outbound: [String: String]
+    /// The question as it stood when the event happened, for the outbound payload.
+    public var question: Question
+
+    /// Creates a fact.
+    public init(
+        _ type: QuestionEventType, actor: String?, at: Date, _ data: [String: String], outbound: [String: String] = [:],
+        question: Question
+    ) {
+        self.type = type
+        self.actorId = actor
+        self.at = at
+        self.data = data
+        self.outbound = outbound
+        self.question = question
+    }
+}
+
+/// An escalation the rules raise. Escalations are unique per question, reason and level: the store inserts it only if
+/// none exists (the concurrency rule it keeps in SQL), then records `event`; when one exists it throws `ifExists`,
+/// or does nothing when that is nil.
+public struct EscalationDraft: Sendable, Equatable {
+    public var id: String
+    public var reason: EscalationReason
+    public var level: Int
+    public var note: String?
+    public var actorId: String?
+    public var at: Date
+    public var ifExists: PatenError?
+    /// The `question.escalated` event recorded when it is new.
+    public var event: TimelineFact
+
+    /// Creates a draft.
+    public init(
+        id: String, reason: EscalationReason, level: Int, note: String?, actorId: String?, at: Date,
+        ifExists: PatenError?, event: TimelineFact
+    ) {
+        self.id = id
+        self.reason = reason
+        self.level = level
+        self.note = note
+        self.actorId = actorId
+        self.at = at
+        self.ifExists = ifExists
+        self.event = event
+    }
+}
+
+/// The rating link issued with a resolution, and whom the rating will credit.
+public struct RatingIssue: Sendable, Equatable {
+    public var grant: RatingGrant
+    public var helperId: String?
+    public var helperTier: Tier?
+
+    /// Creates an issue.
+    public init(grant: RatingGrant, helperId: String?, helperTier: Tier?) {
+        self.grant = grant
+        self.helperId = helperId
+        self.helperTier = helperTier
+    }
+}
+
+/// One write of a change besides the question's row, applied in order.
+public enum QuestionEffect: Sendable, Equatable {
+    case message(Message)
+    /// A new claim (the store's one-holder index refuses a second live one: `already_claimed`).
+    case startClaim(id: String, helperId: String, at: Date, expiresAt: Date)
+    /// The live claim's lease moves to `expiresAt`.
+    case renewClaim(expiresAt: Date)
+    /// The live claim, if any, ends.
+    case endClaim(ClaimEnd, at: Date)
+    /// A clock starts or restarts; with `onlyIfEnded`, one still running is left alone.
+    case startTimer(SLATimer, onlyIfEnded: Bool)
+    /// Live clocks of these targets end; a breached one stays breached.
+    case endTimers([SLATarget], as: SLAStatus, at: Date)
+    /// The sweep's verdict on one clock: its new status and when to look again (nil: never).
+    case markTimer(SLATarget, status: SLAStatus, nextCheckAt: Date?)
+    case event(TimelineFact)
+    case escalation(EscalationDraft)
+    /// Issues the rating link, unless the question was rated meanwhile.
+    case issueRating(RatingIssue)
+    /// Records the customer's score on the question's rating.
+    case recordScore(score: Int, comment: String?, at: Date)
+    /// Stores an inbound webhook's receipt, so a repeat is recognised.
+    case receipt(InboundOrigin, at: Date)
+    /// Links a chat conversation to the question.
+    case conversation(InboundOrigin, at: Date)
+    /// Marks what an idempotent request wrote on its reservation.
+    case idempotentWrite(IdempotencyReservation, IdempotentWrite)
+}
+
+/// Everything one command changes about one question: its row as it ends up, and the writes that go with it. Built
+/// by `QuestionCommands` from a snapshot; applied by a store in the snapshot's transaction.
+public struct QuestionChange: Sendable, Equatable {
+    /// The row as loaded; nil for a new question.
+    public var before: QuestionRecord?
+    /// The row as the change leaves it.
+    public var record: QuestionRecord
+    public var effects: [QuestionEffect]
+    /// What a sweep or lease-expiry step did, for the pass's totals.
+    public var outcome: SweepOutcome
+
+    /// Starts a change from a loaded snapshot, changing nothing yet.
+    public init(from snapshot: QuestionSnapshot) {
+        self.before = snapshot.record
+        self.record = snapshot.record
+        self.effects = []
+        self.outcome = SweepOutcome()
+    }
+
+    /// Starts the change that stores a new question.
+    public init(inserting record: QuestionRecord) {
+        self.before = nil
+        self.record = record
+        self.effects = []
+        self.outcome = SweepOutcome()
+    }
+
+    public var question: Question {
+        get { record.question }
+        set { record.question = newValue }
+    }
+
+    /// Whether the question's row must be written.
+    public var writesRow: Bool { before != record }
+
+    /// The messages the change adds.
+    public var messages: [Message] {
+        effects.compactMap { if case .message(let message) = $0 { message } else { nil } }
+    }
+
+    /// The escalations the change raises.
+    public var escalations: [EscalationDraft] {
+        effects.compactMap { if case .escalation(let draft) = $0 { draft } else { nil } }
+    }
+
+    /// The timeline events the change records directly (not those of new escalations).
+    public var events: [TimelineFact] {
+        effects.compactMap { if case .event(let fact) = $0 { fact } else { nil } }
+    }
+}
+
+/// What a store did with a change.
+public struct AppliedChange: Sendable, Equatable {
+    /// The question as stored afterwards.
+    public var question: Question
+    /// The escalations the change created (an escalation that existed already is not here).
+    public var escalations: [Escalation]
+    /// The sweep or lease-expiry totals.
+    public var outcome: SweepOutcome
+
+    /// Creates a result.
+    public init(question: Question, escalations: [Escalation], outcome: SweepOutcome = SweepOutcome()) {
+        self.question = question
+        self.escalations = escalations
+        self.outcome = outcome
+    }
+}
+
+/// A clock the sweep must look at: due for a warning, a breach, or (the peer window) a move to staff.
+public struct DueClock: Sendable, Equatable {
+    public var questionId: String
+    public var target: SLATarget
+    public var status: SLAStatus
+    public var dueAt: Date
+
+    /// Creates a due clock.
+    public init(questionId: String, target: SLATarget, status: SLAStatus, dueAt: Date) {
+        self.questionId = questionId
+        self.target = target
+        self.status = status
+        self.dueAt = dueAt
+    }
+}
+
+/// A rating link as stored, looked up by its token's hash.
+public struct StoredRating: Sendable, Equatable {
+    public var questionId: String
+    public var expiresAt: Date
+    public var helperId: String?
+    public var helperTier: Tier?
+    public var score: Int?
+
+    /// Creates a stored rating.
+    public init(questionId: String, expiresAt: Date, helperId: String?, helperTier: Tier?, score: Int?) {
+        self.questionId = questionId
+        self.expiresAt = expiresAt
+        self.helperId = helperId
+        self.helperTier = helperTier
+        self.score = score
+    }
+}

@@ -1,0 +1,179 @@
+import Foundation
+
+/// Where question changes are applied: the part of a store that loads a question under its lock, hands the snapshot to
+/// a decision of `QuestionCommands`, and writes the change in the same transaction. The stores keep only what must
+/// hold across transactions and instances in SQL (one live claim per question, one escalation per question, reason
+/// and level, background work taken with `SKIP LOCKED`); the commands below are written once, here.
+public protocol QuestionChangeStore: Sendable {
+    /// Stores a new question decided by `QuestionCommands.intake`; a repeated webhook id is a `duplicate_webhook`
+    /// conflict, a conversation taken meanwhile `conversation_exists`.
+    func apply(inserting change: QuestionChange) async throws -> AppliedChange
+    /// Loads the question (an unknown one is `not_found`) with what `needs` names, under its lock, and applies what
+    /// `decide` makes of it, in one transaction; a refusal thrown by `decide` writes nothing.
+    func apply(
+        questionId: String, needs: SnapshotNeeds, at now: Date,
+        _ decide: @Sendable (QuestionSnapshot) throws -> QuestionChange
+    ) async throws -> AppliedChange
+    /// Loads the question rated through the link whose token has this hash (`rating_not_found` when none) and applies
+    /// what `decide` makes of the link and the question, in one transaction.
+    func apply(
+        ratingTokenHash: String, at now: Date,
+        _ decide: @Sendable (StoredRating, QuestionSnapshot) throws -> QuestionChange
+    ) async throws -> AppliedChange
+    /// Takes up to `limit` clocks due at `now` that no other instance holds, and applies what `decide` makes of each;
+    /// returns the totals of the applied changes.
+    func applyDueClocks(
+        at now: Date, limit: Int, _ decide: @Sendable (DueClock, QuestionSnapshot) -> QuestionChange
+    ) async throws -> SweepOutcome
+    /// Takes up to `limit` questions whose claim's lease ran out at `now` that no other instance holds, and applies
+    /// what `decide` makes of each; returns how many it changed.
+    func applyExpiredLeases(
+        at now: Date, limit: Int, _ decide: @Sendable (QuestionSnapshot) -> QuestionChange
+    ) async throws -> Int
+}
+
+// The question commands, once for both stores.
+extension QuestionChangeStore {
+    /// Stores a new question with its first message, events, clocks and (when critical) its escalation. Under an
+    /// `idempotency` reservation the question is marked on it in the same transaction.
+    public func insertQuestion(
+        _ draft: QuestionDraft, messageId: String, idempotency: IdempotencyReservation?, context: ChangeContext
+    ) async throws -> Question {
+        try await apply(
+            inserting: QuestionCommands.intake(draft, messageId: messageId, idempotency: idempotency, context: context)
+        ).question
+    }
+
+    /// Gives the question to the helper under a lease, if the rules allow; of concurrent claims one wins.
+    public func claim(
+        questionId: String, by helper: Helper, claimId: String, lease: TimeInterval, context: ChangeContext
+    ) async throws -> Question {
+        try await apply(
+            questionId: questionId, needs: SnapshotNeeds(claimsOf: helper.id, holderHandle: true), at: context.now
+        ) { snapshot in
+            try QuestionCommands.claim(snapshot, by: helper, claimId: claimId, lease: lease, context: context)
+        }.question
+    }
+
+    /// Ends the current claim and puts the question back in the pool.
+    public func release(questionId: String, by actor: Helper, context: ChangeContext) async throws -> Question {
+        try await apply(questionId: questionId, needs: SnapshotNeeds(), at: context.now) { snapshot in
+            try QuestionCommands.release(snapshot, by: actor, context: context)
+        }.question
+    }
+
+    /// Records a helper reply, renewing the replier's lease and meeting the response clocks.
+    public func reply(
+        questionId: String, by helper: Helper, messageId: String, body: String, lease: TimeInterval,
+        context: ChangeContext
+    ) async throws -> (question: Question, message: Message) {
+        let message = Message(
+            id: messageId, questionId: questionId, authorKind: .helper, helperId: helper.id, body: body,
+            createdAt: context.now
+        )
+        let applied = try await apply(questionId: questionId, needs: SnapshotNeeds(), at: context.now) { snapshot in
+            try QuestionCommands.reply(
+                snapshot, by: helper, messageId: messageId, body: body, lease: lease, context: context
+            )
+        }
+        return (applied.question, message)
+    }
+
+    /// Records a customer follow-up (see `QuestionCommands.customerMessage`). An inbound webhook's receipt is stored
+    /// with it; a repeated webhook id is a `duplicate_webhook` conflict. Under an `idempotency` reservation the
+    /// message is marked on it in the same transaction.
+    public func addCustomerMessage(
+        questionId: String, by actor: Helper, messageId: String, body: String, origin: InboundOrigin?,
+        routing: FollowUpRouting, idempotency: IdempotencyReservation?, context: ChangeContext
+    ) async throws -> (question: Question, message: Message) {
+        let message = Message(
+            id: messageId, questionId: questionId, authorKind: .customer, helperId: nil, body: body,
+            createdAt: context.now
+        )
+        let applied = try await apply(
+            questionId: questionId, needs: SnapshotNeeds(recentFollowUps: true), at: context.now
+        ) { snapshot in
+            try QuestionCommands.customerMessage(
+                snapshot, by: actor, messageId: messageId, body: body, origin: origin, routing: routing,
+                idempotency: idempotency, context: context
+            )
+        }
+        return (applied.question, message)
+    }
+
+    /// Marks the question resolved, ends any claim and clock, and issues the rating link unless already rated;
+    /// `note` (why it was resolved) goes into the resolved event.
+    public func resolve(
+        questionId: String, by actor: Helper, note: String?, rating: RatingGrant?, context: ChangeContext
+    ) async throws -> Question {
+        try await apply(questionId: questionId, needs: SnapshotNeeds(resolution: true), at: context.now) { snapshot in
+            try QuestionCommands.resolve(snapshot, by: actor, note: note, rating: rating, context: context)
+        }.question
+    }
+
+    /// Puts a resolved question back in the pool.
+    public func reopen(questionId: String, by actor: Helper, context: ChangeContext) async throws -> Question {
+        try await apply(questionId: questionId, needs: SnapshotNeeds(), at: context.now) { snapshot in
+            try QuestionCommands.reopen(snapshot, by: actor, context: context)
+        }.question
+    }
+
+    /// Hands the question to staff: a volunteer's handoff or a staff member's manual escalation.
+    public func escalate(
+        questionId: String, by actor: Helper, level: Int, note: String, context: ChangeContext
+    ) async throws -> Escalation {
+        let applied = try await apply(questionId: questionId, needs: SnapshotNeeds(), at: context.now) { snapshot in
+            try QuestionCommands.escalate(snapshot, by: actor, level: level, note: note, context: context)
+        }
+        guard let escalation = applied.escalations.last else {
+            // The draft carries `already_escalated`: a store that applied the change created it.
+            throw PatenError(.unavailable, code: "escalation_missing", message: "The escalation was not stored.")
+        }
+        return escalation
+    }
+
+    /// Records the score for the question whose unexpired, unused link has the token hash; a low score escalates.
+    public func rate(tokenHash: String, score: Int, comment: String?, context: ChangeContext) async throws -> Rating {
+        let rated = RatedBox()
+        _ = try await apply(ratingTokenHash: tokenHash, at: context.now) { stored, snapshot in
+            let change = try QuestionCommands.rate(
+                snapshot, rating: stored, score: score, comment: comment, context: context
+            )
+            rated.set(
+                Rating(
+                    questionId: stored.questionId, score: score, comment: comment, helperId: stored.helperId,
+                    helperTier: stored.helperTier, ratedAt: context.now
+                )
+            )
+            return change
+        }
+        guard let rating = rated.value else {
+            throw PatenError(.notFound, code: "rating_not_found", message: "This rating link is not valid.")
+        }
+        return rating
+    }
+
+    /// Ends up to `limit` claims whose lease ran out, returning how many it ended.
+    public func expireLeases(context: ChangeContext, limit: Int) async throws -> Int {
+        try await applyExpiredLeases(at: context.now, limit: limit) { snapshot in
+            QuestionCommands.expireLease(snapshot, context: context)
+        }
+    }
+
+    /// Acts on up to `limit` clocks that are due: moves questions to staff, raises warnings and breaches.
+    public func sweep(context: ChangeContext, limit: Int) async throws -> SweepOutcome {
+        try await applyDueClocks(at: context.now, limit: limit) { clock, snapshot in
+            QuestionCommands.sweep(snapshot, clock: clock, context: context)
+        }
+    }
+}
+
+/// Carries the rating a decision built out of the store's transaction (the decision may run again when a
+/// PostgreSQL transaction is retried: the last run is the one applied).
+private final class RatedBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Rating?
+
+    func set(_ rating: Rating) { lock.withLock { stored = rating } }
+    var value: Rating? { lock.withLock { stored } }
+}

@@ -1,0 +1,393 @@
+import Foundation
+import GRDB
+import PatenCore
+
+// Question changes on SQLite: load the snapshot a command needs, let `QuestionCommands` decide, apply the change.
+// SQLite has one writer, so the write transaction is the question's lock. No rule lives here: only how a change's
+// parts are written, and the constraints that must hold whatever the rules say (one live claim per question, one
+// escalation per question, reason and level, one receipt per webhook id).
+
+extension QuestionRecord {
+    /// The question's columns, then its tallies', in the order `init(sqlite:)` reads them.
+    static let columns =
+        Question.columns + """
+            , awaiting_reply_since, moved_to_staff_at, claim_expiries, next_response_count, next_response_total_ms, \
+            next_response_max_ms, next_response_breaches, staff_replies, volunteer_replies
+            """
+
+    init(sqlite row: Row) throws {
+        self.init(
+            question: try Question(row: row),
+            tallies: QuestionTallies(
+                awaitingReplySince: StoredValue.date(row[19]), movedToStaffAt: StoredValue.date(row[20]),
+                claimExpiries: row[21], nextResponseCount: row[22], nextResponseTotalMs: row[23],
+                nextResponseMaxMs: row[24], nextResponseBreaches: row[25], staffReplies: row[26], volunteerReplies: row[27]
+            )
+        )
+    }
+}
+
+extension SQLiteStore: QuestionChangeStore {
+    public func apply(inserting change: QuestionChange) async throws -> AppliedChange {
+        try await pool.write { db in try Self.apply(db, change) }
+    }
+
+    public func apply(
+        questionId: String, needs: SnapshotNeeds, at now: Date,
+        _ decide: @Sendable (QuestionSnapshot) throws -> QuestionChange
+    ) async throws -> AppliedChange {
+        do {
+            return try await pool.write { db in
+                let snapshot = try Self.snapshot(db, questionId, needs: needs, at: now)
+                return try Self.apply(db, try decide(snapshot))
+            }
+        } catch let error as DatabaseError where error.isUniqueViolation {
+            // The one-holder index caught a claim the rules did not see; the other claim won.
+            let holder = try await question(id: questionId)?.holderId
+            let handle = try await holder.asyncFlatMap { try await self.helper(id: $0)?.handle } ?? "another helper"
+            throw PatenError.conflict(
+                "already_claimed", "Question \(questionId) is already claimed by \(handle).", details: ["holder": handle]
+            )
+        }
+    }
+
+    public func apply(
+        ratingTokenHash: String, at now: Date, _ decide: @Sendable (StoredRating, QuestionSnapshot) throws -> QuestionChange
+    ) async throws -> AppliedChange {
+        // Anyone may post a made-up token: look it up on a reader first, so guesses never queue for the one writer.
+        let known = try await pool.read { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM ratings WHERE token_hash = ?", arguments: [ratingTokenHash]) ?? false
+        }
+        guard known else { throw Self.unknownRating }
+        return try await pool.write { db in
+            guard
+                let row = try db.fetchOne(
+                    Row.self,
+                    sql: """
+                        SELECT question_id, token_expires_at, helper_id, helper_tier, score FROM ratings
+                        WHERE token_hash = ?
+                        """,
+                    arguments: [ratingTokenHash]
+                )
+            else { throw Self.unknownRating }
+            let stored = StoredRating(
+                questionId: row["question_id"], expiresAt: Date(millisecondsSince1970: row["token_expires_at"]),
+                helperId: row["helper_id"], helperTier: (row["helper_tier"] as String?).flatMap(Tier.init(rawValue:)),
+                score: row["score"]
+            )
+            let snapshot = try Self.snapshot(db, stored.questionId, needs: SnapshotNeeds(), at: now)
+            return try Self.apply(db, try decide(stored, snapshot))
+        }
+    }
+
+    public func applyDueClocks(
+        at now: Date, limit: Int, _ decide: @Sendable (DueClock, QuestionSnapshot) -> QuestionChange
+    ) async throws -> SweepOutcome {
+        try await pool.write { db in
+            let due = try db.fetchAll(
+                Row.self,
+                sql: """
+                    SELECT question_id, target, status, due_at FROM sla_timers
+                    WHERE next_check_at IS NOT NULL AND next_check_at <= ?
+                    ORDER BY next_check_at LIMIT ?
+                    """,
+                arguments: [now.millisecondsSince1970, limit]
+            )
+            var outcome = SweepOutcome()
+            for row in due {
+                let clock = DueClock(
+                    questionId: row["question_id"], target: try StoredValue.decode(SLATarget.self, row["target"]),
+                    status: try StoredValue.decode(SLAStatus.self, row["status"]),
+                    dueAt: Date(millisecondsSince1970: row["due_at"])
+                )
+                let snapshot = try Self.snapshot(db, clock.questionId, needs: SnapshotNeeds(), at: now)
+                let applied = try Self.apply(db, decide(clock, snapshot))
+                outcome.add(applied.outcome)
+            }
+            return outcome
+        }
+    }
+
+    public func applyExpiredLeases(
+        at now: Date, limit: Int, _ decide: @Sendable (QuestionSnapshot) -> QuestionChange
+    ) async throws -> Int {
+        try await pool.write { db in
+            let due = try db.fetchAll(
+                String.self,
+                sql: """
+                    SELECT id FROM questions WHERE state = 'claimed' AND lease_expires_at <= ?
+                    ORDER BY lease_expires_at LIMIT ?
+                    """,
+                arguments: [now.millisecondsSince1970, limit]
+            )
+            for id in due {
+                _ = try Self.apply(db, decide(try Self.snapshot(db, id, needs: SnapshotNeeds(), at: now)))
+            }
+            return due.count
+        }
+    }
+}
+
+// Loading and applying. Each runs inside the caller's write transaction.
+extension SQLiteStore {
+    static let unknownRating = PatenError(.notFound, code: "rating_not_found", message: "This rating link is not valid.")
+
+    static func fetchRecord(_ db: Database, _ id: String) throws -> QuestionRecord? {
+        try db.fetchOne(
+            Row.self, sql: "SELECT \(QuestionRecord.columns) FROM questions WHERE id = ?", arguments: [id]
+        ).map(QuestionRecord.init(sqlite:))
+    }
+
+    /// The question's row and the facts `needs` names, as the command's decision reads them.
+    static func snapshot(_ db: Database, _ id: String, needs: SnapshotNeeds, at now: Date) throws -> QuestionSnapshot {
+        guard let record = try fetchRecord(db, id) else { throw PatenError.notFound("question", id: id) }
+        var snapshot = QuestionSnapshot(record: record)
+        let question = record.question
+        if question.state == .claimed, let expiry = question.leaseExpiresAt, expiry <= now {
+            snapshot.expiredHolderReplied =
+                try Bool.fetchOne(
+                    db,
+                    sql: """
+                        SELECT EXISTS (SELECT 1 FROM messages m JOIN claims c ON c.question_id = m.question_id
+                        WHERE c.question_id = ? AND c.ended_at IS NULL AND m.helper_id = c.helper_id
+                        AND m.created_at >= c.claimed_at)
+                        """,
+                    arguments: [id]
+                ) ?? false
+        }
+        if let helperId = needs.claimsOf {
+            snapshot.activeClaims =
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM claims WHERE helper_id = ? AND ended_at IS NULL AND expires_at > ?",
+                    arguments: [helperId, now.millisecondsSince1970]
+                ) ?? 0
+        }
+        if needs.holderHandle, let holder = question.holderId {
+            snapshot.holderHandle = try handles(db, [holder])[holder]
+        }
+        if needs.recentFollowUps {
+            snapshot.recentFollowUps = try Int64.fetchAll(
+                db,
+                sql: """
+                    SELECT created_at FROM messages WHERE question_id = ? AND author_kind = 'customer' AND created_at > ?
+                    ORDER BY created_at DESC LIMIT ?
+                    """,
+                arguments: [id, now.addingTimeInterval(-60).millisecondsSince1970, QuestionRules.followUpsPerMinute]
+            ).map(Date.init(millisecondsSince1970:))
+        }
+        if needs.resolution {
+            if let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT m.helper_id, h.role FROM messages m JOIN helpers h ON h.id = m.helper_id
+                    WHERE m.question_id = ? AND m.author_kind = 'helper' ORDER BY m.created_at DESC, m.rowid DESC LIMIT 1
+                    """,
+                arguments: [id]
+            ) {
+                snapshot.lastReplier = Replier(id: row[0], role: try StoredValue.decode(Role.self, row[1]))
+            }
+            snapshot.rated =
+                try Bool.fetchOne(
+                    db, sql: "SELECT score IS NOT NULL FROM ratings WHERE question_id = ?", arguments: [id]
+                ) ?? false
+        }
+        return snapshot
+    }
+
+    /// Writes the change: the question's row (inserted, or updated when it changed), then each effect in order.
+    static func apply(_ db: Database, _ change: QuestionChange) throws -> AppliedChange {
+        let record = change.record
+        let question = record.question
+        if change.before == nil {
+            try db.run(
+                sql: """
+                    INSERT INTO questions (\(Question.columns), priority_rank)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    question.id, question.subject, question.customer.id, question.customer.name, question.channel,
+                    question.topic, question.language, question.priority.rawValue, question.tier.rawValue,
+                    question.state.rawValue, question.holderId, question.leaseExpiresAt?.millisecondsSince1970,
+                    question.peerDeadlineAt?.millisecondsSince1970, question.firstResponseAt?.millisecondsSince1970,
+                    question.resolvedAt?.millisecondsSince1970, question.resolvedBy, question.createdBy,
+                    question.createdAt.millisecondsSince1970, question.updatedAt.millisecondsSince1970,
+                    question.priority.rank,
+                ]
+            )
+        } else if change.writesRow {
+            let tallies = record.tallies
+            try db.run(
+                sql: """
+                    UPDATE questions SET priority = ?, priority_rank = ?, tier = ?, state = ?, holder_id = ?,
+                    lease_expires_at = ?, peer_deadline_at = ?, first_response_at = ?, resolved_at = ?, resolved_by = ?,
+                    updated_at = ?, awaiting_reply_since = ?, moved_to_staff_at = ?, claim_expiries = ?,
+                    next_response_count = ?, next_response_total_ms = ?, next_response_max_ms = ?,
+                    next_response_breaches = ?, staff_replies = ?, volunteer_replies = ?
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    question.priority.rawValue, question.priority.rank, question.tier.rawValue, question.state.rawValue,
+                    question.holderId, question.leaseExpiresAt?.millisecondsSince1970,
+                    question.peerDeadlineAt?.millisecondsSince1970, question.firstResponseAt?.millisecondsSince1970,
+                    question.resolvedAt?.millisecondsSince1970, question.resolvedBy,
+                    question.updatedAt.millisecondsSince1970, tallies.awaitingReplySince?.millisecondsSince1970,
+                    tallies.movedToStaffAt?.millisecondsSince1970, tallies.claimExpiries, tallies.nextResponseCount,
+                    tallies.nextResponseTotalMs, tallies.nextResponseMaxMs, tallies.nextResponseBreaches,
+                    tallies.staffReplies, tallies.volunteerReplies, question.id,
+                ]
+            )
+        }
+        var escalations: [Escalation] = []
+        for effect in change.effects {
+            switch effect {
+            case .message(let message):
+                try insertMessage(db, message)
+            case .startClaim(let id, let helperId, let at, let expiresAt):
+                try db.run(
+                    sql: "INSERT INTO claims (id, question_id, helper_id, claimed_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [id, question.id, helperId, at.millisecondsSince1970, expiresAt.millisecondsSince1970]
+                )
+            case .renewClaim(let expiresAt):
+                try db.run(
+                    sql: "UPDATE claims SET expires_at = ? WHERE question_id = ? AND ended_at IS NULL",
+                    arguments: [expiresAt.millisecondsSince1970, question.id]
+                )
+            case .endClaim(let reason, let at):
+                try db.run(
+                    sql: "UPDATE claims SET ended_at = ?, end_reason = ? WHERE question_id = ? AND ended_at IS NULL",
+                    arguments: [at.millisecondsSince1970, reason.rawValue, question.id]
+                )
+            case .startTimer(let timer, let onlyIfEnded):
+                try startTimer(db, question.id, timer, onlyIfEnded: onlyIfEnded)
+            case .endTimers(let targets, let status, let at):
+                try endTimers(db, question.id, targets, as: status, at: at)
+            case .markTimer(let target, let status, let nextCheckAt):
+                try db.run(
+                    sql: "UPDATE sla_timers SET status = ?, next_check_at = ? WHERE question_id = ? AND target = ?",
+                    arguments: [status.rawValue, nextCheckAt?.millisecondsSince1970, question.id, target.rawValue]
+                )
+            case .event(let fact):
+                try Self.record(db, fact)
+            case .escalation(let draft):
+                if let escalation = try raiseEscalation(db, question.id, draft) { escalations.append(escalation) }
+            case .issueRating(let issue):
+                try issueRating(db, question.id, issue)
+            case .recordScore(let score, let comment, let at):
+                try db.run(
+                    sql: "UPDATE ratings SET score = ?, comment = ?, rated_at = ? WHERE question_id = ?",
+                    arguments: [score, comment, at.millisecondsSince1970, question.id]
+                )
+            case .receipt(let origin, let at):
+                try storeReceipt(db, origin, questionId: question.id, at: at)
+            case .conversation(let origin, let at):
+                try startConversation(db, origin, questionId: question.id, at: at)
+            case .idempotentWrite(let reservation, let write):
+                try markIdempotentWrite(db, reservation, write)
+            }
+        }
+        return AppliedChange(question: question, escalations: escalations, outcome: change.outcome)
+    }
+
+    static func insertMessage(_ db: Database, _ message: Message) throws {
+        try db.run(
+            sql: "INSERT INTO messages (\(Message.columns)) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [
+                message.id, message.questionId, message.authorKind.rawValue, message.helperId, message.body,
+                message.createdAt.millisecondsSince1970,
+            ]
+        )
+    }
+
+    /// Records a timeline event and publishes it to subscribers; its `outbound` facts go to the outbox only.
+    static func record(_ db: Database, _ fact: TimelineFact) throws {
+        try db.run(
+            sql: "INSERT INTO question_events (question_id, type, actor_id, at, data) VALUES (?, ?, ?, ?, ?)",
+            arguments: [
+                fact.question.id, fact.type.rawValue, fact.actorId, fact.at.millisecondsSince1970,
+                StoredValue.json(fact.data),
+            ]
+        )
+        if let outbound = OutboundEventType(fact.type) {
+            try publish(
+                db, outbound, questionId: fact.question.id, actor: fact.actorId, at: fact.at,
+                details: fact.data.merging(fact.outbound) { _, added in added }, question: fact.question
+            )
+        }
+    }
+
+    /// Starts (or restarts) a clock; with `onlyIfEnded`, a clock that is still running is left alone.
+    static func startTimer(_ db: Database, _ questionId: String, _ timer: SLATimer, onlyIfEnded: Bool = false) throws {
+        let guardClause = onlyIfEnded ? "WHERE sla_timers.ended_at IS NOT NULL" : ""
+        try db.run(
+            sql: """
+                INSERT INTO sla_timers (question_id, target, started_at, warn_at, due_at, next_check_at, status)
+                VALUES (?, ?, ?, ?, ?, ?, 'running')
+                ON CONFLICT (question_id, target) DO UPDATE SET
+                started_at = excluded.started_at, warn_at = excluded.warn_at, due_at = excluded.due_at,
+                next_check_at = excluded.next_check_at, status = 'running', ended_at = NULL
+                \(guardClause)
+                """,
+            arguments: [
+                questionId, timer.target.rawValue, timer.startedAt.millisecondsSince1970,
+                timer.warnAt?.millisecondsSince1970, timer.dueAt.millisecondsSince1970,
+                timer.firstCheck.millisecondsSince1970,
+            ]
+        )
+    }
+
+    /// Ends live clocks; a clock already breached keeps that status, since a late answer does not undo a breach.
+    static func endTimers(
+        _ db: Database, _ questionId: String, _ targets: [SLATarget], as status: SLAStatus, at now: Date
+    ) throws {
+        try db.run(
+            sql: """
+                UPDATE sla_timers SET status = CASE WHEN status = 'breached' THEN 'breached' ELSE ? END,
+                next_check_at = NULL, ended_at = ?
+                WHERE question_id = ? AND ended_at IS NULL AND target IN (\(placeholders(targets.count)))
+                """,
+            arguments: StatementArguments(
+                [status.rawValue, now.millisecondsSince1970, questionId] + targets.map(\.rawValue)
+                    as [(any DatabaseValueConvertible)?]
+            )
+        )
+    }
+
+    /// Inserts the escalation unless the question has one of its reason and level; when new, records its change-feed
+    /// row and timeline event and returns it; when not, throws the draft's `ifExists` or returns nil.
+    static func raiseEscalation(_ db: Database, _ questionId: String, _ draft: EscalationDraft) throws -> Escalation? {
+        let at = draft.at.millisecondsSince1970
+        try db.run(
+            sql: """
+                INSERT INTO escalations (id, question_id, reason, level, state, note, created_by, created_at, updated_at)
+                VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?)
+                ON CONFLICT (question_id, reason, level) DO NOTHING
+                """,
+            arguments: [draft.id, questionId, draft.reason.rawValue, draft.level, draft.note, draft.actorId, at, at]
+        )
+        guard db.changesCount == 1 else {
+            if let error = draft.ifExists { throw error }
+            return nil
+        }
+        try recordChange(db, draft.id, .created, at: draft.at)
+        try Self.record(db, draft.event)
+        return try requireEscalation(db, draft.id)
+    }
+
+    /// Issues the rating link (replacing an unused one from an earlier resolution; a rated question keeps its rating).
+    static func issueRating(_ db: Database, _ questionId: String, _ issue: RatingIssue) throws {
+        try db.run(
+            sql: """
+                INSERT INTO ratings (question_id, token_hash, token_expires_at, issued_at, helper_id, helper_tier)
+                VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (question_id) DO UPDATE SET
+                token_hash = excluded.token_hash, token_expires_at = excluded.token_expires_at,
+                issued_at = excluded.issued_at, helper_id = excluded.helper_id, helper_tier = excluded.helper_tier
+                WHERE ratings.score IS NULL
+                """,
+            arguments: [
+                questionId, issue.grant.tokenHash, issue.grant.expiresAt.millisecondsSince1970,
+                issue.grant.issuedAt.millisecondsSince1970, issue.helperId, issue.helperTier?.rawValue,
+            ]
+        )
+    }
+}
