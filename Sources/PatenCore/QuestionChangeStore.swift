@@ -12,23 +12,23 @@ public protocol QuestionChangeStore: Sendable {
     /// `decide` makes of it, in one transaction; a refusal thrown by `decide` writes nothing.
     func apply(
         questionId: String, needs: SnapshotNeeds, at now: Date,
-        _ decide: @Sendable (QuestionSnapshot) throws -> QuestionChange
+        _ decide: @escaping @Sendable (QuestionSnapshot) throws -> QuestionChange
     ) async throws -> AppliedChange
     /// Loads the question rated through the link whose token has this hash (`rating_not_found` when none) and applies
     /// what `decide` makes of the link and the question, in one transaction.
     func apply(
         ratingTokenHash: String, at now: Date,
-        _ decide: @Sendable (StoredRating, QuestionSnapshot) throws -> QuestionChange
+        _ decide: @escaping @Sendable (StoredRating, QuestionSnapshot) throws -> QuestionChange
     ) async throws -> AppliedChange
     /// Takes up to `limit` clocks due at `now` that no other instance holds, and applies what `decide` makes of each;
     /// returns the totals of the applied changes.
     func applyDueClocks(
-        at now: Date, limit: Int, _ decide: @Sendable (DueClock, QuestionSnapshot) -> QuestionChange
+        at now: Date, limit: Int, _ decide: @escaping @Sendable (DueClock, QuestionSnapshot) -> QuestionChange
     ) async throws -> SweepOutcome
     /// Takes up to `limit` questions whose claim's lease ran out at `now` that no other instance holds, and applies
     /// what `decide` makes of each; returns how many it changed.
     func applyExpiredLeases(
-        at now: Date, limit: Int, _ decide: @Sendable (QuestionSnapshot) -> QuestionChange
+        at now: Date, limit: Int, _ decide: @escaping @Sendable (QuestionSnapshot) -> QuestionChange
     ) async throws -> Int
 }
 

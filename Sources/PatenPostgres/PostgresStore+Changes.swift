@@ -45,7 +45,7 @@ extension PostgresStore: QuestionChangeStore {
 
     public func apply(
         questionId: String, needs: SnapshotNeeds, at now: Date,
-        _ decide: @Sendable (QuestionSnapshot) throws -> QuestionChange
+        _ decide: @escaping @Sendable (QuestionSnapshot) throws -> QuestionChange
     ) async throws -> AppliedChange {
         do {
             return try await transaction { connection in
@@ -64,7 +64,7 @@ extension PostgresStore: QuestionChangeStore {
     }
 
     public func apply(
-        ratingTokenHash: String, at now: Date, _ decide: @Sendable (StoredRating, QuestionSnapshot) throws -> QuestionChange
+        ratingTokenHash: String, at now: Date, _ decide: @escaping @Sendable (StoredRating, QuestionSnapshot) throws -> QuestionChange
     ) async throws -> AppliedChange {
         let logger = logger
         return try await transaction { connection in
@@ -94,7 +94,7 @@ extension PostgresStore: QuestionChangeStore {
     }
 
     public func applyDueClocks(
-        at now: Date, limit: Int, _ decide: @Sendable (DueClock, QuestionSnapshot) -> QuestionChange
+        at now: Date, limit: Int, _ decide: @escaping @Sendable (DueClock, QuestionSnapshot) -> QuestionChange
     ) async throws -> SweepOutcome {
         var outcome = SweepOutcome()
         let logger = logger
@@ -138,7 +138,7 @@ extension PostgresStore: QuestionChangeStore {
     }
 
     public func applyExpiredLeases(
-        at now: Date, limit: Int, _ decide: @Sendable (QuestionSnapshot) -> QuestionChange
+        at now: Date, limit: Int, _ decide: @escaping @Sendable (QuestionSnapshot) -> QuestionChange
     ) async throws -> Int {
         var expired = 0
         let logger = logger

@@ -34,7 +34,7 @@ extension SQLiteStore: QuestionChangeStore {
 
     public func apply(
         questionId: String, needs: SnapshotNeeds, at now: Date,
-        _ decide: @Sendable (QuestionSnapshot) throws -> QuestionChange
+        _ decide: @escaping @Sendable (QuestionSnapshot) throws -> QuestionChange
     ) async throws -> AppliedChange {
         do {
             return try await pool.write { db in
@@ -52,7 +52,7 @@ extension SQLiteStore: QuestionChangeStore {
     }
 
     public func apply(
-        ratingTokenHash: String, at now: Date, _ decide: @Sendable (StoredRating, QuestionSnapshot) throws -> QuestionChange
+        ratingTokenHash: String, at now: Date, _ decide: @escaping @Sendable (StoredRating, QuestionSnapshot) throws -> QuestionChange
     ) async throws -> AppliedChange {
         // Anyone may post a made-up token: look it up on a reader first, so guesses never queue for the one writer.
         let known = try await pool.read { db in
@@ -81,7 +81,7 @@ extension SQLiteStore: QuestionChangeStore {
     }
 
     public func applyDueClocks(
-        at now: Date, limit: Int, _ decide: @Sendable (DueClock, QuestionSnapshot) -> QuestionChange
+        at now: Date, limit: Int, _ decide: @escaping @Sendable (DueClock, QuestionSnapshot) -> QuestionChange
     ) async throws -> SweepOutcome {
         try await pool.write { db in
             let due = try db.fetchAll(
@@ -109,7 +109,7 @@ extension SQLiteStore: QuestionChangeStore {
     }
 
     public func applyExpiredLeases(
-        at now: Date, limit: Int, _ decide: @Sendable (QuestionSnapshot) -> QuestionChange
+        at now: Date, limit: Int, _ decide: @escaping @Sendable (QuestionSnapshot) -> QuestionChange
     ) async throws -> Int {
         try await pool.write { db in
             let due = try db.fetchAll(

@@ -24,7 +24,12 @@ public struct SQLiteStore: Sendable, PatenStore {
             try db.run(sql: "PRAGMA synchronous = NORMAL")
             // The one writer gets a 32 MiB page cache (readers keep SQLite's 2 MiB): a sweep or a burst of intake
             // touches many scattered pages, and spilling them mid-transaction doubles the writes.
-            if !db.configuration.readonly { try db.run(sql: "PRAGMA cache_size = -32768") }
+            if !db.configuration.readonly {
+                try db.run(sql: "PRAGMA cache_size = -32768")
+                // Each change of a group commit has a savepoint, whose undo pages go to a sub-journal: keep it in
+                // memory rather than in a temporary file.
+                try db.run(sql: "PRAGMA temp_store = MEMORY")
+            }
         }
         do {
             pool = SQLitePool(base: try DatabasePool(path: path, configuration: configuration))
@@ -75,6 +80,13 @@ public struct SQLiteStore: Sendable, PatenStore {
 /// become 503 errors with a `retry_after`, instead of unexplained 500s.
 struct SQLitePool: Sendable {
     let base: DatabasePool
+    /// Every write goes through it: changes waiting together commit together.
+    let writer: GroupCommitWriter
+
+    init(base: DatabasePool) {
+        self.base = base
+        self.writer = GroupCommitWriter(pool: base)
+    }
 
     /// Runs the body on a reader, in one snapshot.
     func read<T: Sendable>(_ value: @Sendable (Database) throws -> T) async throws -> T {
@@ -85,10 +97,11 @@ struct SQLitePool: Sendable {
         }
     }
 
-    /// Runs the body in one write transaction.
-    func write<T: Sendable>(_ updates: @Sendable (Database) throws -> T) async throws -> T {
+    /// Runs the body in a write transaction (shared with the changes that wait with it, each in its own savepoint:
+    /// see `GroupCommitWriter`); returns once it is committed.
+    func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
-            return try await base.write(updates)
+            return try await writer.write(updates)
         } catch let error as DatabaseError {
             throw Self.translated(error)
         }
