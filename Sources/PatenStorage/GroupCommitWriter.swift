@@ -37,7 +37,11 @@ final class GroupCommitWriter: @unchecked Sendable {
                     switch result {
                     case .success:
                         // Set before the commit by `run`, which succeeded.
-                        continuation.resume(returning: box.value!)
+                        guard let value = box.value else {
+                            continuation.resume(throwing: CancellationError())
+                            return
+                        }
+                        continuation.resume(returning: value)
                     case .failure(let error):
                         continuation.resume(throwing: error)
                     }
