@@ -11,7 +11,10 @@ public enum QuestionCommands {
     ) -> QuestionChange {
         let question = draft.question
         var change = QuestionChange(inserting: QuestionRecord(question: question))
+        // Everything intake writes happens at the question's creation time, its escalation included.
         let now = question.createdAt
+        var context = context
+        context.now = now
         if let idempotency {
             change.effects.append(.idempotentWrite(idempotency, IdempotentWrite(questionId: question.id)))
         }
@@ -51,8 +54,9 @@ public enum QuestionCommands {
     }
 
     /// Ends a claim whose lease ran out, if the question has one: the question returns to the pool, and a second
-    /// lease that ran out with no reply from its holder escalates (`claim_expired`). Every command starts with this,
-    /// so a question is never acted on as held by someone whose time is up.
+    /// lease that ran out with no reply from its holder escalates (`claim_expired`). Every command that may meet a
+    /// claimed question starts with this (reopen and rating act on resolved questions, which hold no claim), so a
+    /// question is never acted on as held by someone whose time is up.
     public static func expireLease(_ snapshot: QuestionSnapshot, context: ChangeContext) -> QuestionChange {
         var change = QuestionChange(from: snapshot)
         change.expireLease(snapshot, context: context)
@@ -173,7 +177,7 @@ public enum QuestionCommands {
         routing: FollowUpRouting, idempotency: IdempotencyReservation?, context: ChangeContext
     ) throws -> QuestionChange {
         let now = context.now
-        var change = QuestionChange(from: snapshot)
+        var change = expireLease(snapshot, context: context)
         try QuestionRules.checkCustomerMessage(change.question, by: actor)
         try QuestionRules.checkFollowUpRate(change.question, recent: snapshot.recentFollowUps, at: now)
         let id = change.question.id
