@@ -134,7 +134,7 @@ let package = Package(
             dependencies: ["PatenCore", "PatenWebhooks"]
         ),
         .testTarget(
-            name: "PatenPostgresTests",
+            name: "StoreContractTests",
             dependencies: [
                 "PatenCore",
                 "PatenPostgres",

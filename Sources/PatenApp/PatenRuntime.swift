@@ -9,7 +9,7 @@ public struct PatenRuntime: Sendable {
     public let configuration: PatenConfiguration
     public let policy: Policy
     /// The database: the data directory's SQLite file, or PostgreSQL when `db_url` is set.
-    public let store: any PatenStore
+    public let store: any PatenStore & StoreDiagnostics
     public let desk: SupportDesk
     public let directory: HelperDirectory
     public let escalations: EscalationDesk
@@ -57,7 +57,7 @@ public struct PatenRuntime: Sendable {
     }
 
     static func make(
-        _ configuration: PatenConfiguration, policy: Policy, store: any PatenStore, clock: any Clock,
+        _ configuration: PatenConfiguration, policy: Policy, store: any PatenStore & StoreDiagnostics, clock: any Clock,
         ids: any IdentifierGenerator
     ) throws -> PatenRuntime {
         let hasher = SHA256SecretHasher()

@@ -64,3 +64,23 @@ public struct EscalationDesk: Sendable {
         }
     }
 }
+
+/// How an escalation moves forward, as pure decisions the stores call under the escalation's lock.
+public enum EscalationRules {
+    /// Only an open escalation can be acknowledged.
+    public static func checkAcknowledge(_ escalation: Escalation) throws {
+        guard escalation.state == .open else {
+            throw PatenError.conflict(
+                "escalation_not_open",
+                "Escalation \(escalation.id) is \(escalation.state.rawValue), not open; nothing to acknowledge."
+            )
+        }
+    }
+
+    /// An escalation is resolved once; resolving an open one acknowledges it too.
+    public static func checkResolve(_ escalation: Escalation) throws {
+        guard escalation.state != .resolved else {
+            throw PatenError.conflict("escalation_resolved", "Escalation \(escalation.id) is already resolved.")
+        }
+    }
+}

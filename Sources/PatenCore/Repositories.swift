@@ -116,6 +116,10 @@ public protocol PatenStore: HelperRepository, TokenRepository, QuestionRepositor
     var location: String { get }
     /// Migration ids this build carries that the database has not applied.
     func pendingMigrations() async throws -> [String]
+}
+
+/// What benchmarks, `paten dev` and tests ask of a store; not part of any desk's repository.
+public protocol StoreDiagnostics: Sendable {
     /// Fills the database with `count` open volunteer-tier questions for benchmarks, `dueCount` of them with a peer
     /// window that ran out at `now` and the rest due a day later. Rows are written directly (no events). Returns
     /// the number written.
@@ -124,7 +128,7 @@ public protocol PatenStore: HelperRepository, TokenRepository, QuestionRepositor
     func count(_ sql: String, _ values: [String]) async throws -> Int
 }
 
-extension PatenStore {
+extension StoreDiagnostics {
     /// Runs a read-only statement without values that returns one integer.
     public func count(_ sql: String) async throws -> Int { try await count(sql, []) }
 }

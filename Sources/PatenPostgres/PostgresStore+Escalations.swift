@@ -54,11 +54,7 @@ extension PostgresStore: EscalationRepository {
         let ms = now.millisecondsSince1970
         return try await transaction { connection in
             let escalation = try await lockEscalation(connection, id)
-            guard escalation.state == .open else {
-                throw PatenError.conflict(
-                    "escalation_not_open", "Escalation \(id) is \(escalation.state.rawValue), not open; nothing to acknowledge."
-                )
-            }
+            try EscalationRules.checkAcknowledge(escalation)
             try await connection.query(
                 """
                 UPDATE escalations SET state = 'acknowledged', acknowledged_at = \(ms), acknowledged_by = \(actor.id),
@@ -74,9 +70,7 @@ extension PostgresStore: EscalationRepository {
         let ms = now.millisecondsSince1970
         return try await transaction { connection in
             let escalation = try await lockEscalation(connection, id)
-            guard escalation.state != .resolved else {
-                throw PatenError.conflict("escalation_resolved", "Escalation \(id) is already resolved.")
-            }
+            try EscalationRules.checkResolve(escalation)
             try await connection.query(
                 """
                 UPDATE escalations SET state = 'resolved', resolved_at = \(ms), resolved_by = \(actor.id),

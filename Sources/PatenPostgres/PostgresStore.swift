@@ -7,7 +7,7 @@ import PostgresNIO
 /// applied statement by statement in one transaction and recorded in `paten_migrations`.
 ///
 /// The client's connection pool must be running (`PostgresClient.run()`, or `PostgresStore.with(_:_:)`).
-public struct PostgresStore: Sendable, PatenStore {
+public struct PostgresStore: Sendable, PatenStore, StoreDiagnostics {
     /// Serialises migration runs of every process on the database.
     static let migrationLock: Int64 = 0x7061_7465_6e00_0001
     /// Orders appends to the escalation change feed (see `appendChange`).

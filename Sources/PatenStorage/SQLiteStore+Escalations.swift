@@ -68,11 +68,7 @@ extension SQLiteStore: EscalationRepository {
     public func acknowledgeEscalation(id: String, by actor: Helper, at now: Date) async throws -> Escalation {
         try await pool.write { db in
             let escalation = try Self.requireEscalation(db, id)
-            guard escalation.state == .open else {
-                throw PatenError.conflict(
-                    "escalation_not_open", "Escalation \(id) is \(escalation.state.rawValue), not open; nothing to acknowledge."
-                )
-            }
+            try EscalationRules.checkAcknowledge(escalation)
             try db.run(
                 sql: """
                     UPDATE escalations SET state = 'acknowledged', acknowledged_at = ?, acknowledged_by = ?, updated_at = ?
@@ -93,9 +89,7 @@ extension SQLiteStore: EscalationRepository {
     public func resolveEscalation(id: String, by actor: Helper, at now: Date) async throws -> Escalation {
         try await pool.write { db in
             let escalation = try Self.requireEscalation(db, id)
-            guard escalation.state != .resolved else {
-                throw PatenError.conflict("escalation_resolved", "Escalation \(id) is already resolved.")
-            }
+            try EscalationRules.checkResolve(escalation)
             try db.run(
                 sql: """
                     UPDATE escalations SET state = 'resolved', resolved_at = ?, resolved_by = ?, updated_at = ?,

@@ -296,8 +296,7 @@ extension SQLiteStore {
         }
     }
 
-    /// Writes one outbox message per integration subscribed to the event (about this question), in the caller's
-    /// transaction. Messages for an endpoint that is disabled wait (no next attempt) until it is enabled again.
+    /// Writes the outbox messages `OutboundFanOut` decides for the event, in the caller's transaction.
     static func publish(
         _ db: Database, _ type: OutboundEventType, questionId: String, actor: String?, at time: Date,
         details: [String: String], escalation: Escalation? = nil, question known: Question? = nil
@@ -305,14 +304,19 @@ extension SQLiteStore {
         let subscribers = try db.fetchAll(
             Row.self,
             sql: """
-                SELECT id, outbound_disabled_at FROM integrations
-                WHERE state = 'active' AND outbound_url IS NOT NULL AND events LIKE ?
-                AND (all_channels = 1 OR id = (SELECT channel FROM questions WHERE id = ?))
-                """,
-            arguments: ["%,\(type.rawValue),%", questionId]
-        )
+                SELECT id, events, all_channels, outbound_disabled_at FROM integrations
+                WHERE state = 'active' AND outbound_url IS NOT NULL
+                """
+        ).map { row in
+            OutboundSubscriber(
+                id: row[0], events: try OutboundEventType.parse(storedList: row[1]), allChannels: row[2],
+                paused: (row[3] as Int64?) != nil
+            )
+        }
         guard !subscribers.isEmpty else { return }
         let question = try known ?? requireQuestion(db, questionId)
+        let deliveries = OutboundFanOut.deliveries(type, questionChannel: question.channel, subscribers: subscribers)
+        guard !deliveries.isEmpty else { return }
         let conversation = try db.fetchOne(
             String.self, sql: "SELECT conversation_id FROM conversations WHERE question_id = ? LIMIT 1",
             arguments: [questionId]
@@ -330,17 +334,15 @@ extension SQLiteStore {
             escalation: escalation, details: details
         )
         let ms = time.millisecondsSince1970
-        for subscriber in subscribers {
-            let id: String = subscriber["id"]
-            let paused = (subscriber["outbound_disabled_at"] as Int64?) != nil
+        for delivery in deliveries {
             try db.run(
                 sql: """
                     INSERT INTO outbox_messages (id, integration_id, event_type, question_id, payload, created_at, state,
                     next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)
                     """,
                 arguments: [
-                    messageIds.make("msg"), id, type.rawValue, questionId, Data(id == question.channel ? own : shared), ms,
-                    paused ? nil : ms,
+                    messageIds.make("msg"), delivery.integrationId, type.rawValue, questionId,
+                    Data(delivery.toOrigin ? own : shared), ms, delivery.waits ? nil : ms,
                 ]
             )
         }

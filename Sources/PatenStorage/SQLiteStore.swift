@@ -6,7 +6,7 @@ import PatenCore
 ///
 /// It implements every repository protocol of PatenCore. Each write method is one transaction that reads the
 /// state it needs, applies the rules of `QuestionRules`, and writes the change with its timeline events.
-public struct SQLiteStore: Sendable, PatenStore {
+public struct SQLiteStore: Sendable, PatenStore, StoreDiagnostics {
     let pool: SQLitePool
     /// The database file.
     public let location: String

@@ -23,7 +23,7 @@ public struct TestEnvironment: Sendable {
     public let clock: ManualClock
     public let backend: Backend
 
-    public var store: any PatenStore { runtime.store }
+    public var store: any PatenStore & StoreDiagnostics { runtime.store }
     public var desk: SupportDesk { runtime.desk }
     public var directoryService: HelperDirectory { runtime.directory }
 

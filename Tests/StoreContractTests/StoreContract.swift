@@ -8,7 +8,7 @@ import PostgresNIO
 @testable import PatenStorage
 
 /// Every repository, as both stores implement it.
-typealias AccountStore = PatenStore
+typealias AccountStore = PatenStore & StoreDiagnostics
 
 /// Runs the body on a fresh, migrated store of the backend.
 func withStore(_ backend: Backend, _ body: @Sendable (any AccountStore) async throws -> Void) async throws {
