@@ -8,6 +8,7 @@
 #   DURATION=10 (seconds per wrk run), CONNECTIONS=64, LARGE=1000000 (0 skips the large phase)
 #   BENCH_POSTGRES_URL=$(scripts/postgres.sh start): the same runs on PostgreSQL, each phase on a fresh database
 #   of that server (the baseline stays the SQLite one the ratio is defined against).
+#   PATEN_BIN=path/to/paten: benchmark that build of paten instead (for before/after figures of one change).
 # Needs wrk (Debian's package; installed here when missing and run as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +22,7 @@ if ! command -v wrk >/dev/null; then
 fi
 swift build -c release --product paten >/dev/null
 swift build -c release --product paten-bench-baseline >/dev/null
-bin=.build/release/paten
+bin=${PATEN_BIN:-.build/release/paten}
 work=$(mktemp -d)
 pid=""
 pg_server=${BENCH_POSTGRES_URL:+${BENCH_POSTGRES_URL%/*}}

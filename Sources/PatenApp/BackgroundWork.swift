@@ -37,14 +37,16 @@ public func backgroundServices(_ runtime: PatenRuntime, logger: Logger) -> [any 
 /// Benchmark helpers behind `paten dev`: seeding and timing one sweep.
 public enum DevTools {
     /// Seeds `count` open questions with `duePercent` % of them due, as the `admin` account.
-    public static func seed(_ configuration: PatenConfiguration, count: Int, duePercent: Double) async throws -> String {
+    public static func seed(
+        _ configuration: PatenConfiguration, count: Int, duePercent: Double, spread: Bool = false
+    ) async throws -> String {
         try await PatenRuntime.with(configuration) { runtime in
             _ = try await runtime.directory.bootstrapAdminIfEmpty()
             let admin = try await runtime.directory.helper(HelperDirectory.bootstrapHandle)
             let due = Int((Double(count) * duePercent / 100).rounded())
             let started = ContinuousClock.now
             let written = try await runtime.store.seedOpenQuestions(
-                count: count, dueCount: due, createdBy: admin.id, at: runtime.clock.now()
+                count: count, dueCount: due, spread: spread, createdBy: admin.id, at: runtime.clock.now()
             )
             return "seeded \(written) open questions (\(due) due) in \(ContinuousClock.now - started)"
         }

@@ -169,6 +169,17 @@ public struct EscalationDraft: Sendable, Equatable {
     }
 }
 
+extension EscalationDraft {
+    /// The escalation this draft stores, about the question as the change leaves it.
+    public func escalation(about question: Question) -> Escalation {
+        Escalation(
+            id: id, questionId: question.id, reason: reason, level: level, state: .open, note: note, createdBy: actorId,
+            createdAt: at, acknowledgedAt: nil, acknowledgedBy: nil, resolvedAt: nil, resolvedBy: nil, updatedAt: at,
+            questionSubject: question.subject, questionTopic: question.topic, questionPriority: question.priority
+        )
+    }
+}
+
 /// The rating link issued with a resolution, and whom the rating will credit.
 public struct RatingIssue: Sendable, Equatable {
     public var grant: RatingGrant

@@ -121,9 +121,11 @@ public protocol PatenStore: HelperRepository, TokenRepository, QuestionRepositor
 /// What benchmarks, `paten dev` and tests ask of a store; not part of any desk's repository.
 public protocol StoreDiagnostics: Sendable {
     /// Fills the database with `count` open volunteer-tier questions for benchmarks, `dueCount` of them with a peer
-    /// window that ran out at `now` and the rest due a day later. Rows are written directly (no events). Returns
-    /// the number written.
-    func seedOpenQuestions(count: Int, dueCount: Int, createdBy: String, at now: Date) async throws -> Int
+    /// window that ran out at `now` and the rest due a day later. Ids sort in creation order, as time-ordered ids do.
+    /// The due ones are the oldest, as in a running system (peer windows run out in the order questions came); with
+    /// `spread`, every n-th question instead (the worst case: each due question on pages of its own). Rows are
+    /// written directly (no events). Returns the number written.
+    func seedOpenQuestions(count: Int, dueCount: Int, spread: Bool, createdBy: String, at now: Date) async throws -> Int
     /// Runs a read-only statement returning one integer, with `?` for each value; for tests and diagnostics.
     func count(_ sql: String, _ values: [String]) async throws -> Int
 }

@@ -122,13 +122,23 @@ extension PostgresStore: QuestionChangeStore {
                     return (clock, record)
                 }
                 var step = SweepOutcome()
-                // A question with two due clocks: the second decision sees the first one's change.
+                var changes: [QuestionChange] = []
+                var inBatch: Set<String> = []
+                // A question with two due clocks: apply what came before it first (one change per question and
+                // batch), and decide from the row as the first change left it.
                 var latest: [String: QuestionRecord] = [:]
                 for (clock, loaded) in rows {
+                    if inBatch.contains(clock.questionId) {
+                        step.add(try await self.applyBatch(connection, changes))
+                        changes = []
+                        inBatch = []
+                    }
                     let change = decide(clock, QuestionSnapshot(record: latest[clock.questionId] ?? loaded))
                     latest[clock.questionId] = change.record
-                    step.add(try await self.apply(connection, change).outcome)
+                    changes.append(change)
+                    inBatch.insert(clock.questionId)
                 }
+                step.add(try await self.applyBatch(connection, changes))
                 return step
             }
             outcome.add(step)
@@ -147,18 +157,32 @@ extension PostgresStore: QuestionChangeStore {
         while expired < limit {
             let batch = min(Self.backgroundBatch, limit - expired)
             let ended = try await transaction { connection -> Int in
-                let ids = try await connection.query(
+                let records = try await connection.query(
                     """
-                    SELECT id FROM questions WHERE state = 'claimed' AND lease_expires_at <= \(now.millisecondsSince1970)
+                    SELECT \(unescaped: QuestionRecord.pgColumns) FROM questions
+                    WHERE state = 'claimed' AND lease_expires_at <= \(now.millisecondsSince1970)
                     ORDER BY lease_expires_at LIMIT \(batch) FOR NO KEY UPDATE SKIP LOCKED
                     """,
                     logger: logger
-                ).all { try $0.decode(String.self) }
-                for id in ids {
-                    let snapshot = try await self.snapshot(connection, id, needs: SnapshotNeeds(), at: now)
-                    _ = try await self.apply(connection, decide(snapshot))
+                ).all(QuestionRecord.init(pg:))
+                let ids = records.map(\.question.id)
+                // Whose holder replied during the claim that ran out: those expiries do not count towards
+                // claim_expired.
+                let replied = Set(
+                    try await connection.query(
+                        """
+                        SELECT DISTINCT c.question_id FROM claims c JOIN messages m ON m.question_id = c.question_id
+                        WHERE c.question_id = ANY(\(ids)) AND c.ended_at IS NULL AND m.helper_id = c.helper_id
+                        AND m.created_at >= c.claimed_at
+                        """,
+                        logger: logger
+                    ).all { try $0.decode(String.self) }
+                )
+                let changes = records.map { record in
+                    decide(QuestionSnapshot(record: record, expiredHolderReplied: replied.contains(record.question.id)))
                 }
-                return ids.count
+                _ = try await self.applyBatch(connection, changes)
+                return records.count
             }
             expired += ended
             if ended < batch { break }
@@ -330,7 +354,7 @@ extension PostgresStore {
             case .event(let fact):
                 try await record(connection, fact)
             case .escalation(let draft):
-                if let escalation = try await raiseEscalation(connection, question.id, draft) {
+                if let escalation = try await raiseEscalation(connection, question, draft) {
                     escalations.append(escalation)
                 }
             case .issueRating(let issue):
@@ -355,7 +379,7 @@ extension PostgresStore {
     }
 
     /// Appends a timeline event and writes its outbox messages; its `outbound` facts go to the outbox only.
-    func record(_ connection: PostgresConnection, _ fact: TimelineFact) async throws {
+    func record(_ connection: PostgresConnection, _ fact: TimelineFact, escalation: Escalation? = nil) async throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let json = String(decoding: try encoder.encode(fact.data), as: UTF8.self)
@@ -369,7 +393,8 @@ extension PostgresStore {
         if let outbound = OutboundEventType(fact.type) {
             try await publish(
                 connection, outbound, questionId: fact.question.id, actor: fact.actorId, at: fact.at,
-                details: fact.data.merging(fact.outbound) { _, added in added }, question: fact.question
+                details: fact.data.merging(fact.outbound) { _, added in added }, escalation: escalation,
+                question: fact.question
             )
         }
     }
@@ -378,8 +403,9 @@ extension PostgresStore {
     /// racing instances); when new, appends its change-feed row and timeline event and returns it; when not, throws
     /// the draft's `ifExists` or returns nil.
     func raiseEscalation(
-        _ connection: PostgresConnection, _ questionId: String, _ draft: EscalationDraft
+        _ connection: PostgresConnection, _ question: Question, _ draft: EscalationDraft
     ) async throws -> Escalation? {
+        let questionId = question.id
         let at = draft.at.millisecondsSince1970
         let inserted = try await connection.query(
             """
@@ -395,10 +421,9 @@ extension PostgresStore {
             return nil
         }
         try await appendChange(connection, draft.id, .created, at: at)
-        try await record(connection, draft.event)
-        return try await connection.query(
-            PostgresQuery(unsafeSQL: "\(Escalation.pgSelection) WHERE e.id = $1", binds: binds(draft.id)), logger: logger
-        ).first(Escalation.init(pg:))
+        let escalation = draft.escalation(about: question)
+        try await record(connection, draft.event, escalation: escalation)
+        return escalation
     }
 
     /// Issues the rating link (replacing an unused one from an earlier resolution; a rated question keeps its rating).

@@ -386,20 +386,11 @@ extension PostgresStore {
     /// customer's own integration).
     func publish(
         _ connection: PostgresConnection, _ type: OutboundEventType, questionId: String, actor: String?, at time: Date,
-        details: [String: String], escalation: Escalation? = nil, question known: Question? = nil
+        details: [String: String], escalation: Escalation? = nil, question known: Question? = nil,
+        subscribers knownSubscribers: [OutboundSubscriber]? = nil
     ) async throws {
-        let subscribers = try await connection.query(
-            """
-            SELECT id, events, all_channels, outbound_disabled_at IS NOT NULL FROM integrations
-            WHERE state = 'active' AND outbound_url IS NOT NULL
-            """,
-            logger: logger
-        ).all { row in
-            let (id, events, allChannels, paused) = try row.decode((String, String, Bool, Bool).self)
-            return OutboundSubscriber(
-                id: id, events: try OutboundEventType.parse(storedList: events), allChannels: allChannels, paused: paused
-            )
-        }
+        var subscribers = knownSubscribers ?? []
+        if knownSubscribers == nil { subscribers = try await outboundSubscribers(connection) }
         guard !subscribers.isEmpty else { return }
         var found = known
         if found == nil {
@@ -449,6 +440,22 @@ extension PostgresStore {
                 \(questionId), \(payload), \(ms), 'pending', \(delivery.waits ? nil : ms))
                 """,
                 logger: logger
+            )
+        }
+    }
+
+    /// The integrations that may receive outbound events.
+    func outboundSubscribers(_ connection: PostgresConnection) async throws -> [OutboundSubscriber] {
+        try await connection.query(
+            """
+            SELECT id, events, all_channels, outbound_disabled_at IS NOT NULL FROM integrations
+            WHERE state = 'active' AND outbound_url IS NOT NULL
+            """,
+            logger: logger
+        ).all { row in
+            let (id, events, allChannels, paused) = try row.decode((String, String, Bool, Bool).self)
+            return OutboundSubscriber(
+                id: id, events: try OutboundEventType.parse(storedList: events), allChannels: allChannels, paused: paused
             )
         }
     }

@@ -3,12 +3,14 @@ import PatenCore
 import PostgresNIO
 
 extension PostgresStore {
-    public func seedOpenQuestions(count: Int, dueCount: Int, createdBy: String, at now: Date) async throws -> Int {
+    public func seedOpenQuestions(
+        count: Int, dueCount: Int, spread: Bool, createdBy: String, at now: Date
+    ) async throws -> Int {
         let batch = 10_000
         let nowMs = now.millisecondsSince1970
         let runId = String(UInt64.random(in: 0...UInt64.max), radix: 36)
-        // Due questions are spread evenly through the set, as on SQLite.
-        let step = max(1, count / max(1, dueCount))
+        // The oldest are due, or (spread) every step-th, as on SQLite.
+        let step = spread ? max(1, count / max(1, dueCount)) : 1
         var written = 0
         while written < count {
             let start = written
@@ -18,7 +20,7 @@ extension PostgresStore {
                 WITH seeded AS (
                     INSERT INTO questions (id, subject, customer_id, customer_name, channel, topic, language, priority,
                     priority_rank, tier, state, peer_deadline_at, created_by, created_at, updated_at)
-                    SELECT 'q_seed' || \(runId) || '_' || i, 'Seeded question ' || i, 'cust-' || i, 'Seed Customer',
+                    SELECT 'q_seed' || \(runId) || '_' || lpad(i::text, 9, '0'), 'Seeded question ' || i, 'cust-' || i, 'Seed Customer',
                     'api', 'general', 'en', 'normal', 1, 'volunteer', 'open',
                     CASE WHEN \(dueCount) > 0 AND i % \(step) = 0 AND i / \(step) < \(dueCount)
                     THEN \(nowMs) - 1000 ELSE \(nowMs) + 86400000 END,

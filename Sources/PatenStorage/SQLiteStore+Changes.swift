@@ -84,26 +84,41 @@ extension SQLiteStore: QuestionChangeStore {
         at now: Date, limit: Int, _ decide: @escaping @Sendable (DueClock, QuestionSnapshot) -> QuestionChange
     ) async throws -> SweepOutcome {
         try await pool.write { db in
-            let due = try db.fetchAll(
-                Row.self,
+            // Each due clock with its question's row, in one read along the due-clock index.
+            let rows = try Row.fetchAll(
+                db,
                 sql: """
-                    SELECT question_id, target, status, due_at FROM sla_timers
-                    WHERE next_check_at IS NOT NULL AND next_check_at <= ?
-                    ORDER BY next_check_at LIMIT ?
+                    SELECT \(Self.qualified(QuestionRecord.columns)), t.target, t.status, t.due_at
+                    FROM sla_timers t JOIN questions q ON q.id = t.question_id
+                    WHERE t.next_check_at IS NOT NULL AND t.next_check_at <= ?
+                    ORDER BY t.next_check_at LIMIT ?
                     """,
                 arguments: [now.millisecondsSince1970, limit]
             )
             var outcome = SweepOutcome()
-            for row in due {
+            var batch: [QuestionChange] = []
+            var inBatch: Set<String> = []
+            var latest: [String: QuestionRecord] = [:]
+            for row in rows {
+                let loaded = try QuestionRecord(sqlite: row)
+                let id = loaded.question.id
                 let clock = DueClock(
-                    questionId: row["question_id"], target: try StoredValue.decode(SLATarget.self, row["target"]),
-                    status: try StoredValue.decode(SLAStatus.self, row["status"]),
-                    dueAt: Date(millisecondsSince1970: row["due_at"])
+                    questionId: id, target: try StoredValue.decode(SLATarget.self, row[28]),
+                    status: try StoredValue.decode(SLAStatus.self, row[29]), dueAt: Date(millisecondsSince1970: row[30])
                 )
-                let snapshot = try Self.snapshot(db, clock.questionId, needs: SnapshotNeeds(), at: now)
-                let applied = try Self.apply(db, decide(clock, snapshot))
-                outcome.add(applied.outcome)
+                // A second clock of a question already in the batch: apply the batch first (one change per question
+                // and batch), and decide from the row as the first change left it.
+                if inBatch.contains(id) {
+                    outcome.add(try Self.applyBatch(db, batch))
+                    batch = []
+                    inBatch = []
+                }
+                inBatch.insert(id)
+                let change = decide(clock, QuestionSnapshot(record: latest[id] ?? loaded))
+                latest[id] = change.record
+                batch.append(change)
             }
+            outcome.add(try Self.applyBatch(db, batch))
             return outcome
         }
     }
@@ -112,18 +127,35 @@ extension SQLiteStore: QuestionChangeStore {
         at now: Date, limit: Int, _ decide: @escaping @Sendable (QuestionSnapshot) -> QuestionChange
     ) async throws -> Int {
         try await pool.write { db in
-            let due = try db.fetchAll(
-                String.self,
+            let records = try Row.fetchAll(
+                db,
                 sql: """
-                    SELECT id FROM questions WHERE state = 'claimed' AND lease_expires_at <= ?
+                    SELECT \(QuestionRecord.columns) FROM questions WHERE state = 'claimed' AND lease_expires_at <= ?
                     ORDER BY lease_expires_at LIMIT ?
                     """,
                 arguments: [now.millisecondsSince1970, limit]
-            )
-            for id in due {
-                _ = try Self.apply(db, decide(try Self.snapshot(db, id, needs: SnapshotNeeds(), at: now)))
+            ).map(QuestionRecord.init(sqlite:))
+            let ids = records.map(\.question.id)
+            // Whose holder replied during the claim that ran out: those expiries do not count towards claim_expired.
+            var replied: Set<String> = []
+            for chunk in ids.chunked(Self.rowsPerStatement) {
+                replied.formUnion(
+                    try String.fetchAll(
+                        db,
+                        sql: """
+                            SELECT DISTINCT c.question_id FROM claims c JOIN messages m ON m.question_id = c.question_id
+                            WHERE c.question_id IN (\(placeholders(chunk.count))) AND c.ended_at IS NULL
+                            AND m.helper_id = c.helper_id AND m.created_at >= c.claimed_at
+                            """,
+                        arguments: StatementArguments(Array(chunk))
+                    )
+                )
             }
-            return due.count
+            let changes = records.map { record in
+                decide(QuestionSnapshot(record: record, expiredHolderReplied: replied.contains(record.question.id)))
+            }
+            _ = try Self.applyBatch(db, changes)
+            return records.count
         }
     }
 }
@@ -131,6 +163,12 @@ extension SQLiteStore: QuestionChangeStore {
 // Loading and applying. Each runs inside the caller's write transaction.
 extension SQLiteStore {
     static let unknownRating = PatenError(.notFound, code: "rating_not_found", message: "This rating link is not valid.")
+
+    /// The columns with the `q.` prefix.
+    static func qualified(_ columns: String) -> String {
+        columns.split(separator: ",").map { "q." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            .joined(separator: ", ")
+    }
 
     static func fetchRecord(_ db: Database, _ id: String) throws -> QuestionRecord? {
         try db.fetchOne(
@@ -269,7 +307,7 @@ extension SQLiteStore {
             case .event(let fact):
                 try Self.record(db, fact)
             case .escalation(let draft):
-                if let escalation = try raiseEscalation(db, question.id, draft) { escalations.append(escalation) }
+                if let escalation = try raiseEscalation(db, question, draft) { escalations.append(escalation) }
             case .issueRating(let issue):
                 try issueRating(db, question.id, issue)
             case .recordScore(let score, let comment, let at):
@@ -299,7 +337,9 @@ extension SQLiteStore {
     }
 
     /// Records a timeline event and publishes it to subscribers; its `outbound` facts go to the outbox only.
-    static func record(_ db: Database, _ fact: TimelineFact) throws {
+    static func record(
+        _ db: Database, _ fact: TimelineFact, escalation: Escalation? = nil, subscribers: [OutboundSubscriber]? = nil
+    ) throws {
         try db.run(
             sql: "INSERT INTO question_events (question_id, type, actor_id, at, data) VALUES (?, ?, ?, ?, ?)",
             arguments: [
@@ -310,7 +350,8 @@ extension SQLiteStore {
         if let outbound = OutboundEventType(fact.type) {
             try publish(
                 db, outbound, questionId: fact.question.id, actor: fact.actorId, at: fact.at,
-                details: fact.data.merging(fact.outbound) { _, added in added }, question: fact.question
+                details: fact.data.merging(fact.outbound) { _, added in added }, escalation: escalation,
+                question: fact.question, subscribers: subscribers
             )
         }
     }
@@ -354,7 +395,7 @@ extension SQLiteStore {
 
     /// Inserts the escalation unless the question has one of its reason and level; when new, records its change-feed
     /// row and timeline event and returns it; when not, throws the draft's `ifExists` or returns nil.
-    static func raiseEscalation(_ db: Database, _ questionId: String, _ draft: EscalationDraft) throws -> Escalation? {
+    static func raiseEscalation(_ db: Database, _ question: Question, _ draft: EscalationDraft) throws -> Escalation? {
         let at = draft.at.millisecondsSince1970
         try db.run(
             sql: """
@@ -362,15 +403,16 @@ extension SQLiteStore {
                 VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?)
                 ON CONFLICT (question_id, reason, level) DO NOTHING
                 """,
-            arguments: [draft.id, questionId, draft.reason.rawValue, draft.level, draft.note, draft.actorId, at, at]
+            arguments: [draft.id, question.id, draft.reason.rawValue, draft.level, draft.note, draft.actorId, at, at]
         )
         guard db.changesCount == 1 else {
             if let error = draft.ifExists { throw error }
             return nil
         }
         try recordChange(db, draft.id, .created, at: draft.at)
-        try Self.record(db, draft.event)
-        return try requireEscalation(db, draft.id)
+        let escalation = draft.escalation(about: question)
+        try Self.record(db, draft.event, escalation: escalation)
+        return escalation
     }
 
     /// Issues the rating link (replacing an unused one from an earlier resolution; a rated question keeps its rating).

@@ -296,12 +296,9 @@ extension SQLiteStore {
         }
     }
 
-    /// Writes the outbox messages `OutboundFanOut` decides for the event, in the caller's transaction.
-    static func publish(
-        _ db: Database, _ type: OutboundEventType, questionId: String, actor: String?, at time: Date,
-        details: [String: String], escalation: Escalation? = nil, question known: Question? = nil
-    ) throws {
-        let subscribers = try db.fetchAll(
+    /// The integrations that may receive outbound events.
+    static func outboundSubscribers(_ db: Database) throws -> [OutboundSubscriber] {
+        try db.fetchAll(
             Row.self,
             sql: """
                 SELECT id, events, all_channels, outbound_disabled_at FROM integrations
@@ -313,6 +310,16 @@ extension SQLiteStore {
                 paused: (row[3] as Int64?) != nil
             )
         }
+    }
+
+    /// Writes the outbox messages `OutboundFanOut` decides for the event, in the caller's transaction; `known`
+    /// subscribers save reading them again within one batch.
+    static func publish(
+        _ db: Database, _ type: OutboundEventType, questionId: String, actor: String?, at time: Date,
+        details: [String: String], escalation: Escalation? = nil, question known: Question? = nil,
+        subscribers knownSubscribers: [OutboundSubscriber]? = nil
+    ) throws {
+        let subscribers = try knownSubscribers ?? outboundSubscribers(db)
         guard !subscribers.isEmpty else { return }
         let question = try known ?? requireQuestion(db, questionId)
         let deliveries = OutboundFanOut.deliveries(type, questionChannel: question.channel, subscribers: subscribers)

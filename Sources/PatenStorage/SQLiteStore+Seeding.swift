@@ -3,10 +3,11 @@ import GRDB
 import PatenCore
 
 extension SQLiteStore {
-    /// Fills the database with `count` open volunteer-tier questions for benchmarks, `dueCount` of them with a
-    /// peer window that has run out at `now` and the rest due a day later. Writes rows directly (no events), in
-    /// batches of 10,000 per transaction. Returns the number of questions written.
-    public func seedOpenQuestions(count: Int, dueCount: Int, createdBy: String, at now: Date) async throws -> Int {
+    /// Fills the database with `count` open volunteer-tier questions for benchmarks (see `StoreDiagnostics`), in
+    /// batches of 10,000 per transaction.
+    public func seedOpenQuestions(
+        count: Int, dueCount: Int, spread: Bool, createdBy: String, at now: Date
+    ) async throws -> Int {
         let batch = 10_000
         var written = 0
         let nowMs = now.millisecondsSince1970
@@ -29,9 +30,9 @@ extension SQLiteStore {
                         """
                 )
                 for index in start..<end {
-                    let id = "q_seed\(runId)_\(index)"
-                    // Spread due questions evenly through the set.
-                    let isDue = dueCount > 0 && index % max(1, count / dueCount) == 0 && index / max(1, count / dueCount) < dueCount
+                    let id = "q_seed\(runId)_" + String(format: "%09d", index)
+                    let step = max(1, count / max(1, dueCount))
+                    let isDue = spread ? dueCount > 0 && index % step == 0 && index / step < dueCount : index < dueCount
                     let created = nowMs - 3_600_000 - Int64(count - index)
                     let due = isDue ? nowMs - 1000 : nowMs + 86_400_000
                     try question.execute(arguments: [id, "Seeded question \(index)", "cust-\(index)", due, createdBy, created, created])

@@ -113,6 +113,10 @@ struct DevCommand: AsyncParsableCommand {
         @OptionGroup var options: ServerOptions
         @Option(help: "How many open questions.") var questions: Int
         @Option(name: .customLong("due-percent"), help: "Share whose peer window has run out.") var duePercent: Double = 1
+        @Flag(
+            name: .customLong("spread-due"),
+            help: "Make every n-th question due instead of the oldest (the worst case for the sweep's page reads)."
+        ) var spreadDue = false
 
         func validate() throws {
             guard questions > 0, (0...100).contains(duePercent) else {
@@ -121,7 +125,7 @@ struct DevCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            print(try await DevTools.seed(try await options.load(), count: questions, duePercent: duePercent))
+            print(try await DevTools.seed(try await options.load(), count: questions, duePercent: duePercent, spread: spreadDue))
         }
     }
 

@@ -10,7 +10,8 @@ struct MetricsPagingTests {
     func everyRowOnce(backend: Backend) async throws {
         try await withTestEnvironment(backend: backend) { env in
             let admin = try await env.account("boss", .admin).helper
-            let written = try await env.store.seedOpenQuestions(count: 2500, dueCount: 0, createdBy: admin.id, at: env.clock.now())
+            let written = try await env.store.seedOpenQuestions(
+                count: 2500, dueCount: 0, spread: false, createdBy: admin.id, at: env.clock.now())
             #expect(written == 2500)
             let (from, to) = try env.runtime.metrics.period(from: nil, to: env.clock.now())
             var seen: [QuestionMetrics] = []
