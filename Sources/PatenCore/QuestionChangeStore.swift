@@ -14,6 +14,9 @@ public protocol QuestionChangeStore: Sendable {
         questionId: String, needs: SnapshotNeeds, at now: Date,
         _ decide: @escaping @Sendable (QuestionSnapshot) throws -> QuestionChange
     ) async throws -> AppliedChange
+    /// The snapshot as a reader sees it now, without locking anything: for refusing what is sure to be refused
+    /// without queueing for the question's lock (see `claim`); nil where that costs more than it saves.
+    func peek(questionId: String, needs: SnapshotNeeds, at now: Date) async throws -> QuestionSnapshot?
     /// Loads the question rated through the link whose token has this hash (`rating_not_found` when none) and applies
     /// what `decide` makes of the link and the question, in one transaction.
     func apply(
@@ -48,9 +51,19 @@ extension QuestionChangeStore {
     public func claim(
         questionId: String, by helper: Helper, claimId: String, lease: TimeInterval, context: ChangeContext
     ) async throws -> Question {
-        try await apply(
-            questionId: questionId, needs: SnapshotNeeds(claimsOf: helper.id, holderHandle: true), at: context.now
-        ) { snapshot in
+        let needs = SnapshotNeeds(claimsOf: helper.id, holderHandle: true)
+        // Of many helpers racing for one question all but one lose. A question that a reader already sees held by
+        // someone else (or resolved, or out of the helper's reach) is refused from that read, so the losers never
+        // queue for the writer or the row lock; the refusal is the one the locked decision would have made a
+        // moment earlier. Anything else is decided again under the lock.
+        do {
+            if let seen = try await peek(questionId: questionId, needs: needs, at: context.now) {
+                _ = try QuestionCommands.claim(seen, by: helper, claimId: claimId, lease: lease, context: context)
+            }
+        } catch let refusal as PatenError where QuestionCommands.settledClaimRefusals.contains(refusal.code) {
+            throw refusal
+        }
+        return try await apply(questionId: questionId, needs: needs, at: context.now) { snapshot in
             try QuestionCommands.claim(snapshot, by: helper, claimId: claimId, lease: lease, context: context)
         }.question
     }

@@ -53,6 +53,12 @@ public enum QuestionCommands {
         return change
     }
 
+    /// Claim refusals that a read snapshot settles: nothing but the holder's own action (a release, a lease that
+    /// runs out, a reopening by staff) undoes them, so refusing from a read taken a moment ago is refusing as of then.
+    public static let settledClaimRefusals: Set<String> = [
+        "already_claimed", "question_resolved", "staff_tier", "role_cannot_claim", "question_not_found",
+    ]
+
     /// Ends a claim whose lease ran out, if the question has one: the question returns to the pool, and a second
     /// lease that ran out with no reply from its holder escalates (`claim_expired`). Every command that may meet a
     /// claimed question starts with this (reopen and rating act on resolved questions, which hold no claim), so a

@@ -63,6 +63,12 @@ extension PostgresStore: QuestionChangeStore {
         }
     }
 
+    public func peek(questionId: String, needs: SnapshotNeeds, at now: Date) async throws -> QuestionSnapshot? {
+        try await client.withConnection { connection in
+            try await self.snapshot(connection, questionId, needs: needs, at: now, locking: false)
+        }
+    }
+
     public func apply(
         ratingTokenHash: String, at now: Date, _ decide: @escaping @Sendable (StoredRating, QuestionSnapshot) throws -> QuestionChange
     ) async throws -> AppliedChange {
@@ -98,6 +104,16 @@ extension PostgresStore: QuestionChangeStore {
     ) async throws -> SweepOutcome {
         var outcome = SweepOutcome()
         let logger = logger
+        // Most passes find nothing: one statement outside any transaction says so.
+        let anyDue =
+            try await client.query(
+                """
+                SELECT EXISTS (SELECT 1 FROM sla_timers
+                WHERE next_check_at IS NOT NULL AND next_check_at <= \(now.millisecondsSince1970))
+                """,
+                logger: logger
+            ).first { try $0.decode(Bool.self) } ?? false
+        guard anyDue else { return outcome }
         // A batch per transaction: the due clocks and their questions are locked, so a clock another instance acted
         // on since this statement's snapshot is re-checked against its new values, and a question being changed
         // elsewhere is left for the next pass.
@@ -194,7 +210,7 @@ extension PostgresStore: QuestionChangeStore {
 // Loading and applying. Each runs inside the caller's transaction.
 extension PostgresStore {
     /// Most due clocks or leases one background transaction takes.
-    static let backgroundBatch = 100
+    static let backgroundBatch = 500
 
     static let unknownRating = PatenError(.notFound, code: "rating_not_found", message: "This rating link is not valid.")
 
@@ -206,16 +222,16 @@ extension PostgresStore {
 
     /// The question's row, locked until the transaction ends, and the facts `needs` names.
     func snapshot(
-        _ connection: PostgresConnection, _ id: String, needs: SnapshotNeeds, at now: Date
+        _ connection: PostgresConnection, _ id: String, needs: SnapshotNeeds, at now: Date, locking: Bool = true
     ) async throws -> QuestionSnapshot {
         let ms = now.millisecondsSince1970
-        if let helperId = needs.claimsOf {
+        if locking, let helperId = needs.claimsOf {
             // The helper's row first, then the question's: see the top of this file.
             try await connection.query("SELECT id FROM helpers WHERE id = \(helperId) FOR NO KEY UPDATE", logger: logger)
         }
         guard
             let record = try await connection.query(
-                "SELECT \(unescaped: QuestionRecord.pgColumns) FROM questions WHERE id = \(id) FOR NO KEY UPDATE",
+                "SELECT \(unescaped: QuestionRecord.pgColumns) FROM questions WHERE id = \(id) \(unescaped: locking ? "FOR NO KEY UPDATE" : "")",
                 logger: logger
             ).first(QuestionRecord.init(pg:))
         else { throw PatenError.notFound("question", id: id) }
@@ -311,6 +327,8 @@ extension PostgresStore {
             )
         }
         var escalations: [Escalation] = []
+        // Read once per change, when its first event goes out.
+        var subscribers: [OutboundSubscriber]?
         for effect in change.effects {
             switch effect {
             case .message(let message):
@@ -352,9 +370,9 @@ extension PostgresStore {
                     logger: logger
                 )
             case .event(let fact):
-                try await record(connection, fact)
+                try await record(connection, fact, subscribers: &subscribers)
             case .escalation(let draft):
-                if let escalation = try await raiseEscalation(connection, question, draft) {
+                if let escalation = try await raiseEscalation(connection, question, draft, subscribers: &subscribers) {
                     escalations.append(escalation)
                 }
             case .issueRating(let issue):
@@ -379,7 +397,10 @@ extension PostgresStore {
     }
 
     /// Appends a timeline event and writes its outbox messages; its `outbound` facts go to the outbox only.
-    func record(_ connection: PostgresConnection, _ fact: TimelineFact, escalation: Escalation? = nil) async throws {
+    func record(
+        _ connection: PostgresConnection, _ fact: TimelineFact, escalation: Escalation? = nil,
+        subscribers: inout [OutboundSubscriber]?
+    ) async throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let json = String(decoding: try encoder.encode(fact.data), as: UTF8.self)
@@ -391,10 +412,11 @@ extension PostgresStore {
             logger: logger
         )
         if let outbound = OutboundEventType(fact.type) {
+            if subscribers == nil { subscribers = try await outboundSubscribers(connection) }
             try await publish(
                 connection, outbound, questionId: fact.question.id, actor: fact.actorId, at: fact.at,
                 details: fact.data.merging(fact.outbound) { _, added in added }, escalation: escalation,
-                question: fact.question
+                question: fact.question, subscribers: subscribers
             )
         }
     }
@@ -403,7 +425,8 @@ extension PostgresStore {
     /// racing instances); when new, appends its change-feed row and timeline event and returns it; when not, throws
     /// the draft's `ifExists` or returns nil.
     func raiseEscalation(
-        _ connection: PostgresConnection, _ question: Question, _ draft: EscalationDraft
+        _ connection: PostgresConnection, _ question: Question, _ draft: EscalationDraft,
+        subscribers: inout [OutboundSubscriber]?
     ) async throws -> Escalation? {
         let questionId = question.id
         let at = draft.at.millisecondsSince1970
@@ -422,7 +445,7 @@ extension PostgresStore {
         }
         try await appendChange(connection, draft.id, .created, at: at)
         let escalation = draft.escalation(about: question)
-        try await record(connection, draft.event, escalation: escalation)
+        try await record(connection, draft.event, escalation: escalation, subscribers: &subscribers)
         return escalation
     }
 
