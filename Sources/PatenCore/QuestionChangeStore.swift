@@ -62,6 +62,8 @@ extension QuestionChangeStore {
             }
         } catch let refusal as PatenError where QuestionCommands.settledClaimRefusals.contains(refusal.code) {
             throw refusal
+        } catch {
+            // Anything else (at capacity, a read that failed) is decided under the lock below.
         }
         return try await apply(questionId: questionId, needs: needs, at: context.now) { snapshot in
             try QuestionCommands.claim(snapshot, by: helper, claimId: claimId, lease: lease, context: context)

@@ -11,7 +11,10 @@ import PostgresNIO
 
 extension PostgresStore {
     /// Applies changes about distinct questions, each as if alone, in as few statements as their shapes allow.
-    func applyBatch(_ connection: PostgresConnection, _ changes: [QuestionChange]) async throws -> SweepOutcome {
+    /// The new escalations' change-feed rows are added to `feed`, for the caller to write last (`appendCreated`).
+    func applyBatch(
+        _ connection: PostgresConnection, _ changes: [QuestionChange], feed: inout [(id: String, at: Int64)]
+    ) async throws -> SweepOutcome {
         precondition(Set(changes.map(\.question.id)).count == changes.count, "one change per question in a batch")
         var outcome = SweepOutcome()
         for change in changes { outcome.add(change.outcome) }
@@ -23,7 +26,7 @@ extension PostgresStore {
             for change in changes where round < change.effects.count {
                 effects.append((change.record.question, change.effects[round]))
             }
-            try await applyRound(connection, effects, subscribers: &subscribers)
+            try await applyRound(connection, effects, subscribers: &subscribers, feed: &feed)
         }
         return outcome
     }
@@ -74,7 +77,7 @@ extension PostgresStore {
     /// One round: each effect about a different question. Effects of one shape share a statement.
     private func applyRound(
         _ connection: PostgresConnection, _ effects: [(question: Question, effect: QuestionEffect)],
-        subscribers: inout [OutboundSubscriber]?
+        subscribers: inout [OutboundSubscriber]?, feed: inout [(id: String, at: Int64)]
     ) async throws {
         var endedClaims: [ClaimEndKey: [String]] = [:]
         var endedTimers: [TimerEndKey: [String]] = [:]
@@ -159,7 +162,7 @@ extension PostgresStore {
             )
         }
         try await recordAll(connection, events, subscribers: &subscribers)
-        try await raiseAll(connection, escalations, subscribers: &subscribers)
+        try await raiseAll(connection, escalations, subscribers: &subscribers, feed: &feed)
     }
 
     /// Timeline events in one statement, then their outbox messages.
@@ -197,7 +200,7 @@ extension PostgresStore {
     /// Escalations in one statement; those that were new get their change-feed rows and timeline events.
     private func raiseAll(
         _ connection: PostgresConnection, _ drafts: [(Question, EscalationDraft)],
-        subscribers: inout [OutboundSubscriber]?
+        subscribers: inout [OutboundSubscriber]?, feed: inout [(id: String, at: Int64)]
     ) async throws {
         guard !drafts.isEmpty else { return }
         let inserted = Set(
@@ -206,7 +209,8 @@ extension PostgresStore {
                     unsafeSQL: """
                         INSERT INTO escalations (id, question_id, reason, level, state, note, created_by, created_at,
                         updated_at)
-                        SELECT v.id, v.question_id, v.reason, v.level, 'open', v.note, NULLIF(v.created_by, ''), v.at, v.at
+                        SELECT v.id, v.question_id, v.reason, v.level, 'open', NULLIF(v.note, ''), NULLIF(v.created_by, ''),
+                        v.at, v.at
                         FROM UNNEST($1::text[], $2::text[], $3::text[], $4::int8[], $5::text[], $6::text[], $7::int8[])
                         AS v(id, question_id, reason, level, note, created_by, at)
                         ON CONFLICT (question_id, reason, level) DO NOTHING RETURNING id
@@ -229,17 +233,9 @@ extension PostgresStore {
             raised.append((draft.event, draft.escalation(about: question)))
         }
         guard !raised.isEmpty else { return }
-        // The feed's lock, then every number of this batch (see appendChange).
-        try await connection.query("SELECT pg_advisory_xact_lock(\(Self.changeFeedLock))", logger: logger)
-        try await connection.query(
-            """
-            INSERT INTO escalation_changes (escalation_id, kind, at)
-            SELECT v.id, \(EscalationChange.Kind.created.rawValue), v.at
-            FROM UNNEST(\(raised.map { $0.1?.id ?? "" })::text[], \(raised.map(\.0.at.millisecondsSince1970))::int8[])
-            WITH ORDINALITY AS v(id, at, n) ORDER BY v.n
-            """,
-            logger: logger
-        )
+        for (fact, escalation) in raised {
+            if let escalation { feed.append((escalation.id, fact.at.millisecondsSince1970)) }
+        }
         try await recordAll(connection, raised, subscribers: &subscribers)
     }
 }

@@ -52,7 +52,7 @@ extension PostgresStore: QuestionChangeStore {
                 let snapshot = try await self.snapshot(connection, questionId, needs: needs, at: now)
                 return try await self.apply(connection, try decide(snapshot))
             }
-        } catch let error as PSQLError where error.isUniqueViolation {
+        } catch let error as PSQLError where error.isSecondClaim {
             // The one-holder index caught a claim the rules did not see; the other claim won.
             let holder = try await question(id: questionId)?.holderId
             var handle = "another helper"
@@ -140,12 +140,13 @@ extension PostgresStore: QuestionChangeStore {
                 var step = SweepOutcome()
                 var changes: [QuestionChange] = []
                 var inBatch: Set<String> = []
+                var feed: [(id: String, at: Int64)] = []
                 // A question with two due clocks: apply what came before it first (one change per question and
                 // batch), and decide from the row as the first change left it.
                 var latest: [String: QuestionRecord] = [:]
                 for (clock, loaded) in rows {
                     if inBatch.contains(clock.questionId) {
-                        step.add(try await self.applyBatch(connection, changes))
+                        step.add(try await self.applyBatch(connection, changes, feed: &feed))
                         changes = []
                         inBatch = []
                     }
@@ -154,7 +155,8 @@ extension PostgresStore: QuestionChangeStore {
                     changes.append(change)
                     inBatch.insert(clock.questionId)
                 }
-                step.add(try await self.applyBatch(connection, changes))
+                step.add(try await self.applyBatch(connection, changes, feed: &feed))
+                try await self.appendCreated(connection, feed)
                 return step
             }
             outcome.add(step)
@@ -197,7 +199,9 @@ extension PostgresStore: QuestionChangeStore {
                 let changes = records.map { record in
                     decide(QuestionSnapshot(record: record, expiredHolderReplied: replied.contains(record.question.id)))
                 }
-                _ = try await self.applyBatch(connection, changes)
+                var feed: [(id: String, at: Int64)] = []
+                _ = try await self.applyBatch(connection, changes, feed: &feed)
+                try await self.appendCreated(connection, feed)
                 return records.count
             }
             expired += ended
@@ -329,6 +333,7 @@ extension PostgresStore {
         var escalations: [Escalation] = []
         // Read once per change, when its first event goes out.
         var subscribers: [OutboundSubscriber]?
+        var feed: [(id: String, at: Int64)] = []
         for effect in change.effects {
             switch effect {
             case .message(let message):
@@ -374,6 +379,7 @@ extension PostgresStore {
             case .escalation(let draft):
                 if let escalation = try await raiseEscalation(connection, question, draft, subscribers: &subscribers) {
                     escalations.append(escalation)
+                    feed.append((escalation.id, draft.at.millisecondsSince1970))
                 }
             case .issueRating(let issue):
                 try await issueRating(connection, question.id, issue)
@@ -393,6 +399,7 @@ extension PostgresStore {
                 try await markIdempotentWrite(connection, reservation, write)
             }
         }
+        try await appendCreated(connection, feed)
         return AppliedChange(question: question, escalations: escalations, outcome: change.outcome)
     }
 
@@ -443,7 +450,6 @@ extension PostgresStore {
             if let error = draft.ifExists { throw error }
             return nil
         }
-        try await appendChange(connection, draft.id, .created, at: at)
         let escalation = draft.escalation(about: question)
         try await record(connection, draft.event, escalation: escalation, subscribers: &subscribers)
         return escalation
@@ -469,6 +475,23 @@ extension PostgresStore {
     /// must become visible in order: a transaction takes the feed's lock (held until it ends) before taking its
     /// number, so no change can commit behind a later one. The lock is the last one a change takes, and the
     /// transactions holding it are short.
+    ///
+    /// New escalations' rows are written by `appendCreated` as the last statement of their change (or of a background
+    /// batch's transaction), so the lock is held only from there to the commit.
+    func appendCreated(_ connection: PostgresConnection, _ rows: [(id: String, at: Int64)]) async throws {
+        guard !rows.isEmpty else { return }
+        try await connection.query("SELECT pg_advisory_xact_lock(\(Self.changeFeedLock))", logger: logger)
+        try await connection.query(
+            """
+            INSERT INTO escalation_changes (escalation_id, kind, at)
+            SELECT v.id, \(EscalationChange.Kind.created.rawValue), v.at
+            FROM UNNEST(\(rows.map(\.id))::text[], \(rows.map(\.at))::int8[]) WITH ORDINALITY AS v(id, at, n)
+            ORDER BY v.n
+            """,
+            logger: logger
+        )
+    }
+
     func appendChange(
         _ connection: PostgresConnection, _ id: String, _ kind: EscalationChange.Kind, at ms: Int64
     ) async throws {

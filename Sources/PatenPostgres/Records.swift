@@ -81,6 +81,9 @@ extension PSQLError: StorageDriverError {
     /// Whether the server refused the statement for a unique constraint.
     var isUniqueViolation: Bool { serverInfo?[.sqlState] == "23505" }
 
+    /// Whether the one-live-claim-per-question index refused a second claim.
+    var isSecondClaim: Bool { isUniqueViolation && serverInfo?[.constraintName] == "claims_one_holder" }
+
     /// Whether the server aborted the transaction for a serialization failure (40001) or a deadlock (40P01): it
     /// changed nothing and may simply be run again.
     var isTransientConflict: Bool { ["40001", "40P01"].contains(serverInfo?[.sqlState]) }

@@ -73,35 +73,44 @@ final class GroupCommitWriter: @unchecked Sendable {
 
     private func commit(_ group: [Job]) async {
         let runs = group.map(\.run)
+        let failures = FailureBox(count: runs.count)
         do {
-            let failures = try await pool.write { db -> [(any Error)?] in
+            try await pool.write { db in
                 if runs.count == 1 {
                     // Alone: no savepoint needed; a failure rolls the transaction back and reaches the caller below.
                     try runs[0](db)
-                    return [nil]
+                    return
                 }
-                var failures: [(any Error)?] = Array(repeating: nil, count: runs.count)
                 for (index, run) in runs.enumerated() {
                     try db.inSavepoint {
                         do {
                             try run(db)
                             return .commit
                         } catch {
-                            failures[index] = error
+                            failures.errors[index] = error
                             return .rollback
                         }
                     }
                 }
-                return failures
             }
-            for (job, failure) in zip(group, failures) {
+            for (job, failure) in zip(group, failures.errors) {
                 job.finish(failure.map { .failure($0) } ?? .success(()))
             }
         } catch {
-            // The transaction itself failed (a full disk, an I/O error): none of the group's changes is stored.
-            for job in group { job.finish(.failure(error)) }
+            // The transaction itself failed: none of the group's changes is stored. When a change's own failure (a
+            // full disk, an I/O error) rolled the whole transaction back, the savepoint's rollback fails next with
+            // "transaction was aborted": the change's error says what happened, so every caller gets that one.
+            let cause = failures.errors.compactMap { $0 as? DatabaseError }.first { $0.resultCode != .SQLITE_CONSTRAINT }
+            for job in group { job.finish(.failure(cause ?? error)) }
         }
     }
+}
+
+/// The failures of a group's changes, by position, out of the writer's transaction.
+private final class FailureBox: @unchecked Sendable {
+    var errors: [(any Error)?]
+
+    init(count: Int) { errors = Array(repeating: nil, count: count) }
 }
 
 /// Carries a change's value out of the writer's transaction.

@@ -41,7 +41,7 @@ extension SQLiteStore: QuestionChangeStore {
                 let snapshot = try Self.snapshot(db, questionId, needs: needs, at: now)
                 return try Self.apply(db, try decide(snapshot))
             }
-        } catch let error as DatabaseError where error.isUniqueViolation {
+        } catch let error as DatabaseError where error.isSecondClaim {
             // The one-holder index caught a claim the rules did not see; the other claim won.
             let holder = try await question(id: questionId)?.holderId
             let handle = try await holder.asyncFlatMap { try await self.helper(id: $0)?.handle } ?? "another helper"

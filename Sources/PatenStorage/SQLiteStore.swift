@@ -143,6 +143,9 @@ extension DatabaseMigrator {
 extension DatabaseError {
     /// Whether the error is a UNIQUE constraint violation.
     var isUniqueViolation: Bool { extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE }
+
+    /// Whether the one-live-claim-per-question index refused a second claim.
+    var isSecondClaim: Bool { isUniqueViolation && (message ?? "").contains("claims.question_id") }
 }
 
 extension SQLiteStore {
