@@ -44,7 +44,7 @@ public struct HelperDirectory: Sendable {
         try validate(capacity: capacity, role: draft.role)
         let displayName = draft.displayName?.trimmingCharacters(in: .whitespaces) ?? handle
         try SupportDesk.require(
-            !displayName.isEmpty && displayName.unicodeScalars.count <= 100, "invalid_display_name",
+            !displayName.isEmpty && (draft.displayName ?? handle).unicodeScalars.count <= 100, "invalid_display_name",
             "display_name must be 1 to 100 characters."
         )
         let now = clock.now()
@@ -123,7 +123,9 @@ public struct HelperDirectory: Sendable {
     public func issueToken(for idOrHandle: String, label: String? = nil) async throws -> IssuedToken {
         let owner = try await helper(idOrHandle)
         let name = (label ?? "").trimmingCharacters(in: .whitespaces)
-        try SupportDesk.require(name.unicodeScalars.count <= 100, "invalid_label", "The token label must be at most 100 characters.")
+        try SupportDesk.require(
+            (label ?? "").unicodeScalars.count <= 100, "invalid_label", "The token label must be at most 100 characters."
+        )
         let secret = Self.makeSecret()
         let record = AccessToken(
             id: ids.make("tok"), helperId: owner.id, label: name.isEmpty ? "default" : name,

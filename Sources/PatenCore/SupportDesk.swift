@@ -80,18 +80,18 @@ public struct SupportDesk: Sendable {
         let subject = submission.subject.trimmingCharacters(in: .whitespacesAndNewlines)
         try Self.require(!subject.isEmpty, "subject_required", "Give the question a subject.")
         try Self.require(
-            subject.unicodeScalars.count <= Self.maxSubjectLength, "subject_too_long",
-            "The subject has \(subject.count) characters; keep it to \(Self.maxSubjectLength)."
+            submission.subject.unicodeScalars.count <= Self.maxSubjectLength, "subject_too_long",
+            "The subject has \(submission.subject.unicodeScalars.count) characters; keep it to \(Self.maxSubjectLength)."
         )
         let body = try Self.validMessage(submission.body)
         let customerId = submission.customer.id.trimmingCharacters(in: .whitespaces)
         let customerName = submission.customer.name.trimmingCharacters(in: .whitespaces)
         try Self.require(
-            !customerId.isEmpty && customerId.unicodeScalars.count <= 200, "customer_id_required",
+            !customerId.isEmpty && submission.customer.id.unicodeScalars.count <= 200, "customer_id_required",
             "Give customer.id: the customer's id in your system (1 to 200 characters)."
         )
         try Self.require(
-            !customerName.isEmpty && customerName.unicodeScalars.count <= 200, "customer_name_required",
+            !customerName.isEmpty && submission.customer.name.unicodeScalars.count <= 200, "customer_name_required",
             "Give customer.name (1 to 200 characters)."
         )
         let classification = try classifier.classify(
@@ -211,10 +211,11 @@ public struct SupportDesk: Sendable {
     /// integration the question came from; see `RatingLinks`). `note` says why; it is required when nobody has
     /// answered (only staff and admins may resolve then).
     public func resolve(_ id: String, note: String? = nil, by actor: Helper) async throws -> Question {
+        // The limit is on the text as sent, as the API document's maxLength says; blanks at the ends are dropped after.
         let text = note?.trimmingCharacters(in: .whitespacesAndNewlines)
         try Self.require(
-            (text?.unicodeScalars.count ?? 0) <= Self.maxNoteLength, "note_too_long",
-            "The note has \(text?.unicodeScalars.count ?? 0) characters; keep it to \(Self.maxNoteLength)."
+            (note?.unicodeScalars.count ?? 0) <= Self.maxNoteLength, "note_too_long",
+            "The note has \(note?.unicodeScalars.count ?? 0) characters; keep it to \(Self.maxNoteLength)."
         )
         let context = context()
         let grant = ratingLinks.grant(questionId: id, at: context.now)
@@ -234,7 +235,7 @@ public struct SupportDesk: Sendable {
     public func escalate(_ id: String, note: String, level: Int?, by actor: Helper) async throws -> Escalation {
         let text = note.trimmingCharacters(in: .whitespacesAndNewlines)
         try Self.require(
-            !text.isEmpty && text.unicodeScalars.count <= Self.maxNoteLength, "note_required",
+            !text.isEmpty && note.unicodeScalars.count <= Self.maxNoteLength, "note_required",
             "Write a note (1 to \(Self.maxNoteLength) characters) saying what was tried and what the customer needs."
         )
         let chosen = level ?? 1
@@ -252,8 +253,8 @@ public struct SupportDesk: Sendable {
         try Self.require((1...5).contains(score), "invalid_score", "score must be a whole number from 1 to 5.")
         let text = comment?.trimmingCharacters(in: .whitespacesAndNewlines)
         try Self.require(
-            (text?.unicodeScalars.count ?? 0) <= Self.maxCommentLength, "comment_too_long",
-            "The comment has \(text?.unicodeScalars.count ?? 0) characters; keep it to \(Self.maxCommentLength)."
+            (comment?.unicodeScalars.count ?? 0) <= Self.maxCommentLength, "comment_too_long",
+            "The comment has \(comment?.unicodeScalars.count ?? 0) characters; keep it to \(Self.maxCommentLength)."
         )
         guard token.hasPrefix("rt_"), token.count < 200 else {
             throw PatenError(.notFound, code: "rating_not_found", message: "This rating link is not valid.")
