@@ -20,13 +20,8 @@ extension PostgresStore {
         for change in changes { outcome.add(change.outcome) }
         try await updateRows(connection, changes.filter(\.writesRow))
         var subscribers: [OutboundSubscriber]?
-        let rounds = changes.map(\.effects.count).max() ?? 0
-        for round in 0..<rounds {
-            var effects: [(question: Question, effect: QuestionEffect)] = []
-            for change in changes where round < change.effects.count {
-                effects.append((change.record.question, change.effects[round]))
-            }
-            try await applyRound(connection, effects, subscribers: &subscribers, feed: &feed)
+        for round in QuestionBatch.rounds(changes) {
+            try await applyRound(connection, round, subscribers: &subscribers, feed: &feed)
         }
         return outcome
     }
@@ -76,56 +71,35 @@ extension PostgresStore {
 
     /// One round: each effect about a different question. Effects of one shape share a statement.
     private func applyRound(
-        _ connection: PostgresConnection, _ effects: [(question: Question, effect: QuestionEffect)],
-        subscribers: inout [OutboundSubscriber]?, feed: inout [(id: String, at: Int64)]
+        _ connection: PostgresConnection, _ round: BatchRound, subscribers: inout [OutboundSubscriber]?,
+        feed: inout [(id: String, at: Int64)]
     ) async throws {
-        var endedClaims: [ClaimEndKey: [String]] = [:]
-        var endedTimers: [TimerEndKey: [String]] = [:]
-        var marked: [(String, SLATarget, SLAStatus, Date?)] = []
-        var started: [Bool: [(String, SLATimer)]] = [:]
-        var events: [(TimelineFact, Escalation?)] = []
-        var escalations: [(Question, EscalationDraft)] = []
-        for (question, effect) in effects {
-            switch effect {
-            case .endClaim(let reason, let at):
-                endedClaims[ClaimEndKey(reason: reason, at: at), default: []].append(question.id)
-            case .endTimers(let targets, let status, let at):
-                endedTimers[TimerEndKey(targets: targets, status: status, at: at), default: []].append(question.id)
-            case .markTimer(let target, let status, let next):
-                marked.append((question.id, target, status, next))
-            case .startTimer(let timer, let onlyIfEnded):
-                started[onlyIfEnded, default: []].append((question.id, timer))
-            case .event(let fact):
-                events.append((fact, nil))
-            case .escalation(let draft):
-                escalations.append((question, draft))
-            default:
-                // Shapes the background never writes in bulk: one statement each, as a lone change would.
-                var single = QuestionChange(inserting: QuestionRecord(question: question))
-                single.before = single.record
-                single.effects = [effect]
-                _ = try await apply(connection, single)
-            }
+        for (question, effect) in round.singles {
+            var single = QuestionChange(inserting: QuestionRecord(question: question))
+            single.before = single.record
+            single.effects = [effect]
+            _ = try await apply(connection, single)
         }
-        for (key, ids) in endedClaims {
+        for (reason, at, ids) in round.endedClaims {
             try await connection.query(
                 """
-                UPDATE claims SET ended_at = \(key.at.millisecondsSince1970), end_reason = \(key.reason.rawValue)
+                UPDATE claims SET ended_at = \(at.millisecondsSince1970), end_reason = \(reason.rawValue)
                 WHERE ended_at IS NULL AND question_id = ANY(\(ids))
                 """,
                 logger: logger
             )
         }
-        for (key, ids) in endedTimers {
+        for (targets, status, at, ids) in round.endedTimers {
             try await connection.query(
                 """
-                UPDATE sla_timers SET status = CASE WHEN status = 'breached' THEN 'breached' ELSE \(key.status.rawValue) END,
-                next_check_at = NULL, ended_at = \(key.at.millisecondsSince1970)
-                WHERE ended_at IS NULL AND target = ANY(\(key.targets.map(\.rawValue))) AND question_id = ANY(\(ids))
+                UPDATE sla_timers SET status = CASE WHEN status = 'breached' THEN 'breached' ELSE \(status.rawValue) END,
+                next_check_at = NULL, ended_at = \(at.millisecondsSince1970)
+                WHERE ended_at IS NULL AND target = ANY(\(targets.map(\.rawValue))) AND question_id = ANY(\(ids))
                 """,
                 logger: logger
             )
         }
+        let marked = round.markedTimers
         if !marked.isEmpty {
             try await connection.query(
                 """
@@ -138,7 +112,7 @@ extension PostgresStore {
                 logger: logger
             )
         }
-        for (onlyIfEnded, timers) in started {
+        for (onlyIfEnded, timers) in round.startedTimers {
             try await connection.query(
                 PostgresQuery(
                     unsafeSQL: """
@@ -161,8 +135,8 @@ extension PostgresStore {
                 logger: logger
             )
         }
-        try await recordAll(connection, events, subscribers: &subscribers)
-        try await raiseAll(connection, escalations, subscribers: &subscribers, feed: &feed)
+        try await recordAll(connection, round.events.map { ($0, nil) }, subscribers: &subscribers)
+        try await raiseAll(connection, round.escalations, subscribers: &subscribers, feed: &feed)
     }
 
     /// Timeline events in one statement, then their outbox messages.
@@ -248,15 +222,4 @@ private func arrays(_ values: any PostgresEncodable & Sendable...) throws -> Pos
     var bindings = PostgresBindings(capacity: values.count)
     for value in values { try bindings.append(value) }
     return bindings
-}
-
-private struct ClaimEndKey: Hashable {
-    let reason: ClaimEnd
-    let at: Date
-}
-
-private struct TimerEndKey: Hashable {
-    let targets: [SLATarget]
-    let status: SLAStatus
-    let at: Date
 }

@@ -25,15 +25,8 @@ extension SQLiteStore {
             subscribers = loaded
             return loaded
         }
-        let rounds = changes.map(\.effects.count).max() ?? 0
-        var effects: [(question: Question, effect: QuestionEffect)] = []
-        effects.reserveCapacity(changes.count)
-        for round in 0..<rounds {
-            effects.removeAll(keepingCapacity: true)
-            for change in changes where round < change.effects.count {
-                effects.append((change.record.question, change.effects[round]))
-            }
-            try applyRound(db, effects, subscribers: outbound)
+        for round in QuestionBatch.rounds(changes) {
+            try applyRound(db, round, subscribers: outbound)
         }
         return outcome
     }
@@ -81,43 +74,16 @@ extension SQLiteStore {
 
     /// One round: each effect about a different question. Effects of one shape share a statement.
     private static func applyRound(
-        _ db: Database, _ effects: [(question: Question, effect: QuestionEffect)],
-        subscribers: () throws -> [OutboundSubscriber]
+        _ db: Database, _ round: BatchRound, subscribers: () throws -> [OutboundSubscriber]
     ) throws {
-        var endedClaims: [ClaimEndKey: [String]] = [:]
-        var endedTimers: [String: (targets: [SLATarget], status: SLAStatus, at: Date, ids: [String])] = [:]
-        var marked: [(String, SLATarget, SLAStatus, Date?)] = []
-        var started: [Bool: [(String, SLATimer)]] = [:]
-        var messages: [Message] = []
-        var events: [TimelineFact] = []
-        var escalations: [(Question, EscalationDraft)] = []
-        for (question, effect) in effects {
-            switch effect {
-            case .endClaim(let reason, let at):
-                endedClaims[ClaimEndKey(reason: reason, at: at), default: []].append(question.id)
-            case .endTimers(let targets, let status, let at):
-                let key = "\(targets.map(\.rawValue))|\(status.rawValue)|\(at.millisecondsSince1970)"
-                endedTimers[key, default: (targets, status, at, [])].ids.append(question.id)
-            case .markTimer(let target, let status, let next):
-                marked.append((question.id, target, status, next))
-            case .startTimer(let timer, let onlyIfEnded):
-                started[onlyIfEnded, default: []].append((question.id, timer))
-            case .message(let message):
-                messages.append(message)
-            case .event(let fact):
-                events.append(fact)
-            case .escalation(let draft):
-                escalations.append((question, draft))
-            default:
-                // Shapes the background never writes in bulk: one statement each, as a lone change would.
-                var single = QuestionChange(inserting: QuestionRecord(question: question))
-                single.before = single.record
-                single.effects = [effect]
-                _ = try apply(db, single)
-            }
+        for (question, effect) in round.singles {
+            var single = QuestionChange(inserting: QuestionRecord(question: question))
+            single.before = single.record
+            single.effects = [effect]
+            _ = try apply(db, single)
         }
-        for (key, ids) in endedClaims {
-            for chunk in ids.chunked(rowsPerStatement) {
+        for key in round.endedClaims {
+            for chunk in key.questionIds.chunked(rowsPerStatement) {
                 try db.run(
                     sql: """
                         UPDATE claims SET ended_at = ?, end_reason = ?
@@ -130,8 +96,8 @@ extension SQLiteStore {
                 )
             }
         }
-        for group in endedTimers.values {
-            for chunk in group.ids.chunked(rowsPerStatement) {
+        for group in round.endedTimers {
+            for chunk in group.questionIds.chunked(rowsPerStatement) {
                 try db.run(
                     sql: """
                         UPDATE sla_timers SET status = CASE WHEN status = 'breached' THEN 'breached' ELSE ? END,
@@ -146,7 +112,7 @@ extension SQLiteStore {
                 )
             }
         }
-        for chunk in marked.chunked(rowsPerStatement) {
+        for chunk in round.markedTimers.chunked(rowsPerStatement) {
             try db.run(
                 sql: """
                     WITH v(question_id, target, status, next_check_at) AS (VALUES
@@ -162,7 +128,7 @@ extension SQLiteStore {
                 )
             )
         }
-        for (onlyIfEnded, timers) in started {
+        for (onlyIfEnded, timers) in round.startedTimers {
             for chunk in timers.chunked(rowsPerStatement) {
                 try db.run(
                     sql: """
@@ -185,9 +151,8 @@ extension SQLiteStore {
                 )
             }
         }
-        for message in messages { try insertMessage(db, message) }
-        try recordAll(db, events.map { ($0, nil) }, subscribers: subscribers)
-        try raiseAll(db, escalations, subscribers: subscribers)
+        try recordAll(db, round.events.map { ($0, nil) }, subscribers: subscribers)
+        try raiseAll(db, round.escalations, subscribers: subscribers)
     }
 
     /// Timeline events in one statement per chunk, then their outbox messages.
@@ -278,12 +243,6 @@ extension SQLiteStore {
         }
         try recordAll(db, raised, subscribers: subscribers)
     }
-}
-
-/// Claims ended alike: one statement for all of them.
-private struct ClaimEndKey: Hashable {
-    let reason: ClaimEnd
-    let at: Date
 }
 
 extension Array {
