@@ -280,13 +280,18 @@ public struct AppliedChange: Sendable, Equatable {
     public var question: Question
     /// The escalations the change created (an escalation that existed already is not here).
     public var escalations: [Escalation]
+    /// The messages the change stored.
+    public var messages: [Message]
     /// The sweep or lease-expiry totals.
     public var outcome: SweepOutcome
 
     /// Creates a result.
-    public init(question: Question, escalations: [Escalation], outcome: SweepOutcome = SweepOutcome()) {
+    public init(
+        question: Question, escalations: [Escalation], messages: [Message] = [], outcome: SweepOutcome = SweepOutcome()
+    ) {
         self.question = question
         self.escalations = escalations
+        self.messages = messages
         self.outcome = outcome
     }
 }

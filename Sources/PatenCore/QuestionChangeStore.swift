@@ -82,16 +82,12 @@ extension QuestionChangeStore {
         questionId: String, by helper: Helper, messageId: String, body: String, lease: TimeInterval,
         context: ChangeContext
     ) async throws -> (question: Question, message: Message) {
-        let message = Message(
-            id: messageId, questionId: questionId, authorKind: .helper, helperId: helper.id, body: body,
-            createdAt: context.now
-        )
         let applied = try await apply(questionId: questionId, needs: SnapshotNeeds(), at: context.now) { snapshot in
             try QuestionCommands.reply(
                 snapshot, by: helper, messageId: messageId, body: body, lease: lease, context: context
             )
         }
-        return (applied.question, message)
+        return (applied.question, try Self.stored(messageId, in: applied))
     }
 
     /// Records a customer follow-up (see `QuestionCommands.customerMessage`). An inbound webhook's receipt is stored
@@ -101,10 +97,6 @@ extension QuestionChangeStore {
         questionId: String, by actor: Helper, messageId: String, body: String, origin: InboundOrigin?,
         routing: FollowUpRouting, idempotency: IdempotencyReservation?, context: ChangeContext
     ) async throws -> (question: Question, message: Message) {
-        let message = Message(
-            id: messageId, questionId: questionId, authorKind: .customer, helperId: nil, body: body,
-            createdAt: context.now
-        )
         let applied = try await apply(
             questionId: questionId, needs: SnapshotNeeds(recentFollowUps: true), at: context.now
         ) { snapshot in
@@ -113,7 +105,7 @@ extension QuestionChangeStore {
                 idempotency: idempotency, context: context
             )
         }
-        return (applied.question, message)
+        return (applied.question, try Self.stored(messageId, in: applied))
     }
 
     /// Marks the question resolved, ends any claim and clock, and issues the rating link unless already rated;
@@ -180,6 +172,16 @@ extension QuestionChangeStore {
         try await applyDueClocks(at: context.now, limit: limit) { clock, snapshot in
             QuestionCommands.sweep(snapshot, clock: clock, context: context)
         }
+    }
+}
+
+extension QuestionChangeStore {
+    /// The message a reply or follow-up stored, as the change built it.
+    static func stored(_ messageId: String, in applied: AppliedChange) throws -> Message {
+        guard let message = applied.messages.first(where: { $0.id == messageId }) else {
+            throw PatenError(.unavailable, code: "message_missing", message: "The message was not stored.")
+        }
+        return message
     }
 }
 

@@ -400,7 +400,9 @@ extension PostgresStore {
             }
         }
         try await appendCreated(connection, feed)
-        return AppliedChange(question: question, escalations: escalations, outcome: change.outcome)
+        return AppliedChange(
+            question: question, escalations: escalations, messages: change.messages, outcome: change.outcome
+        )
     }
 
     /// Appends a timeline event and writes its outbox messages; its `outbound` facts go to the outbox only.

@@ -292,6 +292,14 @@ extension SQLiteStore {
             )
         }
         var escalations: [Escalation] = []
+        // Read once per change, when its first event goes out.
+        var subscribers: [OutboundSubscriber]?
+        func outbound() throws -> [OutboundSubscriber] {
+            if let subscribers { return subscribers }
+            let loaded = try outboundSubscribers(db)
+            subscribers = loaded
+            return loaded
+        }
         for effect in change.effects {
             switch effect {
             case .message(let message):
@@ -321,9 +329,11 @@ extension SQLiteStore {
                     arguments: [status.rawValue, nextCheckAt?.millisecondsSince1970, question.id, target.rawValue]
                 )
             case .event(let fact):
-                try Self.record(db, fact)
+                try Self.record(db, fact, subscribers: try outbound())
             case .escalation(let draft):
-                if let escalation = try raiseEscalation(db, question, draft) { escalations.append(escalation) }
+                if let escalation = try raiseEscalation(db, question, draft, subscribers: try outbound()) {
+                    escalations.append(escalation)
+                }
             case .issueRating(let issue):
                 try issueRating(db, question.id, issue)
             case .recordScore(let score, let comment, let at):
@@ -339,7 +349,9 @@ extension SQLiteStore {
                 try markIdempotentWrite(db, reservation, write)
             }
         }
-        return AppliedChange(question: question, escalations: escalations, outcome: change.outcome)
+        return AppliedChange(
+            question: question, escalations: escalations, messages: change.messages, outcome: change.outcome
+        )
     }
 
     static func insertMessage(_ db: Database, _ message: Message) throws {
@@ -411,7 +423,9 @@ extension SQLiteStore {
 
     /// Inserts the escalation unless the question has one of its reason and level; when new, records its change-feed
     /// row and timeline event and returns it; when not, throws the draft's `ifExists` or returns nil.
-    static func raiseEscalation(_ db: Database, _ question: Question, _ draft: EscalationDraft) throws -> Escalation? {
+    static func raiseEscalation(
+        _ db: Database, _ question: Question, _ draft: EscalationDraft, subscribers: [OutboundSubscriber]
+    ) throws -> Escalation? {
         let at = draft.at.millisecondsSince1970
         try db.run(
             sql: """
@@ -427,7 +441,7 @@ extension SQLiteStore {
         }
         try recordChange(db, draft.id, .created, at: draft.at)
         let escalation = draft.escalation(about: question)
-        try Self.record(db, draft.event, escalation: escalation)
+        try Self.record(db, draft.event, escalation: escalation, subscribers: subscribers)
         return escalation
     }
 
