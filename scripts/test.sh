@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: format lint, build, unit and integration tests (PostgreSQL ones on a throwaway cluster),
-# the end-to-end smoke test, two `paten serve` instances on one PostgreSQL, the short fault tests (SIGKILL under
-# load, a receiver outage, 64 racing clients), webhook interoperability against the Python standardwebhooks package,
-# and schemathesis fuzzing against the served OpenAPI document.
+# the end-to-end smoke test, the volunteer programme end to end, two `paten serve` instances on one PostgreSQL, the
+# short fault tests (SIGKILL under load, a receiver outage, 64 racing clients), webhook interoperability against the
+# Python standardwebhooks package, and schemathesis fuzzing against the served OpenAPI document.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +29,9 @@ swift test
 
 echo "== smoke test"
 scripts/smoke.sh
+
+echo "== the volunteer programme end to end"
+scripts/programme.sh
 
 echo "== two instances on one PostgreSQL"
 scripts/multi-instance.sh

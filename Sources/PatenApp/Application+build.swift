@@ -23,7 +23,8 @@ public func buildRouter(
     let configuration = runtime.configuration
     PrometheusEndpoint(
         registry: registry, metrics: runtime.metrics, escalations: runtime.escalations,
-        integrations: runtime.integrations, clock: runtime.clock, cacheDuration: configuration.metricsCacheDuration,
+        integrations: runtime.integrations, programme: runtime.programme, clock: runtime.clock,
+        cacheDuration: configuration.metricsCacheDuration,
         token: configuration.metricsToken
     )
     .addRoutes(to: router)
@@ -41,6 +42,7 @@ public func buildRouter(
     .addRoutes(to: api)
     RatingController(desk: runtime.desk).addRoutes(to: api)
     MetricsController(metrics: runtime.metrics).addRoutes(to: api)
+    ProgrammeController(programme: runtime.programme, metrics: runtime.metrics).addRoutes(to: api)
     IntegrationController(integrations: runtime.integrations).addRoutes(to: api)
     router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
     return router

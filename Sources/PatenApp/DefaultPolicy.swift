@@ -183,6 +183,31 @@ enum DefaultPolicy {
               "sunday": []
             },
             "holidays": ["2026-12-24", "2026-12-25", "2026-12-26", "2026-12-31", "2027-01-01"]
+          },
+          "programme": {
+            "points": { "accepted_answer": 15, "good_rating": 5, "confirmed_solved": 5, "fast_first_reply": 2 },
+            "daily_cap": 200,
+            "cap_exempt": [],
+            "per_question_cap": 30,
+            "levels": [
+              { "id": "newcomer", "points": 0, "accepted": 0 },
+              { "id": "helper", "points": 100, "accepted": 5 },
+              { "id": "expert", "points": 1000, "accepted": 50 },
+              { "id": "champion", "points": 5000, "accepted": 250 }
+            ],
+            "low_water_mark": 0.9,
+            "badges": [
+              { "id": "first_answer", "name": "First accepted answer", "accepted": 1, "points": 10 },
+              { "id": "ten_solved", "name": "Ten questions solved", "accepted": 10, "points": 20 },
+              { "id": "hundred_solved", "name": "A hundred questions solved", "accepted": 100 },
+              { "id": "topic_expert", "name": "Topic expert", "accepted": 20, "in_topic": true, "min_average_rating": 4.0 }
+            ],
+            "weekly_claims": null,
+            "weekly_hours": 12,
+            "pause": { "after": 3, "window": "14d", "max_score": 2 },
+            "probation_answers": 5,
+            "payout": { "min_points": 1000, "value_per_point": 0.01, "currency": "GBP" },
+            "staff_cost_per_question": 6.0
           }
         }
         """##

@@ -47,10 +47,12 @@ public struct PatenClient: Sendable {
     }
 
     /// Resolves a question, with a note saying why (required when nobody has answered).
-    public func resolve(_ id: String, note: String?) async throws -> QuestionResource {
+    public func resolve(_ id: String, note: String?, answerId: String? = nil) async throws -> QuestionResource {
         let path = "/v1/questions/\(try pathSegment(id))/resolve"
-        guard let note else { return try await send(.POST, path) }
-        return try await send(.POST, path, body: ["note": note])
+        var body: [String: String] = [:]
+        body["note"] = note
+        body["answer_id"] = answerId
+        return try await body.isEmpty ? send(.POST, path) : send(.POST, path, body: body)
     }
 
     /// Posts a reply.
@@ -88,6 +90,32 @@ public struct PatenClient: Sendable {
         -> MetricsController.SummaryResource
     {
         try await send(.GET, "/v1/metrics/summary?" + Self.query(["from": from, "to": to, "group_by": groupBy.rawValue]))
+    }
+
+    /// The caller's programme: points, level, badges, topics, budget and pause.
+    public func programme() async throws -> ProgrammeResource { try await send(.GET, "/v1/me/programme") }
+
+    /// The leaderboard of a period, in a topic when named.
+    public func leaderboard(period: String?, topic: String?) async throws -> LeaderboardResource {
+        try await send(.GET, "/v1/programme/leaderboard?" + Self.query(["period": period, "topic": topic]))
+    }
+
+    /// Books a payout for the period ending at `periodEnd` (admin).
+    public func createPayout(periodEnd: String) async throws -> PayoutResource {
+        try await send(.POST, "/v1/programme/payouts", body: ["period_end": periodEnd])
+    }
+
+    /// A payout batch.
+    public func payout(_ id: String) async throws -> PayoutResource {
+        try await send(.GET, "/v1/programme/payouts/\(try pathSegment(id))")
+    }
+
+    /// A payout's CSV file, written to `output`.
+    public func payoutFile(_ id: String, into output: FileHandle) async throws {
+        let response = try await open(.GET, "/v1/programme/payouts/\(try pathSegment(id))?format=csv")
+        for try await chunk in response.body {
+            output.write(Data(chunk.readableBytesView))
+        }
     }
 
     /// Streams the per-question export to `output`, chunk by chunk, so memory stays flat.

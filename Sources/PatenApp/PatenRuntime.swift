@@ -14,6 +14,8 @@ public struct PatenRuntime: Sendable {
     public let directory: HelperDirectory
     public let escalations: EscalationDesk
     public let metrics: MetricsDesk
+    /// The volunteer programme: standings, the ledger, grants, payouts and the value report.
+    public let programme: ProgrammeDesk
     public let integrations: IntegrationDirectory
     /// Turns verified inbound webhooks into questions and customer messages.
     public let receiver: InboundWebhookReceiver
@@ -83,6 +85,7 @@ public struct PatenRuntime: Sendable {
             configuration: configuration, policy: policy, store: store, desk: desk, directory: directory,
             escalations: EscalationDesk(escalations: store, clock: clock),
             metrics: MetricsDesk(metrics: store, calendar: policy.businessHours, clock: clock),
+            programme: ProgrammeDesk(policy: policy, store: store, helpers: store, clock: clock, ids: ids),
             integrations: integrations,
             receiver: InboundWebhookReceiver(integrations: integrations, accounts: directory, desk: desk, clock: clock),
             destinations: destinations, clock: clock

@@ -16,6 +16,7 @@ public struct PrometheusEndpoint: Sendable {
     let metrics: MetricsDesk
     let escalations: EscalationDesk
     let integrations: IntegrationDirectory
+    let programme: ProgrammeDesk?
     let clock: any Clock
     let cacheDuration: Duration
     /// The SHA-256 of the scrape token; nil leaves the endpoint open.
@@ -25,9 +26,10 @@ public struct PrometheusEndpoint: Sendable {
     /// Creates the endpoint over a registry.
     public init(
         registry: PrometheusCollectorRegistry, metrics: MetricsDesk, escalations: EscalationDesk,
-        integrations: IntegrationDirectory, clock: any Clock, cacheDuration: Duration = .seconds(5),
-        token: String? = nil
+        integrations: IntegrationDirectory, programme: ProgrammeDesk? = nil, clock: any Clock,
+        cacheDuration: Duration = .seconds(5), token: String? = nil
     ) {
+        self.programme = programme
         self.registry = registry
         self.metrics = metrics
         self.escalations = escalations
@@ -89,6 +91,23 @@ public struct PrometheusEndpoint: Sendable {
                 ),
                 labels: [("state", state.rawValue)]
             ).set(to: Double(messages[state] ?? 0))
+        }
+        if let programme {
+            let volunteers = try await programme.volunteerCounts()
+            for (level, count) in volunteers.byLevel {
+                registry.makeGauge(
+                    descriptor: MetricNameDescriptor(
+                        namespace: "paten", metricName: "volunteers", helpText: "Active volunteers by programme level."
+                    ),
+                    labels: [("level", level)]
+                ).set(to: Double(count))
+            }
+            registry.makeGauge(
+                descriptor: MetricNameDescriptor(
+                    namespace: "paten", metricName: "volunteers_paused",
+                    helpText: "Volunteers paused after low ratings, waiting for staff to resume them."
+                )
+            ).set(to: Double(volunteers.paused))
         }
     }
 }

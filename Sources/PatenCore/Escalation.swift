@@ -18,6 +18,10 @@ public enum EscalationReason: String, Codable, Sendable, CaseIterable {
     case handoff
     /// Staff escalated by hand.
     case manual
+    /// A volunteer was paused after low ratings; staff review and resume them.
+    case volunteerPaused = "volunteer_paused"
+    /// One of a new volunteer's first accepted answers, for staff to look at.
+    case probationReview = "probation_review"
 
     /// The level this reason raises: 2 (staff lead) for a breach, 1 (staff queue) for the rest.
     public var defaultLevel: Int { self == .slaBreached ? 2 : 1 }

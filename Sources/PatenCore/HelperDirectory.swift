@@ -75,6 +75,7 @@ public struct HelperDirectory: Sendable {
             !change.isEmpty, "empty_change", "Name at least one field to change; fields the API does not know are ignored."
         )
         try Self.requireSameKind(current, change)
+        try Self.requireSettable(change.presence)
         try validate(skills: change.skills ?? [], languages: change.languages ?? [])
         try validate(capacity: change.capacity ?? current.capacity, role: change.role ?? current.role)
         if let name = change.displayName {
@@ -116,7 +117,16 @@ public struct HelperDirectory: Sendable {
 
     /// Sets a helper's own presence.
     public func setPresence(_ presence: Presence, for helper: Helper) async throws -> Helper {
-        try await helpers.updateHelper(id: helper.id, change: HelperChange(presence: presence), at: clock.now())
+        try Self.requireSettable(presence)
+        return try await helpers.updateHelper(id: helper.id, change: HelperChange(presence: presence), at: clock.now())
+    }
+
+    /// `paused` is the programme's to set (after low ratings) and staff's to lift (`POST /v1/helpers/{id}/resume`).
+    static func requireSettable(_ presence: Presence?) throws {
+        try SupportDesk.require(
+            presence != .paused, "invalid_presence",
+            "presence 'paused' is set by the programme after low ratings; staff lift it with POST /v1/helpers/{id}/resume."
+        )
     }
 
     /// Issues a new token for the helper; the secret is in the result and nowhere else.

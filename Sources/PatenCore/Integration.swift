@@ -30,6 +30,8 @@ public enum OutboundEventType: String, Codable, Sendable, CaseIterable {
     case questionResolved = "question.resolved"
     case questionReopened = "question.reopened"
     case ratingReceived = "rating.received"
+    case helperLevelChanged = "helper.level_changed"
+    case helperBadgeAwarded = "helper.badge_awarded"
 
     /// The outbound event a timeline event is sent as, if any (a lease running out is not sent).
     public init?(_ type: QuestionEventType) {
@@ -46,7 +48,9 @@ public enum OutboundEventType: String, Codable, Sendable, CaseIterable {
         case .rated: self = .ratingReceived
         case .slaWarning: self = .slaWarning
         case .slaBreached: self = .slaBreached
-        case .claimExpired: return nil
+        case .levelChanged: self = .helperLevelChanged
+        case .badgeAwarded: self = .helperBadgeAwarded
+        case .claimExpired, .helperPaused: return nil
         }
     }
 }

@@ -9,7 +9,7 @@ public struct MetricsExport: Sendable {
         "next_responses", "next_response_mean_seconds", "next_response_max_seconds", "resolved_at", "resolution_seconds",
         "resolution_business_seconds", "resolved_by", "resolved_by_peers", "staff_replies", "volunteer_replies",
         "escalated", "escalation_reasons", "peer_window", "sla_first_response", "sla_next_response", "sla_resolution",
-        "rating_score", "rating_comment", "rated_helper", "rated_helper_tier",
+        "rating_score", "rating_comment", "rated_helper", "rated_helper_tier", "credited_helper", "points",
     ]
 
     /// One cell: text, a number, a flag, or empty.
@@ -17,6 +17,8 @@ public struct MetricsExport: Sendable {
         case text(String)
         case number(Double)
         case integer(Int)
+        /// An amount of money, written with two decimals ("0.54", "-3.00").
+        case money(Double)
         case flag(Bool)
         case empty
     }
@@ -50,6 +52,7 @@ public struct MetricsExport: Sendable {
             text(row.clocks[SLATarget.nextResponse.rawValue]?.rawValue),
             text(row.clocks[SLATarget.resolution.rawValue]?.rawValue), row.ratingScore.map(Value.integer) ?? .empty,
             text(row.ratingComment), text(row.ratedHelperHandle), text(row.ratedHelperTier?.rawValue),
+            text(row.creditedHelperHandle), .integer(row.points),
         ]
     }
 
@@ -65,7 +68,7 @@ public struct MetricsExport: Sendable {
     }
 
     /// RFC 4180: fields with a comma, quote, CR or LF are quoted, quotes doubled; records end in CRLF.
-    static func csvLine(_ values: [Value]) -> String {
+    public static func csvLine(_ values: [Value]) -> String {
         var line = ""
         line.reserveCapacity(256)
         for (index, value) in values.enumerated() {
@@ -74,6 +77,7 @@ public struct MetricsExport: Sendable {
             case .text(let string): appendCSV(string, to: &line)
             case .number(let number): line += Self.number(number)
             case .integer(let integer): line += String(integer)
+            case .money(let amount): line += String(format: "%.2f", amount)
             case .flag(let flag): line += flag ? "true" : "false"
             case .empty: break
             }
@@ -103,6 +107,7 @@ public struct MetricsExport: Sendable {
         case .text(let string): jsonString(string)
         case .number(let number): Self.number(number)
         case .integer(let integer): String(integer)
+        case .money(let amount): String(format: "%.2f", amount)
         case .flag(let flag): flag ? "true" : "false"
         case .empty: "null"
         }

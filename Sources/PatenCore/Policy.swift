@@ -69,14 +69,18 @@ public struct Policy: Sendable, Equatable {
     public var warningThreshold: Double
     /// Staff opening hours; staff targets count only open time. Volunteer windows run on calendar time.
     public var businessHours: BusinessCalendar
+    /// The volunteer programme: points, levels, badges, topic unlocks, protection and payouts.
+    public var programme: Programme
 
     /// Creates a policy; use `PolicyLoader` to read and validate one from a file.
     public init(
         topics: [Topic], defaultTopic: String, staffOnlyTopics: Set<String>, criticalKeywords: Keywords,
         languages: [String], defaultLanguage: String, peerWindow: [Priority: TimeInterval], claimLease: TimeInterval,
         defaultCapacity: [Role: Int], staffTargets: [StaffTarget: [Priority: TimeInterval]] = [:],
-        warningThreshold: Double = 0.8, businessHours: BusinessCalendar = .alwaysOpen
+        warningThreshold: Double = 0.8, businessHours: BusinessCalendar = .alwaysOpen,
+        programme: Programme = .standard
     ) {
+        self.programme = programme
         self.topics = topics
         self.defaultTopic = defaultTopic
         self.staffOnlyTopics = staffOnlyTopics

@@ -21,6 +21,7 @@ private struct PolicyDocument {
     static let knownKeys: Set<String> = [
         "topics", "default_topic", "staff_only_topics", "critical_keywords", "languages", "default_language",
         "peer_window", "claim_lease", "default_capacity", "staff_targets", "warning_threshold", "business_hours",
+        "programme",
     ]
     static let weekdays = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"]
 
@@ -52,6 +53,8 @@ private struct PolicyDocument {
         }
         let critical = try readKeywords(object["critical_keywords"], at: "critical_keywords", languages: languages)
         try requireEveryLanguage(critical, languages: languages, at: "critical_keywords")
+        var programme = try readProgramme(object["programme"])
+        programme.unlocks = try readUnlocks(root: object, topics: names, levels: programme.levels.map(\.id))
         return Policy(
             topics: topics,
             defaultTopic: defaultTopic,
@@ -64,7 +67,8 @@ private struct PolicyDocument {
             defaultCapacity: try readCapacity(object["default_capacity"]),
             staffTargets: try readTargets(object["staff_targets"]),
             warningThreshold: try readThreshold(object["warning_threshold"]),
-            businessHours: try readBusinessHours(object["business_hours"])
+            businessHours: try readBusinessHours(object["business_hours"]),
+            programme: programme
         )
     }
 
@@ -76,8 +80,8 @@ private struct PolicyDocument {
         return try list.enumerated().map { index, item in
             let at = "topics[\(index)]"
             guard let topic = item as? [String: Any] else { throw fail(at, "must be an object with name and keywords") }
-            if let unknown = topic.keys.sorted().first(where: { $0 != "name" && $0 != "keywords" }) {
-                throw fail("\(at).\(unknown)", "unknown key; a topic has name and keywords")
+            if let unknown = topic.keys.sorted().first(where: { !["name", "keywords", "unlock"].contains($0) }) {
+                throw fail("\(at).\(unknown)", "unknown key; a topic has name, keywords and (optionally) unlock")
             }
             let name = try string(topic["name"], at: "\(at).name")
             guard name.range(of: #"\A[a-z][a-z0-9_]*\z"#, options: .regularExpression) != nil else {
@@ -298,6 +302,226 @@ private struct PolicyDocument {
             throw fail(key, "'\(text)' has an unknown unit '\(unit)'; use s, m, h or d")
         }
         return seconds
+    }
+
+    // MARK: The programme
+
+    static let programmeKeys: Set<String> = [
+        "points", "daily_cap", "cap_exempt", "per_question_cap", "levels", "low_water_mark", "badges", "weekly_claims",
+        "weekly_hours", "pause", "probation_answers", "payout", "staff_cost_per_question",
+    ]
+
+    /// The `programme` section; every key is optional and falls back to `Programme.standard`.
+    func readProgramme(_ value: Any?) throws -> Programme {
+        var programme = Programme.standard
+        guard let value else { return programme }
+        guard let object = value as? [String: Any] else { throw fail("programme", "must be an object") }
+        try unknownKeys(object, Self.programmeKeys, at: "programme")
+        if let raw = object["points"] {
+            guard let points = raw as? [String: Any] else {
+                throw fail("programme.points", "must be an object from reasons to whole numbers of points")
+            }
+            let earning: [PointReason] = [.acceptedAnswer, .goodRating, .confirmedSolved, .fastFirstReply]
+            for (name, amount) in points {
+                guard let reason = PointReason(rawValue: name), earning.contains(reason) else {
+                    throw fail(
+                        "programme.points.\(name)",
+                        "unknown reason; use \(earning.map(\.rawValue).joined(separator: ", "))"
+                    )
+                }
+                programme.points[reason] = try count(amount, at: "programme.points.\(name)", upTo: 10_000)
+            }
+        }
+        if let raw = object["daily_cap"] { programme.dailyCap = try count(raw, at: "programme.daily_cap", upTo: 1_000_000) }
+        if let raw = object["per_question_cap"] {
+            programme.perQuestionCap = try count(raw, at: "programme.per_question_cap", upTo: 1_000_000)
+        }
+        if let raw = object["cap_exempt"] {
+            programme.capExempt = Set(
+                try stringList(raw, at: "programme.cap_exempt", allowEmpty: true).enumerated().map { index, name in
+                    guard let reason = PointReason(rawValue: name), programme.points[reason] != nil else {
+                        throw fail("programme.cap_exempt[\(index)]", "'\(name)' is not a reason of programme.points")
+                    }
+                    return reason
+                }
+            )
+        }
+        if let raw = object["levels"] {
+            guard let list = raw as? [Any], !list.isEmpty else {
+                throw fail("programme.levels", "must be a non-empty list of {id, points, accepted}, lowest first")
+            }
+            programme.levels = try list.enumerated().map { index, item in
+                let at = "programme.levels[\(index)]"
+                guard let level = item as? [String: Any] else { throw fail(at, "must be an object with id, points, accepted") }
+                try unknownKeys(level, ["id", "points", "accepted"], at: at)
+                return Programme.Level(
+                    id: try identifier(level["id"], at: "\(at).id"),
+                    points: try count(level["points"] ?? 0, at: "\(at).points", upTo: 100_000_000),
+                    accepted: try count(level["accepted"] ?? 0, at: "\(at).accepted", upTo: 1_000_000)
+                )
+            }
+            if programme.levels[0].points != 0 || programme.levels[0].accepted != 0 {
+                throw fail("programme.levels[0]", "the first level is where everyone starts: give it 0 points and 0 accepted")
+            }
+            for (index, (lower, higher)) in zip(programme.levels, programme.levels.dropFirst()).enumerated()
+            where higher.points < lower.points || higher.accepted < lower.accepted
+                || (higher.points == lower.points && higher.accepted == lower.accepted)
+            {
+                throw fail("programme.levels[\(index + 1)]", "must need more than the level before it")
+            }
+            if Set(programme.levels.map(\.id)).count != programme.levels.count {
+                throw fail("programme.levels", "level ids must differ")
+            }
+        }
+        if let raw = object["low_water_mark"] {
+            guard let mark = raw as? Double, mark > 0, mark <= 1 else {
+                throw fail("programme.low_water_mark", "must be a number above 0 and at most 1, such as 0.9")
+            }
+            programme.lowWaterMark = mark
+        }
+        if let raw = object["badges"] {
+            guard let list = raw as? [Any] else { throw fail("programme.badges", "must be a list of badges") }
+            programme.badges = try list.enumerated().map { index, item in
+                let at = "programme.badges[\(index)]"
+                guard let badge = item as? [String: Any] else { throw fail(at, "must be an object") }
+                try unknownKeys(badge, ["id", "name", "accepted", "in_topic", "min_average_rating", "points"], at: at)
+                let inTopic = badge["in_topic"] as? Bool ?? false
+                return Programme.Badge(
+                    id: try identifier(badge["id"], at: "\(at).id"), name: try string(badge["name"], at: "\(at).name"),
+                    accepted: max(1, try count(badge["accepted"], at: "\(at).accepted", upTo: 1_000_000)),
+                    inTopic: inTopic, minAverageRating: try rating(badge["min_average_rating"], at: "\(at).min_average_rating"),
+                    points: try count(badge["points"] ?? 0, at: "\(at).points", upTo: 10_000)
+                )
+            }
+            if Set(programme.badges.map(\.id)).count != programme.badges.count {
+                throw fail("programme.badges", "badge ids must differ")
+            }
+        }
+        if object.keys.contains("weekly_claims") {
+            programme.weeklyClaims =
+                object["weekly_claims"] is NSNull
+                ? nil : try count(object["weekly_claims"], at: "programme.weekly_claims", upTo: 1000)
+        }
+        if object.keys.contains("weekly_hours") {
+            if object["weekly_hours"] is NSNull {
+                programme.weeklyHours = nil
+            } else {
+                guard let hours = object["weekly_hours"] as? Double, hours >= 0, hours <= 168 else {
+                    throw fail("programme.weekly_hours", "must be a number of hours from 0 to 168, or null for no limit")
+                }
+                programme.weeklyHours = hours
+            }
+        }
+        if let raw = object["pause"] {
+            guard let pause = raw as? [String: Any] else {
+                throw fail("programme.pause", "must be an object with after, window and max_score")
+            }
+            try unknownKeys(pause, ["after", "window", "max_score"], at: "programme.pause")
+            if let after = pause["after"] { programme.pauseAfter = try count(after, at: "programme.pause.after", upTo: 1000) }
+            if let window = pause["window"] {
+                programme.pauseWindow = try positiveDuration(window, at: "programme.pause.window")
+            }
+            if let score = pause["max_score"] {
+                let value = try count(score, at: "programme.pause.max_score", upTo: 4)
+                guard value >= 1 else { throw fail("programme.pause.max_score", "must be from 1 to 4") }
+                programme.lowRatingScore = value
+            }
+        }
+        if let raw = object["probation_answers"] {
+            programme.probationAnswers = try count(raw, at: "programme.probation_answers", upTo: 1000)
+        }
+        if let raw = object["payout"] {
+            guard let payout = raw as? [String: Any] else {
+                throw fail("programme.payout", "must be an object with min_points, value_per_point and currency")
+            }
+            try unknownKeys(payout, ["min_points", "value_per_point", "currency"], at: "programme.payout")
+            if let minimum = payout["min_points"] {
+                programme.payoutMinPoints = max(1, try count(minimum, at: "programme.payout.min_points", upTo: 100_000_000))
+            }
+            if let value = payout["value_per_point"] {
+                programme.valuePerPoint = try amount(value, at: "programme.payout.value_per_point")
+            }
+            if let currency = payout["currency"] {
+                let code = try string(currency, at: "programme.payout.currency")
+                guard code.range(of: #"\A[A-Z]{3}\z"#, options: .regularExpression) != nil else {
+                    throw fail("programme.payout.currency", "'\(code)' is not a currency code; write three capitals such as GBP")
+                }
+                programme.currency = code
+            }
+        }
+        if let raw = object["staff_cost_per_question"] {
+            programme.staffCostPerQuestion = try amount(raw, at: "programme.staff_cost_per_question")
+        }
+        return programme
+    }
+
+    /// Topics' `unlock` rules: a level the programme has, or a track record in the topic.
+    func readUnlocks(root: [String: Any], topics: [String], levels: [String]) throws -> [String: Programme.Unlock] {
+        var unlocks: [String: Programme.Unlock] = [:]
+        for (index, item) in (root["topics"] as? [Any] ?? []).enumerated() {
+            guard let topic = item as? [String: Any], let raw = topic["unlock"] else { continue }
+            let at = "topics[\(index)].unlock"
+            guard let unlock = raw as? [String: Any], !unlock.isEmpty else {
+                throw fail(at, "must be an object with level, or solved_in_topic (and min_average_rating)")
+            }
+            try unknownKeys(unlock, ["level", "solved_in_topic", "min_average_rating"], at: at)
+            var rule = Programme.Unlock()
+            if let level = unlock["level"] {
+                let name = try string(level, at: "\(at).level")
+                guard levels.contains(name) else {
+                    throw fail("\(at).level", "'\(name)' is not a level of programme.levels (\(levels.joined(separator: ", ")))")
+                }
+                rule.level = name
+            }
+            if let solved = unlock["solved_in_topic"] {
+                rule.solvedInTopic = max(1, try count(solved, at: "\(at).solved_in_topic", upTo: 1_000_000))
+            }
+            rule.minAverageRating = try rating(unlock["min_average_rating"], at: "\(at).min_average_rating")
+            if rule.minAverageRating != nil && rule.solvedInTopic == nil {
+                throw fail("\(at).min_average_rating", "goes with solved_in_topic")
+            }
+            if rule.level == nil && rule.solvedInTopic == nil {
+                throw fail(at, "give level, or solved_in_topic")
+            }
+            unlocks[topics[index]] = rule
+        }
+        return unlocks
+    }
+
+    func unknownKeys(_ object: [String: Any], _ known: Set<String>, at key: String) throws {
+        if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
+            throw fail("\(key).\(unknown)", "unknown key; known keys are \(known.sorted().joined(separator: ", "))")
+        }
+    }
+
+    func count(_ value: Any?, at key: String, upTo limit: Int) throws -> Int {
+        guard let number = value as? Int, (0...limit).contains(number) else {
+            throw fail(key, "must be a whole number from 0 to \(limit)")
+        }
+        return number
+    }
+
+    func amount(_ value: Any?, at key: String) throws -> Double {
+        guard let number = value as? Double, number >= 0, number < 1_000_000 else {
+            throw fail(key, "must be a number of 0 or more")
+        }
+        return number
+    }
+
+    func rating(_ value: Any?, at key: String) throws -> Double? {
+        guard let value, !(value is NSNull) else { return nil }
+        guard let number = value as? Double, number >= 1, number <= 5 else {
+            throw fail(key, "must be an average rating from 1 to 5")
+        }
+        return number
+    }
+
+    func identifier(_ value: Any?, at key: String) throws -> String {
+        let name = try string(value, at: key)
+        guard name.range(of: #"\A[a-z][a-z0-9_]*\z"#, options: .regularExpression) != nil else {
+            throw fail(key, "'\(name)' must be lowercase letters, digits and underscores")
+        }
+        return name
     }
 
     func fail(_ key: String, _ problem: String) -> PatenError {

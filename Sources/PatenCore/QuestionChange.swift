@@ -15,13 +15,20 @@ public struct QuestionTallies: Sendable, Equatable {
     public var nextResponseBreaches: Int
     public var staffReplies: Int
     public var volunteerReplies: Int
+    /// Who the resolution credits (the answer's author), fixed when the question is resolved; nil while it is open.
+    public var creditedHelperId: String?
+    /// The helper reply the question was resolved with.
+    public var answerId: String?
 
     /// Creates tallies; the defaults are a new question's.
     public init(
         awaitingReplySince: Date? = nil, movedToStaffAt: Date? = nil, claimExpiries: Int = 0,
         nextResponseCount: Int = 0, nextResponseTotalMs: Int64 = 0, nextResponseMaxMs: Int64 = 0,
-        nextResponseBreaches: Int = 0, staffReplies: Int = 0, volunteerReplies: Int = 0
+        nextResponseBreaches: Int = 0, staffReplies: Int = 0, volunteerReplies: Int = 0,
+        creditedHelperId: String? = nil, answerId: String? = nil
     ) {
+        self.creditedHelperId = creditedHelperId
+        self.answerId = answerId
         self.awaitingReplySince = awaitingReplySince
         self.movedToStaffAt = movedToStaffAt
         self.claimExpiries = claimExpiries
@@ -46,15 +53,18 @@ public struct QuestionRecord: Sendable, Equatable {
     }
 }
 
-/// The helper who wrote a question's latest reply.
+/// A helper reply's author: the latest reply's, or the one a resolution names.
 public struct Replier: Sendable, Equatable {
     public var id: String
     public var role: Role
+    /// The reply.
+    public var messageId: String?
 
     /// Creates a replier.
-    public init(id: String, role: Role) {
+    public init(id: String, role: Role, messageId: String? = nil) {
         self.id = id
         self.role = role
+        self.messageId = messageId
     }
 }
 
@@ -69,13 +79,22 @@ public struct SnapshotNeeds: Sendable, Equatable {
     public var recentFollowUps: Bool
     /// Who wrote the latest reply, and whether the question was rated already.
     public var resolution: Bool
+    /// The author of this message, if it is a helper reply on the question (the answer a resolution names).
+    public var answerId: String?
+    /// A helper's programme standing (on PostgreSQL, under the helper's row lock).
+    public var standing: StandingNeeds?
 
     /// Creates needs; by default only the row (and the expired claim's facts when its lease ran out).
-    public init(claimsOf: String? = nil, holderHandle: Bool = false, recentFollowUps: Bool = false, resolution: Bool = false) {
+    public init(
+        claimsOf: String? = nil, holderHandle: Bool = false, recentFollowUps: Bool = false, resolution: Bool = false,
+        answerId: String? = nil, standing: StandingNeeds? = nil
+    ) {
         self.claimsOf = claimsOf
         self.holderHandle = holderHandle
         self.recentFollowUps = recentFollowUps
         self.resolution = resolution
+        self.answerId = answerId
+        self.standing = standing
     }
 }
 
@@ -96,12 +115,19 @@ public struct QuestionSnapshot: Sendable, Equatable {
     public var lastReplier: Replier?
     /// With `SnapshotNeeds.resolution`: whether the customer has rated the question.
     public var rated: Bool
+    /// With `SnapshotNeeds.answerId`: the named reply's author, when it is a helper reply on this question.
+    public var answer: Replier?
+    /// With `SnapshotNeeds.standing`: the helper's standing, nil when there is no such helper (nobody answered, say).
+    public var standing: HelperStanding?
 
     /// Creates a snapshot.
     public init(
         record: QuestionRecord, expiredHolderReplied: Bool? = nil, activeClaims: Int = 0, holderHandle: String? = nil,
-        recentFollowUps: [Date] = [], lastReplier: Replier? = nil, rated: Bool = false
+        recentFollowUps: [Date] = [], lastReplier: Replier? = nil, rated: Bool = false, answer: Replier? = nil,
+        standing: HelperStanding? = nil
     ) {
+        self.answer = answer
+        self.standing = standing
         self.record = record
         self.expiredHolderReplied = expiredHolderReplied
         self.activeClaims = activeClaims
@@ -213,8 +239,16 @@ public enum QuestionEffect: Sendable, Equatable {
     case escalation(EscalationDraft)
     /// Issues the rating link, unless the question was rated meanwhile.
     case issueRating(RatingIssue)
-    /// Records the customer's score on the question's rating.
-    case recordScore(score: Int, comment: String?, at: Date)
+    /// Records the customer's score (and whether it solved the problem) on the question's rating.
+    case recordScore(score: Int, comment: String?, solved: Bool?, at: Date)
+    /// Appends a row to the points ledger.
+    case points(LedgerEntry)
+    /// Stores the helper's recomputed level.
+    case setLevel(helperId: String, level: String)
+    /// Awards a badge (held under `key`).
+    case badge(helperId: String, key: String, at: Date)
+    /// Pauses a volunteer: no claims until staff resume them.
+    case pauseHelper(helperId: String, at: Date)
     /// Stores an inbound webhook's receipt, so a repeat is recognised.
     case receipt(InboundOrigin, at: Date)
     /// Links a chat conversation to the question.
@@ -268,6 +302,11 @@ public struct QuestionChange: Sendable, Equatable {
         effects.compactMap { if case .escalation(let draft) = $0 { draft } else { nil } }
     }
 
+    /// The helper the change pauses, if any.
+    public var pausedHelper: String? {
+        effects.lazy.compactMap { if case .pauseHelper(let id, _) = $0 { id } else { nil } }.first
+    }
+
     /// The timeline events the change records directly (not those of new escalations).
     public var events: [TimelineFact] {
         effects.compactMap { if case .event(let fact) = $0 { fact } else { nil } }
@@ -284,11 +323,15 @@ public struct AppliedChange: Sendable, Equatable {
     public var messages: [Message]
     /// The sweep or lease-expiry totals.
     public var outcome: SweepOutcome
+    /// The helper the change paused, whose held questions go back to the pool.
+    public var pausedHelper: String?
 
     /// Creates a result.
     public init(
-        question: Question, escalations: [Escalation], messages: [Message] = [], outcome: SweepOutcome = SweepOutcome()
+        question: Question, escalations: [Escalation], messages: [Message] = [], outcome: SweepOutcome = SweepOutcome(),
+        pausedHelper: String? = nil
     ) {
+        self.pausedHelper = pausedHelper
         self.question = question
         self.escalations = escalations
         self.messages = messages
@@ -319,6 +362,7 @@ public struct StoredRating: Sendable, Equatable {
     public var helperId: String?
     public var helperTier: Tier?
     public var score: Int?
+    public var solved: Bool?
 
     /// Creates a stored rating.
     public init(questionId: String, expiresAt: Date, helperId: String?, helperTier: Tier?, score: Int?) {

@@ -20,7 +20,7 @@ public protocol QuestionChangeStore: Sendable {
     /// Loads the question rated through the link whose token has this hash (`rating_not_found` when none) and applies
     /// what `decide` makes of the link and the question, in one transaction.
     func apply(
-        ratingTokenHash: String, at now: Date,
+        ratingTokenHash: String, needs: SnapshotNeeds, at now: Date,
         _ decide: @escaping @Sendable (StoredRating, QuestionSnapshot) throws -> QuestionChange
     ) async throws -> AppliedChange
     /// Takes up to `limit` clocks due at `now` that no other instance holds, and applies what `decide` makes of each;
@@ -51,7 +51,10 @@ extension QuestionChangeStore {
     public func claim(
         questionId: String, by helper: Helper, claimId: String, lease: TimeInterval, context: ChangeContext
     ) async throws -> Question {
-        let needs = SnapshotNeeds(claimsOf: helper.id, holderHandle: true)
+        let needs = SnapshotNeeds(
+            claimsOf: helper.id, holderHandle: true,
+            standing: helper.role == .volunteer ? ProgrammeRules.needs(.helper(helper.id), context: context) : nil
+        )
         // Of many helpers racing for one question all but one lose. A question that a reader already sees held by
         // someone else (or resolved, or out of the helper's reach) is refused from that read, so the losers never
         // queue for the writer or the row lock; the refusal is the one the locked decision would have made a
@@ -82,7 +85,10 @@ extension QuestionChangeStore {
         questionId: String, by helper: Helper, messageId: String, body: String, lease: TimeInterval,
         context: ChangeContext
     ) async throws -> (question: Question, message: Message) {
-        let applied = try await apply(questionId: questionId, needs: SnapshotNeeds(), at: context.now) { snapshot in
+        let needs = SnapshotNeeds(
+            standing: helper.role == .volunteer ? ProgrammeRules.needs(.helper(helper.id), context: context) : nil
+        )
+        let applied = try await apply(questionId: questionId, needs: needs, at: context.now) { snapshot in
             try QuestionCommands.reply(
                 snapshot, by: helper, messageId: messageId, body: body, lease: lease, context: context
             )
@@ -97,9 +103,8 @@ extension QuestionChangeStore {
         questionId: String, by actor: Helper, messageId: String, body: String, origin: InboundOrigin?,
         routing: FollowUpRouting, idempotency: IdempotencyReservation?, context: ChangeContext
     ) async throws -> (question: Question, message: Message) {
-        let applied = try await apply(
-            questionId: questionId, needs: SnapshotNeeds(recentFollowUps: true), at: context.now
-        ) { snapshot in
+        let needs = SnapshotNeeds(recentFollowUps: true, standing: ProgrammeRules.needs(.credited, context: context))
+        let applied = try await apply(questionId: questionId, needs: needs, at: context.now) { snapshot in
             try QuestionCommands.customerMessage(
                 snapshot, by: actor, messageId: messageId, body: body, origin: origin, routing: routing,
                 idempotency: idempotency, context: context
@@ -108,21 +113,36 @@ extension QuestionChangeStore {
         return (applied.question, try Self.stored(messageId, in: applied))
     }
 
-    /// Marks the question resolved, ends any claim and clock, and issues the rating link unless already rated;
-    /// `note` (why it was resolved) goes into the resolved event.
+    /// Marks the question resolved, ends any claim and clock, credits the answer (`answerId`, else the latest helper
+    /// reply) and issues the rating link unless already rated; `note` (why it was resolved) goes into the resolved
+    /// event.
     public func resolve(
-        questionId: String, by actor: Helper, note: String?, rating: RatingGrant?, context: ChangeContext
+        questionId: String, by actor: Helper, note: String?, answerId: String? = nil, rating: RatingGrant?,
+        context: ChangeContext
     ) async throws -> Question {
-        try await apply(questionId: questionId, needs: SnapshotNeeds(resolution: true), at: context.now) { snapshot in
-            try QuestionCommands.resolve(snapshot, by: actor, note: note, rating: rating, context: context)
+        let needs = SnapshotNeeds(
+            resolution: true, answerId: answerId, standing: ProgrammeRules.needs(.answerer, context: context)
+        )
+        return try await apply(questionId: questionId, needs: needs, at: context.now) { snapshot in
+            try QuestionCommands.resolve(
+                snapshot, by: actor, note: note, answerId: answerId, rating: rating, context: context
+            )
         }.question
     }
 
-    /// Puts a resolved question back in the pool.
+    /// Puts a resolved question back in the pool, taking back its credited answer's points.
     public func reopen(questionId: String, by actor: Helper, context: ChangeContext) async throws -> Question {
-        try await apply(questionId: questionId, needs: SnapshotNeeds(), at: context.now) { snapshot in
+        let needs = SnapshotNeeds(standing: ProgrammeRules.needs(.credited, context: context))
+        return try await apply(questionId: questionId, needs: needs, at: context.now) { snapshot in
             try QuestionCommands.reopen(snapshot, by: actor, context: context)
         }.question
+    }
+
+    /// Puts a question a paused volunteer holds back in the pool (nothing when they no longer hold it).
+    public func returnToPool(questionId: String, from helperId: String, context: ChangeContext) async throws {
+        _ = try await apply(questionId: questionId, needs: SnapshotNeeds(), at: context.now) { snapshot in
+            QuestionCommands.returnToPool(snapshot, from: helperId, context: context)
+        }
     }
 
     /// Hands the question to staff: a volunteer's handoff or a staff member's manual escalation.
@@ -140,16 +160,20 @@ extension QuestionChangeStore {
     }
 
     /// Records the score for the question whose unexpired, unused link has the token hash; a low score escalates.
-    public func rate(tokenHash: String, score: Int, comment: String?, context: ChangeContext) async throws -> Rating {
+    /// Returns the rating and the volunteer it paused, if any (their held questions are the caller's to return).
+    public func rate(
+        tokenHash: String, score: Int, comment: String?, solved: Bool? = nil, context: ChangeContext
+    ) async throws -> (rating: Rating, paused: String?) {
         let rated = RatedBox()
-        _ = try await apply(ratingTokenHash: tokenHash, at: context.now) { stored, snapshot in
+        let needs = SnapshotNeeds(standing: ProgrammeRules.needs(.rated, context: context))
+        let applied = try await apply(ratingTokenHash: tokenHash, needs: needs, at: context.now) { stored, snapshot in
             let change = try QuestionCommands.rate(
-                snapshot, rating: stored, score: score, comment: comment, context: context
+                snapshot, rating: stored, score: score, comment: comment, solved: solved, context: context
             )
             rated.set(
                 Rating(
                     questionId: stored.questionId, score: score, comment: comment, helperId: stored.helperId,
-                    helperTier: stored.helperTier, ratedAt: context.now
+                    helperTier: stored.helperTier, ratedAt: context.now, solved: solved
                 )
             )
             return change
@@ -157,7 +181,7 @@ extension QuestionChangeStore {
         guard let rating = rated.value else {
             throw PatenError(.notFound, code: "rating_not_found", message: "This rating link is not valid.")
         }
-        return rating
+        return (rating, applied.pausedHelper)
     }
 
     /// Ends up to `limit` claims whose lease ran out, returning how many it ended.

@@ -80,6 +80,12 @@ public enum QuestionCommands {
             at: now
         )
         let expires = now.addingTimeInterval(lease)
+        if change.question.state != .claimed, let standing = snapshot.standing {
+            try ProgrammeRules.checkClaim(
+                standing, topic: change.question.topic, questionId: change.question.id, at: now,
+                policy: context.planner.policy
+            )
+        }
         if change.question.state == .claimed {
             // The holder claiming again renews the lease; no new claim, no new event.
             change.effects.append(.renewClaim(expiresAt: expires))
@@ -171,6 +177,31 @@ public enum QuestionCommands {
             data["response_kind"] = isFirst ? "first" : "next"
         }
         change.addEvent(.replied, actor: helper.id, at: now, data)
+        // A volunteer's first reply within the peer window earns points.
+        if isFirst, change.question.tier == .volunteer, let deadline = change.question.peerDeadlineAt, now <= deadline,
+            var standing = snapshot.standing, standing.helperId == helper.id
+        {
+            change.earn(.fastFirstReply, &standing, context: context)
+            change.settle(&standing, context: context)
+        }
+        return change
+    }
+
+    /// Puts a question held by a paused volunteer back in the pool (the pause's follow-up, one question at a time).
+    public static func returnToPool(
+        _ snapshot: QuestionSnapshot, from helperId: String, context: ChangeContext
+    )
+        -> QuestionChange
+    {
+        let now = context.now
+        var change = expireLease(snapshot, context: context)
+        guard change.question.state == .claimed, change.question.holderId == helperId else { return change }
+        change.effects.append(.endClaim(.released, at: now))
+        change.question.state = .open
+        change.question.holderId = nil
+        change.question.leaseExpiresAt = nil
+        change.question.updatedAt = now
+        change.addEvent(.released, actor: nil, at: now, ["holder_id": helperId, "reason": "helper_paused"])
         return change
     }
 
@@ -195,7 +226,7 @@ public enum QuestionCommands {
             change.effects.append(.idempotentWrite(idempotency, IdempotentWrite(questionId: id, messageId: messageId)))
         }
         if change.question.state == .resolved {
-            change.reopen(context: context)
+            change.reopen(snapshot, context: context)
             change.addEvent(.reopened, actor: actor.id, at: now, ["reason": "customer_message"])
         }
         let waitingBefore = change.record.tallies.awaitingReplySince
@@ -222,9 +253,12 @@ public enum QuestionCommands {
     }
 
     /// Marks the question resolved: its claim and clocks end, and the customer gets a rating link unless they rated
-    /// it already. The rating credits the helper whose reply came last, else a resolver who answers questions.
+    /// it already. The credit goes to the helper whose reply answered it: the reply `answerId` names (which must be a
+    /// helper reply on this question), else the latest helper reply; nobody when no helper replied. The credited
+    /// volunteer earns the accepted answer's points, and their first accepted answers go to staff for review.
     public static func resolve(
-        _ snapshot: QuestionSnapshot, by actor: Helper, note: String?, rating: RatingGrant?, context: ChangeContext
+        _ snapshot: QuestionSnapshot, by actor: Helper, note: String?, answerId: String? = nil, rating: RatingGrant?,
+        context: ChangeContext
     ) throws -> QuestionChange {
         let now = context.now
         var change = expireLease(snapshot, context: context)
@@ -232,6 +266,21 @@ public enum QuestionCommands {
             change.question, by: actor, note: note, awaitingReply: change.record.tallies.awaitingReplySince != nil,
             at: now
         )
+        let credited: Replier?
+        if let answerId {
+            guard let answer = snapshot.answer else {
+                throw PatenError(
+                    .unprocessable, code: "invalid_answer",
+                    message:
+                        "\(answerId) is not a helper reply on question \(change.question.id); name one of its replies, or leave answer_id out to credit the latest."
+                )
+            }
+            credited = answer
+        } else {
+            credited = snapshot.lastReplier
+        }
+        change.record.tallies.creditedHelperId = credited?.id
+        change.record.tallies.answerId = credited?.messageId
         change.effects.append(.endClaim(.resolved, at: now))
         change.question.state = .resolved
         change.question.holderId = nil
@@ -244,11 +293,11 @@ public enum QuestionCommands {
         change.effects.append(.endTimers([.peerWindow, .firstResponse, .nextResponse], as: .stopped, at: now))
         var data = ["tier": change.question.tier.rawValue]
         data["note"] = note
+        data["helper_id"] = credited?.id
+        data["answer_id"] = credited?.messageId
         // The link is the customer's: the timeline never holds it, the outbox only a placeholder for it.
         var outbound: [String: String] = [:]
         if let rating, !snapshot.rated {
-            let credited =
-                snapshot.lastReplier ?? (actor.role.answersQuestions ? Replier(id: actor.id, role: actor.role) : nil)
             change.effects.append(
                 .issueRating(
                     RatingIssue(
@@ -260,6 +309,20 @@ public enum QuestionCommands {
             outbound["rating_url"] = RatingLinks.placeholder(questionId: change.question.id, issuedAt: rating.issuedAt)
         }
         change.addEvent(.resolved, actor: actor.id, at: now, data, outbound: outbound)
+        if var standing = snapshot.standing, let credited, standing.helperId == credited.id, standing.takesPart {
+            let programme = context.planner.policy.programme
+            if standing.accepted < programme.probationAnswers {
+                change.raise(
+                    .probationReview,
+                    note: "Accepted answer \(standing.accepted + 1) of a new volunteer's first \(programme.probationAnswers).",
+                    actor: nil, context: context
+                )
+            }
+            standing.accepted += 1
+            standing.topics[change.question.topic, default: TopicRecord()].solved += 1
+            change.earn(.acceptedAnswer, &standing, context: context)
+            change.settle(&standing, context: context)
+        }
         return change
     }
 
@@ -271,7 +334,7 @@ public enum QuestionCommands {
     {
         var change = QuestionChange(from: snapshot)
         try QuestionRules.checkReopen(change.question, by: actor)
-        change.reopen(context: context)
+        change.reopen(snapshot, context: context)
         change.addEvent(.reopened, actor: actor.id, at: context.now, ["reason": "requested"])
         return change
     }
@@ -296,21 +359,57 @@ public enum QuestionCommands {
         return change
     }
 
-    /// Records the customer's score on a valid, unused link; a low score escalates (`low_rating`).
+    /// Records the customer's score (and whether the answer solved the problem) on a valid, unused link; a low score
+    /// escalates (`low_rating`). The credited volunteer earns points for a good score and a confirmed solution; a
+    /// low score counts towards their pause, which puts their held questions back in the pool and tells staff
+    /// (`volunteer_paused`).
     public static func rate(
-        _ snapshot: QuestionSnapshot, rating: StoredRating, score: Int, comment: String?, context: ChangeContext
+        _ snapshot: QuestionSnapshot, rating: StoredRating, score: Int, comment: String?, solved: Bool? = nil,
+        context: ChangeContext
     ) throws -> QuestionChange {
         let now = context.now
         try RatingRules.checkLink(used: rating.score != nil, expiresAt: rating.expiresAt, at: now)
         var change = QuestionChange(from: snapshot)
-        change.effects.append(.recordScore(score: score, comment: comment, at: now))
-        change.addEvent(
-            .rated, actor: nil, at: now,
-            ["score": String(score), "helper_id": rating.helperId ?? "", "helper_tier": rating.helperTier?.rawValue ?? ""]
-        )
+        change.effects.append(.recordScore(score: score, comment: comment, solved: solved, at: now))
+        var data = [
+            "score": String(score), "helper_id": rating.helperId ?? "", "helper_tier": rating.helperTier?.rawValue ?? "",
+        ]
+        data["solved"] = solved.map { $0 ? "true" : "false" }
+        change.addEvent(.rated, actor: nil, at: now, data)
         if RatingRules.escalates(score) {
             change.raise(.lowRating, note: "The customer rated the answer \(score) of 5.", actor: nil, context: context)
         }
+        guard var standing = snapshot.standing, standing.helperId == rating.helperId, standing.takesPart else {
+            return change
+        }
+        let programme = context.planner.policy.programme
+        standing.topics[change.question.topic, default: TopicRecord()].ratingSum += score
+        standing.topics[change.question.topic, default: TopicRecord()].ratingCount += 1
+        if score >= 4 { change.earn(.goodRating, &standing, context: context) }
+        // Only while the question stands resolved with this credit: a reopened question's solution was not one.
+        if solved == true && change.question.state == .resolved
+            && change.record.tallies.creditedHelperId == standing.helperId
+        {
+            change.earn(.confirmedSolved, &standing, context: context)
+        }
+        if score <= programme.lowRatingScore {
+            standing.lowRatings += 1
+            if ProgrammeRules.pauses(standing, programme: programme) {
+                standing.settings.pausedAt = now
+                change.effects.append(.pauseHelper(helperId: standing.helperId, at: now))
+                change.addEvent(
+                    .helperPaused, actor: nil, at: now,
+                    ["helper_id": standing.helperId, "low_ratings": String(standing.lowRatings)]
+                )
+                change.raise(
+                    .volunteerPaused,
+                    note:
+                        "Paused after \(standing.lowRatings) ratings of \(programme.lowRatingScore) or less within \(Int(programme.pauseWindow / 86400)) days; review and resume.",
+                    actor: nil, context: context
+                )
+            }
+        }
+        change.settle(&standing, context: context)
         return change
     }
 
@@ -422,9 +521,27 @@ extension QuestionChange {
 
     /// Reopens a resolved question and starts its clocks again: the peer window (and the deadline shown with it)
     /// for an unanswered volunteer-tier question, the staff first-response (if unanswered) and resolution clocks for
-    /// a staff-tier one.
-    mutating func reopen(context: ChangeContext) {
+    /// a staff-tier one. The credit ends: the credited helper's accepted-answer and "solved" points are reversed
+    /// (new rows; the level follows, within its low-water mark).
+    mutating func reopen(_ snapshot: QuestionSnapshot, context: ChangeContext) {
         let now = context.now
+        if var standing = snapshot.standing, standing.helperId == record.tallies.creditedHelperId {
+            var reversed = false
+            for reason in [PointReason.acceptedAnswer, .confirmedSolved] {
+                let amount = ProgrammeRules.reversible(reason, in: standing)
+                if amount > 0, let reversal = reason.reversal {
+                    book(reversal, -amount, &standing, context: context)
+                }
+                if reason == .acceptedAnswer && amount > 0 { reversed = true }
+            }
+            if standing.takesPart {
+                standing.accepted = max(0, standing.accepted - 1)
+                standing.topics[question.topic, default: TopicRecord()].solved -= 1
+            }
+            if reversed || standing.takesPart { settle(&standing, context: context) }
+        }
+        record.tallies.creditedHelperId = nil
+        record.tallies.answerId = nil
         question.state = .open
         question.resolvedAt = nil
         question.resolvedBy = nil

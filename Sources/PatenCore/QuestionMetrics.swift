@@ -29,6 +29,9 @@ public struct QuestionMetrics: Sendable, Equatable {
     public var ratingComment: String?
     public var ratedHelperHandle: String?
     public var ratedHelperTier: Tier?
+    /// Who the resolution credits (the answer's author), and the net points booked on the question.
+    public var creditedHelperHandle: String?
+    public var points: Int
 
     /// Creates a row; counters default to zero.
     public init(
@@ -37,8 +40,11 @@ public struct QuestionMetrics: Sendable, Equatable {
         nextResponseCount: Int = 0, nextResponseTotalMs: Int64 = 0, nextResponseMaxMs: Int64 = 0,
         resolvedAt: Date? = nil, resolverHandle: String? = nil, staffReplies: Int = 0, volunteerReplies: Int = 0,
         escalationReasons: [String] = [], clocks: [String: SLAStatus] = [:], ratingScore: Int? = nil,
-        ratingComment: String? = nil, ratedHelperHandle: String? = nil, ratedHelperTier: Tier? = nil
+        ratingComment: String? = nil, ratedHelperHandle: String? = nil, ratedHelperTier: Tier? = nil,
+        creditedHelperHandle: String? = nil, points: Int = 0
     ) {
+        self.creditedHelperHandle = creditedHelperHandle
+        self.points = points
         self.id = id
         self.createdAt = createdAt
         self.channel = channel

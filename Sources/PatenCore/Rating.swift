@@ -11,9 +11,15 @@ public struct Rating: Sendable, Equatable {
     /// That helper's tier when the question was resolved.
     public var helperTier: Tier?
     public var ratedAt: Date
+    /// Whether the customer said the answer solved the problem (nil: not asked or not said).
+    public var solved: Bool?
 
     /// Creates a rating.
-    public init(questionId: String, score: Int, comment: String?, helperId: String?, helperTier: Tier?, ratedAt: Date) {
+    public init(
+        questionId: String, score: Int, comment: String?, helperId: String?, helperTier: Tier?, ratedAt: Date,
+        solved: Bool? = nil
+    ) {
+        self.solved = solved
         self.questionId = questionId
         self.score = score
         self.comment = comment

@@ -84,7 +84,9 @@ public protocol QuestionRepository: QuestionChangeStore {
     /// Up to `limit` questions of the tiers that the helper could claim at the time (open, or held under a lease
     /// that ran out), best first: one point each for a topic in the helper's skills and a language they speak,
     /// then higher priority, then longest waiting.
-    func queue(for helper: Helper, tiers: [Tier], at now: Date, limit: Int) async throws -> [Question]
+    func queue(
+        for helper: Helper, tiers: [Tier], excludingTopics: [String], at now: Date, limit: Int
+    ) async throws -> [Question]
     /// Whether the store is reachable and fully migrated.
     func isReady() async throws -> Bool
 }
@@ -107,10 +109,42 @@ public protocol EscalationRepository: Sendable {
     func unresolvedEscalationCounts() async throws -> [Int: Int]
 }
 
+/// The volunteer programme's storage besides question changes (which book points with the change that earns them).
+public protocol ProgrammeRepository: Sendable {
+    /// The helper's standing as `needs` counts it (no question: `onQuestion` empty); nil for an unknown helper.
+    func standing(helperId: String, needs: StandingNeeds, at now: Date) async throws -> HelperStanding?
+    /// Changes a helper's programme settings (quiet hours, time zone, weekly budget) in one transaction.
+    func updateProgrammeSettings(
+        helperId: String, at now: Date, _ change: @escaping @Sendable (inout ProgrammeSettings) throws -> Void
+    ) async throws -> ProgrammeSettings
+    /// Grants (true) or revokes (false) a topic for a helper, or returns it to the policy (nil).
+    func setTopicAccess(helperId: String, topic: String, granted: Bool?, by actor: String, at now: Date) async throws
+    /// Resumes a paused helper with staff's note; `not_paused` when they are not paused.
+    func resumeHelper(id: String, by actor: String, note: String, at now: Date) async throws
+    /// Ledger rows after the cursor, oldest first, for a helper or everyone, booked in [from, to).
+    func ledger(helperId: String?, from: Date?, to: Date?, after: Int64, limit: Int) async throws -> [LedgerRow]
+    /// Points earned since a time (payouts left out), best first, volunteers only; in a topic when named.
+    func leaderboard(since: Date?, topic: String?, limit: Int) async throws -> [LeaderboardEntry]
+    /// Books a payout for the period ending at `periodEnd` (see `ProgrammeReports`): one batch per period end, in one
+    /// transaction that no other instance books at the same time. Returns the existing batch, unchanged, for a period
+    /// already booked (`created` false); a period end before the latest booked one is `payout_period_overlaps`.
+    func createPayout(
+        id: String, periodEnd: Date, by actor: String, programme: Programme, at now: Date
+    ) async throws -> (payout: Payout, created: Bool)
+    /// A payout batch with its lines.
+    func payout(id: String) async throws -> Payout?
+    /// The end of the latest booked payout period; nil before the first.
+    func latestPayoutPeriodEnd() async throws -> Date?
+    /// The value report's tallies by UTC month for [from, to).
+    func programmeTallies(from: Date, to: Date) async throws -> [ProgrammeMonthTally]
+    /// Active volunteers by level (nil: not yet recomputed) and how many are paused.
+    func volunteerCounts() async throws -> (byLevel: [String?: Int], paused: Int)
+}
+
 /// Everything Paten keeps, in one database: the embedded SQLite file, or PostgreSQL shared by several instances.
 /// Both implement every repository with the same behaviour; the contract tests run on both.
 public protocol PatenStore: HelperRepository, TokenRepository, QuestionRepository, EscalationRepository,
-    MetricsRepository, IntegrationRepository, OutboxRepository, IdempotencyRepository
+    MetricsRepository, IntegrationRepository, OutboxRepository, IdempotencyRepository, ProgrammeRepository
 {
     /// Where the data is, for messages: the file, or the URL without its password.
     var location: String { get }

@@ -38,6 +38,7 @@ public struct SupportDesk: Sendable {
 
     public let policy: Policy
     private let questions: any QuestionRepository
+    private let programme: (any ProgrammeRepository)?
     /// The customers' rating links.
     public let ratingLinks: RatingLinks
     private let clock: any Clock
@@ -48,11 +49,12 @@ public struct SupportDesk: Sendable {
 
     /// Creates the desk over its repositories; `ratingLinks` issues the links customers rate through.
     public init(
-        policy: Policy, questions: any QuestionRepository, ratingLinks: RatingLinks,
-        clock: any Clock, ids: any IdentifierGenerator
+        policy: Policy, questions: any QuestionRepository, programme: (any ProgrammeRepository)? = nil,
+        ratingLinks: RatingLinks, clock: any Clock, ids: any IdentifierGenerator
     ) {
         self.policy = policy
         self.questions = questions
+        self.programme = programme ?? (questions as? any ProgrammeRepository)
         self.ratingLinks = ratingLinks
         self.clock = clock
         self.ids = ids
@@ -166,7 +168,29 @@ public struct SupportDesk: Sendable {
         case .staff, .admin:
             tiers = [tier ?? .staff]
         }
-        let page = try await questions.queue(for: helper, tiers: tiers, at: clock.now(), limit: limit)
+        let now = clock.now()
+        var locked: [String] = []
+        if helper.role == .volunteer, let programme {
+            let needs = ProgrammeRules.needs(.helper(helper.id), context: context())
+            if let standing = try await programme.standing(helperId: helper.id, needs: needs, at: now) {
+                // A paused volunteer, one in their quiet hours or at their week's budget is offered nothing.
+                if standing.settings.pausedAt != nil
+                    || ProgrammeRules.inQuietHours(
+                        standing.settings, at: now, defaultZone: policy.businessHours.timeZone
+                    )
+                {
+                    return []
+                }
+                let left = ProgrammeRules.budgetLeft(standing, programme: policy.programme)
+                if left.claims == 0 || left.hours == 0 { return [] }
+                locked = ProgrammeRules.lockedTopics(
+                    for: standing, topics: policy.topics.map(\.name), programme: policy.programme
+                )
+            }
+        }
+        let page = try await questions.queue(
+            for: helper, tiers: tiers, excludingTopics: locked, at: now, limit: limit
+        )
         return helper.role == .volunteer ? page.map(volunteerView.question) : page
     }
 
@@ -210,7 +234,9 @@ public struct SupportDesk: Sendable {
     /// Resolves a question and, unless it was rated before, issues a single-use rating link (sent only to the
     /// integration the question came from; see `RatingLinks`). `note` says why; it is required when nobody has
     /// answered (only staff and admins may resolve then).
-    public func resolve(_ id: String, note: String? = nil, by actor: Helper) async throws -> Question {
+    public func resolve(
+        _ id: String, note: String? = nil, answerId: String? = nil, by actor: Helper
+    ) async throws -> Question {
         // The limit is on the text as sent, as the API document's maxLength says; blanks at the ends are dropped after.
         let text = note?.trimmingCharacters(in: .whitespacesAndNewlines)
         try Self.require(
@@ -220,7 +246,8 @@ public struct SupportDesk: Sendable {
         let context = context()
         let grant = ratingLinks.grant(questionId: id, at: context.now)
         let question = try await questions.resolve(
-            questionId: id, by: actor, note: text?.isEmpty == true ? nil : text, rating: grant, context: context
+            questionId: id, by: actor, note: text?.isEmpty == true ? nil : text, answerId: answerId, rating: grant,
+            context: context
         )
         return view(question, for: actor)
     }
@@ -248,8 +275,9 @@ public struct SupportDesk: Sendable {
         return escalation
     }
 
-    /// Records a customer's rating from a rating link.
-    public func rate(token: String, score: Int, comment: String?) async throws -> Rating {
+    /// Records a customer's rating from a rating link, with whether the answer solved the problem. A rating that
+    /// pauses the credited volunteer puts the questions they hold back in the pool.
+    public func rate(token: String, score: Int, comment: String?, solved: Bool? = nil) async throws -> Rating {
         try Self.require((1...5).contains(score), "invalid_score", "score must be a whole number from 1 to 5.")
         let text = comment?.trimmingCharacters(in: .whitespacesAndNewlines)
         try Self.require(
@@ -259,10 +287,24 @@ public struct SupportDesk: Sendable {
         guard token.hasPrefix("rt_"), token.count < 200 else {
             throw PatenError(.notFound, code: "rating_not_found", message: "This rating link is not valid.")
         }
-        return try await questions.rate(
+        let (rating, paused) = try await questions.rate(
             tokenHash: ratingLinks.hash(token: token), score: score, comment: text?.isEmpty == true ? nil : text,
-            context: context()
+            solved: solved, context: context()
         )
+        if let paused { try await returnHeldQuestions(of: paused) }
+        return rating
+    }
+
+    /// Puts every question a paused volunteer holds back in the pool, each in a change of its own (the pause itself
+    /// is already stored, so a crash between them leaves only leases that run out as usual).
+    public func returnHeldQuestions(of helperId: String) async throws {
+        var filter = QuestionFilter()
+        filter.holderId = helperId
+        filter.limit = 200
+        let held = try await questions.questions(matching: filter).questions.filter { $0.holderId == helperId }
+        for question in held {
+            try await questions.returnToPool(questionId: question.id, from: helperId, context: context())
+        }
     }
 
     /// Ends claims whose lease ran out; returns how many.

@@ -19,6 +19,8 @@ public enum Presence: String, Codable, Sendable, CaseIterable {
     case available
     case away
     case offline
+    /// Paused by the programme after low ratings (not a presence a helper sets; staff resume them).
+    case paused
 }
 
 /// Who a question is for now.
@@ -89,4 +91,10 @@ public enum QuestionEventType: String, Codable, Sendable, CaseIterable {
     case rated = "question.rated"
     case slaWarning = "sla.warning"
     case slaBreached = "sla.breached"
+    /// The credited helper's level moved (recorded on the question whose change moved it).
+    case levelChanged = "helper.level_changed"
+    /// The credited helper earned a badge.
+    case badgeAwarded = "helper.badge_awarded"
+    /// A volunteer was paused after low ratings.
+    case helperPaused = "helper.paused"
 }

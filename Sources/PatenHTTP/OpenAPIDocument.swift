@@ -28,6 +28,7 @@ public enum OpenAPIDocument {
           - name: ratings
           - name: metrics
           - name: integrations
+          - name: programme
           - name: operations
         paths:
           /v1/questions:
@@ -85,7 +86,7 @@ public enum OpenAPIDocument {
             get:
               tags: [questions]
               operationId: getQueue
-              summary: Claimable questions ranked for the caller (skill and language match, then priority, then longest waiting).
+              summary: Claimable questions ranked for the caller (skill and language match, then priority, then longest waiting). A volunteer's queue leaves out topics locked for them, and is empty while they are paused, in their quiet hours or at their weekly budget.
               parameters:
                 - { name: tier, in: query, description: 'Staff and admins: the staff tier unless volunteer is asked for. Volunteers always get the volunteer tier; asking for staff is 403.', schema: { $ref: '#/components/schemas/Tier' } }
                 - { name: limit, in: query, schema: { type: integer, minimum: 1, maximum: 200, default: 50 } }
@@ -98,7 +99,7 @@ public enum OpenAPIDocument {
             post:
               tags: [questions]
               operationId: claimQuestion
-              summary: Claim a question under a lease. Of concurrent claims exactly one wins; the holder claiming again renews the lease.
+              summary: Claim a question under a lease. Of concurrent claims exactly one wins; the holder claiming again renews the lease. A volunteer's claim is 403 `topic_locked` on a topic locked for them and 403 `helper_paused` while paused, and 409 `quiet_hours` in their quiet hours and 409 `weekly_budget_reached` at their weekly budget.
               parameters: [{ $ref: '#/components/parameters/Id' }]
               responses:
                 '200': { description: The claimed question., content: { application/json: { schema: { $ref: '#/components/schemas/Question' } } } }
@@ -124,7 +125,7 @@ public enum OpenAPIDocument {
             post:
               tags: [questions]
               operationId: resolveQuestion
-              summary: Resolve a question. The live holder once a helper has replied (else 409 no_answer_yet); staff and admins at any time, with a note when nobody has answered (else 422 note_required).
+              summary: Resolve a question. The live holder once a helper has replied (else 409 no_answer_yet); staff and admins at any time, with a note when nobody has answered (else 422 note_required). The credit (for metrics, ratings and programme points) goes to the helper whose reply answered it, fixed now.
               parameters: [{ $ref: '#/components/parameters/Id' }]
               requestBody:
                 required: false
@@ -134,6 +135,7 @@ public enum OpenAPIDocument {
                       type: object
                       properties:
                         note: { type: string, maxLength: 2000, description: 'Why it is resolved; recorded in the timeline. Required when nobody has answered.' }
+                        answer_id: { type: string, description: "The id of the helper reply that answered the question, credited; absent: the latest helper reply. Any other message id (a customer's message, another question's reply) is 422 invalid_answer." }
               responses:
                 '200': { description: The resolved question., content: { application/json: { schema: { $ref: '#/components/schemas/Question' } } } }
                 '400': { $ref: '#/components/responses/Malformed' }
@@ -304,7 +306,7 @@ public enum OpenAPIDocument {
             post:
               tags: [ratings]
               operationId: rateQuestion
-              summary: The customer's rating, through the single-use link issued when the question was resolved (no login; the token is the permission). A score of 1 or 2 escalates the question.
+              summary: "The customer's rating, through the single-use link issued when the question was resolved (no login; the token is the permission). A score of 1 or 2 escalates the question. The credited volunteer earns points for a score of 4 or 5 and for solved true; low scores count towards their auto-pause (docs/programme.md)."
               security: []
               parameters:
                 - { name: token, in: path, required: true, schema: { type: string } }
@@ -318,6 +320,7 @@ public enum OpenAPIDocument {
                       properties:
                         score: { type: integer, minimum: 1, maximum: 5 }
                         comment: { type: string, maxLength: 2000 }
+                        solved: { type: boolean, description: Whether the answer solved the problem. }
               responses:
                 '201': { description: The rating., content: { application/json: { schema: { $ref: '#/components/schemas/Rating' } } } }
                 '400': { $ref: '#/components/responses/Malformed' }
@@ -464,12 +467,13 @@ public enum OpenAPIDocument {
                       type: object
                       required: [presence]
                       properties:
-                        presence: { $ref: '#/components/schemas/Presence' }
+                        presence: { $ref: '#/components/schemas/PresenceSetting' }
               responses:
                 '200': { description: The caller., content: { application/json: { schema: { $ref: '#/components/schemas/Helper' } } } }
                 '400': { $ref: '#/components/responses/Malformed' }
                 '401': { $ref: '#/components/responses/Unauthenticated' }
                 '413': { $ref: '#/components/responses/TooLarge' }
+                '422': { description: '`invalid_presence`: paused is set by the programme, not by hand.', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
                 '503': { $ref: '#/components/responses/Unavailable' }
           /v1/tokens:
             get:
@@ -494,6 +498,203 @@ public enum OpenAPIDocument {
                 '404': { $ref: '#/components/responses/NotFound' }
                 '409': { $ref: '#/components/responses/Conflict' }
                 '503': { $ref: '#/components/responses/Unavailable' }
+          /v1/me/programme:
+            get:
+              tags: [programme]
+              operationId: getMyProgramme
+              summary: "The caller's volunteer programme: points (total, this week, this payout period, balance), level and the next, badges, unlocked and locked topics, what is left of the week's budget, pause state and quiet hours. See docs/programme.md."
+              responses:
+                '200': { description: The caller's programme., content: { application/json: { schema: { $ref: '#/components/schemas/Programme' } } } }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '404': { description: The caller is an integration account, which has no programme., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+            patch:
+              tags: [programme]
+              operationId: updateMyProgramme
+              summary: "Set the caller's time zone and quiet hours (staff, admins and volunteers; 403 role_has_no_programme for integrations). A field left out is unchanged; null clears it. No claims are offered or accepted in quiet hours (409 quiet_hours)."
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema: { $ref: '#/components/schemas/ProgrammeSettingsUpdate' }
+              responses:
+                '200': { description: The caller's programme., content: { application/json: { schema: { $ref: '#/components/schemas/Programme' } } } }
+                '400': { $ref: '#/components/responses/Malformed' }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { $ref: '#/components/responses/Forbidden' }
+                '404': { $ref: '#/components/responses/NotFound' }
+                '413': { $ref: '#/components/responses/TooLarge' }
+                '422': { description: '`invalid_time_zone` (not an IANA time zone name) or `invalid_quiet_hours` (not "HH:MM", or start equal to end).', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+                '503': { $ref: '#/components/responses/Unavailable' }
+          /v1/helpers/{id}/programme:
+            get:
+              tags: [programme]
+              operationId: getHelperProgramme
+              summary: A helper's programme, by helper id (staff, admin; anyone for their own id).
+              parameters: [{ $ref: '#/components/parameters/Id' }]
+              responses:
+                '200': { description: The helper's programme., content: { application/json: { schema: { $ref: '#/components/schemas/Programme' } } } }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { $ref: '#/components/responses/Forbidden' }
+                '404': { $ref: '#/components/responses/NotFound' }
+            patch:
+              tags: [programme]
+              operationId: updateHelperBudget
+              summary: "Set a helper's own weekly budget (staff, admin): claims and hours a week, overriding the policy's programme.weekly_claims and weekly_hours. A field left out is unchanged; null returns to the policy's. At the limit claims are 409 weekly_budget_reached until the week (Monday 00:00 in the helper's time zone) rolls over."
+              parameters: [{ $ref: '#/components/parameters/Id' }]
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema: { $ref: '#/components/schemas/BudgetUpdate' }
+              responses:
+                '200': { description: The helper's programme., content: { application/json: { schema: { $ref: '#/components/schemas/Programme' } } } }
+                '400': { $ref: '#/components/responses/Malformed' }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { $ref: '#/components/responses/Forbidden' }
+                '404': { $ref: '#/components/responses/NotFound' }
+                '413': { $ref: '#/components/responses/TooLarge' }
+                '422': { description: '`invalid_budget`: weekly_claims outside 0 to 1000 or weekly_hours outside 0 to 168.', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+                '503': { $ref: '#/components/responses/Unavailable' }
+          /v1/helpers/{id}/topics:
+            post:
+              tags: [programme]
+              operationId: setHelperTopic
+              summary: "Grant or revoke a topic for a helper, whatever the policy's unlock says, or return it to the policy (staff, admin). A volunteer's claim on a locked topic is 403 topic_locked, and its questions are left out of their queue."
+              parameters: [{ $ref: '#/components/parameters/Id' }]
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema: { $ref: '#/components/schemas/TopicAccess' }
+              responses:
+                '200': { description: The helper's programme., content: { application/json: { schema: { $ref: '#/components/schemas/Programme' } } } }
+                '400': { $ref: '#/components/responses/Malformed' }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { $ref: '#/components/responses/Forbidden' }
+                '404': { $ref: '#/components/responses/NotFound' }
+                '413': { $ref: '#/components/responses/TooLarge' }
+                '422': { description: '`unknown_topic` (not a topic of the policy) or `invalid_access` (not grant, revoke or policy).', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+                '503': { $ref: '#/components/responses/Unavailable' }
+          /v1/helpers/{id}/resume:
+            post:
+              tags: [programme]
+              operationId: resumeHelper
+              summary: "Resume a volunteer the programme paused after low ratings (staff, admin), with a note on what was reviewed. Low ratings before the resumption no longer count towards a pause."
+              parameters: [{ $ref: '#/components/parameters/Id' }]
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [note]
+                      properties:
+                        note: { type: string, minLength: 1, maxLength: 2000, description: 'What staff reviewed; blank is 422 note_required.' }
+              responses:
+                '200': { description: The helper's programme., content: { application/json: { schema: { $ref: '#/components/schemas/Programme' } } } }
+                '400': { $ref: '#/components/responses/Malformed' }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { $ref: '#/components/responses/Forbidden' }
+                '404': { $ref: '#/components/responses/NotFound' }
+                '409': { description: '`not_paused`: the helper is not paused.', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+                '413': { $ref: '#/components/responses/TooLarge' }
+                '422': { description: '`note_required`: the note is blank or over 2,000 characters.', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+                '503': { $ref: '#/components/responses/Unavailable' }
+          /v1/programme/ledger:
+            get:
+              tags: [programme]
+              operationId: listLedger
+              summary: "The points ledger, oldest first: one row per booking, never edited (reversals and payouts are rows of their own). Staff and admins see every helper's rows; anyone may read their own with helper set to their id. JSON pages, or RFC 4180 CSV (columns seq, id, helper_id, handle, amount, reason, question_id, topic, payout_id, at)."
+              parameters:
+                - { name: helper, in: query, description: A helper id; absent for every helper (staff and admins only)., schema: { type: string } }
+                - { name: from, in: query, description: 'RFC 3339 time or YYYY-MM-DD (UTC): rows booked at or after it.', schema: { $ref: '#/components/schemas/TimeOrDate' } }
+                - { name: to, in: query, description: 'Exclusive end: rows booked before it.', schema: { $ref: '#/components/schemas/TimeOrDate' } }
+                - { name: after, in: query, description: 'next_after of the previous page; a value that is not a non-negative whole number is 400 invalid_cursor.', schema: { type: string, pattern: '^[0-9]{1,18}$' } }
+                - { name: limit, in: query, description: 'Rows per page: default 100 for JSON and 1000 for CSV.', schema: { type: integer, minimum: 1, maximum: 1000 } }
+                - { name: format, in: query, schema: { type: string, enum: [json, csv], default: json } }
+              responses:
+                '200':
+                  description: A page of the ledger.
+                  content:
+                    application/json: { schema: { $ref: '#/components/schemas/LedgerPage' } }
+                    text/csv: { schema: { type: string } }
+                '400': { $ref: '#/components/responses/Malformed' }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { $ref: '#/components/responses/Forbidden' }
+          /v1/programme/leaderboard:
+            get:
+              tags: [programme]
+              operationId: getLeaderboard
+              summary: "The 50 volunteers with the most points earned in the period (payouts do not count against them), with their levels; for volunteers, staff and admins. Weeks start on Monday 00:00 UTC and months on the 1st, UTC."
+              parameters:
+                - { name: period, in: query, schema: { type: string, enum: [week, month, all], default: week } }
+                - { name: topic, in: query, description: Only points booked on questions of this topic., schema: { $ref: '#/components/schemas/Topic' } }
+              responses:
+                '200': { description: The leaderboard., content: { application/json: { schema: { $ref: '#/components/schemas/Leaderboard' } } } }
+                '400': { $ref: '#/components/responses/Malformed' }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { $ref: '#/components/responses/Forbidden' }
+                '422': { description: '`unknown_topic`: not a topic of the policy.', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+          /v1/programme/payouts:
+            post:
+              tags: [programme]
+              operationId: createPayout
+              summary: "Book the payout for the period ending at period_end (admin): every helper whose balance of points earned before it reaches programme.payout.min_points is paid that whole balance, booked as ledger debits in one transaction. The same period_end again returns the booked batch (200) and changes nothing. Paten books payouts; paying them is for whoever receives the CSV."
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [period_end]
+                      properties:
+                        period_end: { $ref: '#/components/schemas/TimeOrDate', description: 'RFC 3339 time, or YYYY-MM-DD for that midnight UTC; not in the future, and not before the latest booked period_end.' }
+              responses:
+                '201': { description: The new batch., content: { application/json: { schema: { $ref: '#/components/schemas/Payout' } } } }
+                '200': { description: The batch booked before for the same period_end., content: { application/json: { schema: { $ref: '#/components/schemas/Payout' } } } }
+                '400': { $ref: '#/components/responses/Malformed' }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { $ref: '#/components/responses/Forbidden' }
+                '409': { description: '`payout_period_overlaps`: a payout with a later period_end is booked already.', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+                '413': { $ref: '#/components/responses/TooLarge' }
+                '422': { description: '`invalid_period_end` (not a time or a date) or `period_in_future` (the period has not ended).', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+                '503': { $ref: '#/components/responses/Unavailable' }
+          /v1/programme/payouts/{id}:
+            get:
+              tags: [programme]
+              operationId: getPayout
+              summary: "A payout batch (staff, admin), or with format=csv the payout file: RFC 4180 CSV with the columns helper_id, handle, points, amount, currency."
+              parameters:
+                - { $ref: '#/components/parameters/Id' }
+                - { name: format, in: query, schema: { type: string, enum: [json, csv], default: json } }
+              responses:
+                '200':
+                  description: The batch.
+                  content:
+                    application/json: { schema: { $ref: '#/components/schemas/Payout' } }
+                    text/csv: { schema: { type: string } }
+                '400': { $ref: '#/components/responses/Malformed' }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { $ref: '#/components/responses/Forbidden' }
+                '404': { $ref: '#/components/responses/NotFound' }
+          /v1/programme/value:
+            get:
+              tags: [programme]
+              operationId: getProgrammeValue
+              summary: "What the programme is worth, by calendar month (UTC), for questions resolved and ratings given in the period (staff, admin): questions resolved without staff, the staff cost they saved (programme.staff_cost_per_question each), CSAT of volunteer and staff answers, points paid out and their value, and the net. JSON, or RFC 4180 CSV (columns month, resolved, resolved_without_staff, staff_cost_saved, volunteer_csat, staff_csat, points_paid, paid_value, net, currency). Months with nothing to count are left out."
+              parameters:
+                - { name: from, in: query, description: 'RFC 3339 time or YYYY-MM-DD (UTC); default 30 days before to.', schema: { $ref: '#/components/schemas/TimeOrDate' } }
+                - { name: to, in: query, description: 'Exclusive end; default now.', schema: { $ref: '#/components/schemas/TimeOrDate' } }
+                - { name: format, in: query, schema: { type: string, enum: [json, csv], default: json } }
+              responses:
+                '200':
+                  description: The report.
+                  content:
+                    application/json: { schema: { $ref: '#/components/schemas/ProgrammeValue' } }
+                    text/csv: { schema: { type: string } }
+                '400': { $ref: '#/components/responses/Malformed' }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { $ref: '#/components/responses/Forbidden' }
           /v1/integrations:
             post:
               tags: [integrations]
@@ -698,7 +899,7 @@ public enum OpenAPIDocument {
             get:
               tags: [operations]
               operationId: prometheusMetrics
-              summary: 'Prometheus text format: paten_queue_depth{tier}, paten_open_escalations{level}, paten_webhook_messages{state} (read from the database at most once per metrics_cache_seconds, default 5), first-response time histograms per tier, ratings by score, HTTP request counts and durations. Open unless metrics_token is set; then only `Authorization: Bearer <metrics_token>` is answered.'
+              summary: 'Prometheus text format: paten_queue_depth{tier}, paten_open_escalations{level}, paten_webhook_messages{state}, paten_volunteers{level} and paten_volunteers_paused (read from the database at most once per metrics_cache_seconds, default 5), first-response time histograms per tier, ratings by score, HTTP request counts and durations. Open unless metrics_token is set; then only `Authorization: Bearer <metrics_token>` is answered.'
               security: [{}, { metricsToken: [] }]
               responses:
                 '200': { description: The metrics., content: { text/plain: { schema: { type: string } } } }
@@ -785,7 +986,8 @@ public enum OpenAPIDocument {
               properties:
                 status: { type: string }
             Role: { type: string, enum: [volunteer, staff, admin, integration] }
-            Presence: { type: string, enum: [available, away, offline] }
+            Presence: { type: string, enum: [available, away, offline, paused], description: 'paused: the programme paused the volunteer after low ratings; staff resume them (POST /v1/helpers/{id}/resume).' }
+            PresenceSetting: { type: string, enum: [available, away, offline], description: 'A presence a helper or admin may set; paused is 422 invalid_presence.' }
             Tier: { type: string, enum: [volunteer, staff] }
             Priority: { type: string, enum: [low, normal, high, critical] }
             QuestionState: { type: string, enum: [open, claimed, resolved] }
@@ -857,7 +1059,7 @@ public enum OpenAPIDocument {
                 sequence: { type: integer }
                 type:
                   type: string
-                  enum: [question.created, question.routed, question.claimed, question.released, question.claim_expired, question.replied, question.customer_replied, question.resolved, question.reopened, question.escalated, question.rated, sla.warning, sla.breached]
+                  enum: [question.created, question.routed, question.claimed, question.released, question.claim_expired, question.replied, question.customer_replied, question.resolved, question.reopened, question.escalated, question.rated, sla.warning, sla.breached, helper.level_changed, helper.badge_awarded, helper.paused]
                 actor_id: { type: string }
                 actor_handle: { type: string }
                 at: { type: string, format: date-time }
@@ -926,7 +1128,7 @@ public enum OpenAPIDocument {
                 skills: { type: array, items: { $ref: '#/components/schemas/Topic' } }
                 languages: { type: array, items: { $ref: '#/components/schemas/Language' } }
                 capacity: { type: integer, minimum: 0, maximum: 1000, description: '1 to 1000 for helpers (422 otherwise), 0 to 1000 for integrations.' }
-                presence: { $ref: '#/components/schemas/Presence' }
+                presence: { $ref: '#/components/schemas/PresenceSetting' }
                 active: { type: boolean, description: "409 last_admin when false would leave no active admin." }
             HelperList:
               type: object
@@ -955,7 +1157,7 @@ public enum OpenAPIDocument {
               required: [tokens]
               properties:
                 tokens: { type: array, items: { $ref: '#/components/schemas/Token' } }
-            EscalationReason: { type: string, enum: [critical_intake, peer_window_expired, claim_expired, sla_warning, sla_breached, low_rating, handoff, manual] }
+            EscalationReason: { type: string, enum: [critical_intake, peer_window_expired, claim_expired, sla_warning, sla_breached, low_rating, handoff, manual, volunteer_paused, probation_review] }
             Escalation:
               type: object
               required: [id, question_id, reason, level, state, created_at, updated_at, question_subject, question_topic, question_priority]
@@ -988,6 +1190,7 @@ public enum OpenAPIDocument {
                 question_id: { type: string }
                 score: { type: integer, minimum: 1, maximum: 5 }
                 comment: { type: string }
+                solved: { type: boolean, description: "The customer's answer to whether it solved the problem; absent when not given." }
                 rated_at: { type: string, format: date-time }
             Durations:
               type: object
@@ -1028,7 +1231,7 @@ public enum OpenAPIDocument {
             IntegrationKind: { type: string, enum: [standard, slack] }
             OutboundEventType:
               type: string
-              enum: [question.created, question.routed, question.claimed, question.released, question.replied, question.customer_replied, question.escalated, escalation.acknowledged, escalation.resolved, sla.warning, sla.breached, question.resolved, question.reopened, rating.received]
+              enum: [question.created, question.routed, question.claimed, question.released, question.replied, question.customer_replied, question.escalated, escalation.acknowledged, escalation.resolved, sla.warning, sla.breached, question.resolved, question.reopened, rating.received, helper.level_changed, helper.badge_awarded]
             IntegrationCreate:
               type: object
               required: [name, kind]
@@ -1181,5 +1384,157 @@ public enum OpenAPIDocument {
                 result: { type: string, enum: [question_created, message_added, duplicate, ignored] }
                 question_id: { type: string }
                 reason: { type: string }
+            PointReason:
+              type: string
+              enum: [accepted_answer, good_rating, confirmed_solved, fast_first_reply, badge, accepted_answer_reversed, confirmed_solved_reversed, payout]
+              description: 'Why points were booked: the four earning reasons of programme.points, a badge''s bonus, the reversals a reopened question books, and a payout (a debit).'
+            Programme:
+              type: object
+              required: [helper_id, handle, points, accepted_answers, badges, unlocked_topics, locked_topics, budget, paused, in_quiet_hours]
+              properties:
+                helper_id: { type: string }
+                handle: { type: string }
+                points:
+                  type: object
+                  required: [total, week, period, balance]
+                  properties:
+                    total: { type: integer, description: 'Points earned in all, reversals included, payouts not.' }
+                    week: { type: integer, description: 'Earned this week (from Monday 00:00 in the helper''s time zone).' }
+                    period: { type: integer, description: 'Earned since the latest payout''s period_end (all, before the first payout).' }
+                    balance: { type: integer, description: Earned and not yet paid out. }
+                level: { type: string, description: 'The programme level (volunteers only).' }
+                next_level:
+                  type: object
+                  description: 'The next level and its thresholds; absent at the top level and for staff and admins.'
+                  required: [level, points, accepted]
+                  properties:
+                    level: { type: string }
+                    points: { type: integer }
+                    accepted: { type: integer }
+                accepted_answers: { type: integer, description: Resolved questions credited to this helper. }
+                badges: { type: array, items: { type: string }, description: 'Badge ids held; a topic badge as id:topic.' }
+                unlocked_topics: { type: array, items: { type: string } }
+                locked_topics: { type: array, items: { type: string }, description: "Topics whose questions the volunteer may not claim (policy unlock not met, or revoked by staff)." }
+                budget:
+                  type: object
+                  properties:
+                    claims_left: { type: integer, description: 'Claims left this week; absent when there is no limit (and for staff and admins).' }
+                    hours_left: { type: number, description: 'Hours of holding questions left this week; absent when there is no limit.' }
+                    weekly_claims: { type: integer, description: "The helper's own limit set by staff; absent: the policy's." }
+                    weekly_hours: { type: number, description: "The helper's own limit set by staff; absent: the policy's." }
+                paused: { type: boolean }
+                paused_at: { type: string, format: date-time }
+                time_zone: { type: string, description: "The helper's time zone; absent: the business-hours time zone." }
+                quiet_hours:
+                  type: object
+                  required: [start, end]
+                  properties:
+                    start: { type: string, description: '"HH:MM"' }
+                    end: { type: string, description: '"HH:MM"; earlier than start wraps past midnight.' }
+                in_quiet_hours: { type: boolean }
+            ProgrammeSettingsUpdate:
+              type: object
+              description: Fields the API does not know are ignored.
+              properties:
+                time_zone: { type: [string, 'null'], description: 'An IANA time zone name such as Europe/Berlin (422 invalid_time_zone otherwise); null returns to the business-hours time zone.' }
+                quiet_hours:
+                  type: [object, 'null']
+                  description: From start up to end in the helper's time zone, wrapping past midnight when end is earlier; null removes them.
+                  required: [start, end]
+                  properties:
+                    start: { type: string, pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' }
+                    end: { type: string, pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', description: Not equal to start (422 invalid_quiet_hours). }
+            BudgetUpdate:
+              type: object
+              description: Fields the API does not know are ignored.
+              properties:
+                weekly_claims: { type: [integer, 'null'], minimum: 0, maximum: 1000, description: 'Claims a week; null returns to the policy''s.' }
+                weekly_hours: { type: [number, 'null'], minimum: 0, maximum: 168, description: 'Hours of holding questions a week; null returns to the policy''s.' }
+            TopicAccess:
+              type: object
+              required: [topic, access]
+              properties:
+                topic: { $ref: '#/components/schemas/Topic' }
+                access: { type: string, enum: [grant, revoke, policy], description: 'grant: open whatever the unlock says; revoke: closed; policy: back to what the topic''s unlock says.' }
+            LedgerEntry:
+              type: object
+              required: [seq, id, helper_id, handle, amount, reason, at]
+              properties:
+                seq: { type: integer, format: int64 }
+                id: { type: string }
+                helper_id: { type: string }
+                handle: { type: string }
+                amount: { type: integer, description: Points; negative for reversals and payouts. }
+                reason: { $ref: '#/components/schemas/PointReason' }
+                question_id: { type: string }
+                topic: { type: string }
+                payout_id: { type: string }
+                at: { type: string, format: date-time }
+            LedgerPage:
+              type: object
+              required: [entries]
+              properties:
+                entries: { type: array, items: { $ref: '#/components/schemas/LedgerEntry' } }
+                next_after: { type: string, description: Pass as after for the next page; absent on the last. }
+            Leaderboard:
+              type: object
+              required: [period, entries]
+              properties:
+                period: { type: string, enum: [week, month, all] }
+                topic: { type: string }
+                entries:
+                  type: array
+                  items:
+                    type: object
+                    required: [handle, points]
+                    properties:
+                      handle: { type: string }
+                      level: { type: string }
+                      points: { type: integer }
+            Payout:
+              type: object
+              required: [id, period_end, created_at, created_by, currency, value_per_point, min_points, total_points, total_amount, lines]
+              properties:
+                id: { type: string }
+                period_end: { type: string, format: date-time }
+                created_at: { type: string, format: date-time }
+                created_by: { type: string }
+                currency: { type: string }
+                value_per_point: { type: number }
+                min_points: { type: integer }
+                total_points: { type: integer }
+                total_amount: { type: number }
+                lines:
+                  type: array
+                  items:
+                    type: object
+                    required: [helper_id, handle, points, amount]
+                    properties:
+                      helper_id: { type: string }
+                      handle: { type: string }
+                      points: { type: integer }
+                      amount: { type: number }
+            ProgrammeValue:
+              type: object
+              required: [from, to, months]
+              properties:
+                from: { type: string, format: date-time }
+                to: { type: string, format: date-time }
+                months:
+                  type: array
+                  items:
+                    type: object
+                    required: [month, resolved, resolved_without_staff, staff_cost_saved, points_paid, paid_value, net, currency]
+                    properties:
+                      month: { type: string, description: YYYY-MM (UTC). }
+                      resolved: { type: integer }
+                      resolved_without_staff: { type: integer, description: Resolved with a volunteer's answer and no staff reply. }
+                      staff_cost_saved: { type: number }
+                      volunteer_csat: { type: number, description: Share of ratings of 4 or 5 on volunteers' answers; absent without ratings. }
+                      staff_csat: { type: number, description: The same for staff answers. }
+                      points_paid: { type: integer }
+                      paid_value: { type: number }
+                      net: { type: number, description: staff_cost_saved less paid_value. }
+                      currency: { type: string }
         """##
 }

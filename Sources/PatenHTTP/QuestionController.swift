@@ -28,6 +28,8 @@ public struct QuestionController: Sendable {
     /// `POST /v1/questions/{id}/resolve` body (optional): why it is resolved, required when nobody has answered.
     struct ResolveRequest: Decodable {
         var note: String?
+        /// The helper reply that answered the question (credited); the latest helper reply when left out.
+        var answerId: String?
     }
 
     /// `POST /v1/questions/{id}/replies` and `/messages` body.
@@ -114,8 +116,10 @@ public struct QuestionController: Sendable {
         let actor = try context.requireIdentity()
         var request = request
         // The body is optional: an empty one resolves without a note.
-        let note = try await request.decodeOptionalJSON(ResolveRequest.self)?.note
-        return QuestionResource(try await desk.resolve(try context.pathID(), note: note, by: actor))
+        let body = try await request.decodeOptionalJSON(ResolveRequest.self)
+        return QuestionResource(
+            try await desk.resolve(try context.pathID(), note: body?.note, answerId: body?.answerId, by: actor)
+        )
     }
 
     @Sendable func queue(_ request: Request, context: PatenRequestContext) async throws -> QuestionListResource {

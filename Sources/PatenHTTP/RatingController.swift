@@ -16,6 +16,8 @@ public struct RatingController: Sendable {
     struct RateRequest: Decodable {
         var score: Int
         var comment: String?
+        /// Whether the answer solved the problem.
+        var solved: Bool?
     }
 
     /// Adds the route to a group under `/v1`.
@@ -24,7 +26,8 @@ public struct RatingController: Sendable {
             var request = request
             let body = try await request.decodeJSON(RateRequest.self)
             let rating = try await desk.rate(
-                token: try context.parameters.require("token"), score: body.score, comment: body.comment
+                token: try context.parameters.require("token"), score: body.score, comment: body.comment,
+                solved: body.solved
             )
             Counter(label: "paten_ratings_total", dimensions: [("score", String(rating.score))]).increment()
             return EditedResponse(status: .created, response: RatingResource(rating))

@@ -254,6 +254,7 @@ public struct RatingResource: ResponseCodable, Sendable, Equatable {
     public var questionId: String
     public var score: Int
     public var comment: String?
+    public var solved: Bool?
     public var ratedAt: Date
 
     /// The resource for a rating.
@@ -261,6 +262,7 @@ public struct RatingResource: ResponseCodable, Sendable, Equatable {
         questionId = rating.questionId
         score = rating.score
         comment = rating.comment
+        solved = rating.solved
         ratedAt = rating.ratedAt
     }
 }

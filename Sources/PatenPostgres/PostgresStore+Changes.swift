@@ -15,7 +15,8 @@ extension QuestionRecord {
     static let pgColumns =
         Question.pgColumns + """
             , awaiting_reply_since, moved_to_staff_at, claim_expiries, next_response_count, next_response_total_ms, \
-            next_response_max_ms, next_response_breaches, staff_replies, volunteer_replies
+            next_response_max_ms, next_response_breaches, staff_replies, volunteer_replies, credited_helper_id, \
+            answer_id
             """
 
     init(pg row: PostgresRow) throws {
@@ -32,7 +33,9 @@ extension QuestionRecord {
                 nextResponseMaxMs: try row.value("next_response_max_ms", as: Int64.self),
                 nextResponseBreaches: try row.value("next_response_breaches", as: Int.self),
                 staffReplies: try row.value("staff_replies", as: Int.self),
-                volunteerReplies: try row.value("volunteer_replies", as: Int.self)
+                volunteerReplies: try row.value("volunteer_replies", as: Int.self),
+                creditedHelperId: try row.value("credited_helper_id", as: String?.self),
+                answerId: try row.value("answer_id", as: String?.self)
             )
         )
     }
@@ -70,7 +73,8 @@ extension PostgresStore: QuestionChangeStore {
     }
 
     public func apply(
-        ratingTokenHash: String, at now: Date, _ decide: @escaping @Sendable (StoredRating, QuestionSnapshot) throws -> QuestionChange
+        ratingTokenHash: String, needs: SnapshotNeeds, at now: Date,
+        _ decide: @escaping @Sendable (StoredRating, QuestionSnapshot) throws -> QuestionChange
     ) async throws -> AppliedChange {
         let logger = logger
         return try await transaction { connection in
@@ -81,7 +85,7 @@ extension PostgresStore: QuestionChangeStore {
             else { throw Self.unknownRating }
             // The question's row first, as every change; then the rating's, re-read under the lock: of two submissions
             // of one link, one is recorded, the other is told so.
-            let snapshot = try await self.snapshot(connection, questionId, needs: SnapshotNeeds(), at: now)
+            var snapshot = try await self.snapshot(connection, questionId, needs: SnapshotNeeds(), at: now)
             guard
                 let (expires, helperId, helperTier, score) = try await connection.query(
                     """
@@ -95,6 +99,12 @@ extension PostgresStore: QuestionChangeStore {
                 questionId: questionId, expiresAt: Date(millisecondsSince1970: expires), helperId: helperId,
                 helperTier: helperTier.flatMap(Tier.init(rawValue:)), score: score
             )
+            // The credited helper's standing after the question's and the rating's rows, as every change takes them.
+            if let standingNeeds = needs.standing, let helperId {
+                snapshot.standing = try await self.standing(
+                    connection, helperId: helperId, questionId: questionId, needs: standingNeeds, at: now, locking: true
+                )
+            }
             return try await self.apply(connection, try decide(stored, snapshot))
         }
     }
@@ -273,19 +283,40 @@ extension PostgresStore {
             ).all { Date(millisecondsSince1970: try $0.decode(Int64.self)) }
         }
         if needs.resolution {
-            if let (helperId, role) = try await connection.query(
+            if let (helperId, role, messageId) = try await connection.query(
                 """
-                SELECT m.helper_id, h.role FROM messages m JOIN helpers h ON h.id = m.helper_id
+                SELECT m.helper_id, h.role, m.id FROM messages m JOIN helpers h ON h.id = m.helper_id
                 WHERE m.question_id = \(id) AND m.author_kind = 'helper' ORDER BY m.created_at DESC, m.seq DESC LIMIT 1
                 """,
                 logger: logger
-            ).first({ try $0.decode((String, String).self) }), let role = Role(rawValue: role) {
-                snapshot.lastReplier = Replier(id: helperId, role: role)
+            ).first({ try $0.decode((String, String, String).self) }), let role = Role(rawValue: role) {
+                snapshot.lastReplier = Replier(id: helperId, role: role, messageId: messageId)
             }
             snapshot.rated =
                 try await connection.query(
                     "SELECT score IS NOT NULL FROM ratings WHERE question_id = \(id)", logger: logger
                 ).first { try $0.decode(Bool.self) } ?? false
+        }
+        if let answerId = needs.answerId,
+            let (helperId, role) = try await connection.query(
+                """
+                SELECT m.helper_id, h.role FROM messages m JOIN helpers h ON h.id = m.helper_id
+                WHERE m.id = \(answerId) AND m.question_id = \(id) AND m.author_kind = 'helper'
+                """,
+                logger: logger
+            ).first({ try $0.decode((String, String).self) }), let role = Role(rawValue: role)
+        {
+            snapshot.answer = Replier(id: helperId, role: role, messageId: answerId)
+        }
+        if let standingNeeds = needs.standing,
+            let whom = standingNeeds.helperId(in: snapshot, answerNamed: needs.answerId != nil, rated: nil)
+        {
+            // A claim locked the helper's row already (before the question's); anything else that books points
+            // locks it after the question's. The rare deadlock of the two orders is retried (see `transaction`).
+            snapshot.standing = try await standing(
+                connection, helperId: whom, questionId: id, needs: standingNeeds, at: now,
+                locking: locking && needs.claimsOf != whom
+            )
         }
         return snapshot
     }
@@ -324,7 +355,8 @@ extension PostgresStore {
                 next_response_total_ms = \(tallies.nextResponseTotalMs),
                 next_response_max_ms = \(tallies.nextResponseMaxMs),
                 next_response_breaches = \(tallies.nextResponseBreaches), staff_replies = \(tallies.staffReplies),
-                volunteer_replies = \(tallies.volunteerReplies)
+                volunteer_replies = \(tallies.volunteerReplies), credited_helper_id = \(tallies.creditedHelperId),
+                answer_id = \(tallies.answerId)
                 WHERE id = \(question.id)
                 """,
                 logger: logger
@@ -383,11 +415,33 @@ extension PostgresStore {
                 }
             case .issueRating(let issue):
                 try await issueRating(connection, question.id, issue)
-            case .recordScore(let score, let comment, let at):
+            case .recordScore(let score, let comment, let solved, let at):
                 try await connection.query(
                     """
-                    UPDATE ratings SET score = \(score), comment = \(comment), rated_at = \(at.millisecondsSince1970)
-                    WHERE question_id = \(question.id)
+                    UPDATE ratings SET score = \(score), comment = \(comment), solved = \(solved),
+                    rated_at = \(at.millisecondsSince1970) WHERE question_id = \(question.id)
+                    """,
+                    logger: logger
+                )
+            case .points(let entry):
+                try await insertLedgerEntry(connection, entry)
+            case .setLevel(let helperId, let level):
+                try await connection.query(
+                    "UPDATE helpers SET level = \(level) WHERE id = \(helperId)", logger: logger
+                )
+            case .badge(let helperId, let key, let at):
+                try await connection.query(
+                    """
+                    INSERT INTO helper_badges (helper_id, badge_key, awarded_at)
+                    VALUES (\(helperId), \(key), \(at.millisecondsSince1970)) ON CONFLICT DO NOTHING
+                    """,
+                    logger: logger
+                )
+            case .pauseHelper(let helperId, let at):
+                let ms = at.millisecondsSince1970
+                try await connection.query(
+                    """
+                    UPDATE helpers SET paused_at = \(ms), updated_at = \(ms) WHERE id = \(helperId) AND paused_at IS NULL
                     """,
                     logger: logger
                 )
@@ -401,7 +455,8 @@ extension PostgresStore {
         }
         try await appendCreated(connection, feed)
         return AppliedChange(
-            question: question, escalations: escalations, messages: change.messages, outcome: change.outcome
+            question: question, escalations: escalations, messages: change.messages, outcome: change.outcome,
+            pausedHelper: change.pausedHelper
         )
     }
 

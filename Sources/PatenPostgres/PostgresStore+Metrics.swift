@@ -16,9 +16,10 @@ extension PostgresStore: MetricsRepository {
                     q.customer_name, q.moved_to_staff_at, q.first_response_at, q.next_response_count,
                     q.next_response_total_ms, q.next_response_max_ms, q.resolved_at, resolver.handle AS resolver_handle,
                     q.staff_replies, q.volunteer_replies, r.score, r.comment, rated.handle AS rated_handle, r.helper_tier,
-                    q.next_response_breaches
+                    q.next_response_breaches, credited.handle AS credited_handle
                     FROM questions q
                     LEFT JOIN helpers resolver ON resolver.id = q.resolved_by
+                    LEFT JOIN helpers credited ON credited.id = q.credited_helper_id
                     LEFT JOIN ratings r ON r.question_id = q.id AND r.score IS NOT NULL
                     LEFT JOIN helpers rated ON rated.id = r.helper_id
                     WHERE q.created_at < $1 AND \(lower)
@@ -36,6 +37,16 @@ extension PostgresStore: MetricsRepository {
             logger: logger
         ).decode((String, String).self) {
             reasons[question, default: []].append(reason)
+        }
+        var points: [String: Int] = [:]
+        for try await (question, sum) in try await client.query(
+            """
+            SELECT question_id, SUM(amount)::bigint FROM points_ledger WHERE question_id = ANY(\(ids))
+            GROUP BY question_id
+            """,
+            logger: logger
+        ).decode((String, Int64).self) {
+            points[question] = Int(sum)
         }
         var clocks: [String: [String: SLAStatus]] = [:]
         for try await (question, target, status) in try await client.query(
@@ -66,7 +77,8 @@ extension PostgresStore: MetricsRepository {
                 clocks: questionClocks, ratingScore: try row.value("score", as: Int?.self),
                 ratingComment: try row.value("comment", as: String?.self),
                 ratedHelperHandle: try row.value("rated_handle", as: String?.self),
-                ratedHelperTier: try row.value("helper_tier", as: String?.self).flatMap(Tier.init(rawValue:))
+                ratedHelperTier: try row.value("helper_tier", as: String?.self).flatMap(Tier.init(rawValue:)),
+                creditedHelperHandle: try row.value("credited_handle", as: String?.self), points: points[id] ?? 0
             )
         }
     }

@@ -109,7 +109,9 @@ extension PostgresStore: QuestionRepository {
         return QuestionPage(questions: page, next: next)
     }
 
-    public func queue(for helper: Helper, tiers: [Tier], at now: Date, limit: Int) async throws -> [Question] {
+    public func queue(
+        for helper: Helper, tiers: [Tier], excludingTopics: [String], at now: Date, limit: Int
+    ) async throws -> [Question] {
         guard !tiers.isEmpty else { return [] }
         // Best first: one point each for a topic in the helper's skills and a language they speak, then higher
         // priority, then longest waiting. Each score is its own walk along the index of open questions by rank
@@ -117,7 +119,7 @@ extension PostgresStore: QuestionRepository {
         // whose claim ran out (few) come from the lease index. The pieces are merged and cut to a page.
         func open(_ score: Int) -> String {
             "SELECT \(Question.pgColumns), priority_rank AS rank_, \(score) AS score_ FROM questions "
-                + "WHERE state = 'open' AND tier = ANY($1)"
+                + "WHERE state = 'open' AND tier = ANY($1) AND NOT topic = ANY($6)"
         }
         let page = "ORDER BY priority_rank DESC, created_at, id LIMIT $5"
         return try await client.query(
@@ -127,7 +129,7 @@ extension PostgresStore: QuestionRepository {
                         (SELECT \(Question.pgColumns), priority_rank AS rank_,
                         (CASE WHEN topic = ANY($3) THEN 1 ELSE 0 END) + (CASE WHEN language = ANY($4) THEN 1 ELSE 0 END)
                         AS score_ FROM questions
-                        WHERE state = 'claimed' AND lease_expires_at <= $2 AND tier = ANY($1))
+                        WHERE state = 'claimed' AND lease_expires_at <= $2 AND tier = ANY($1) AND NOT topic = ANY($6))
                         UNION ALL (\(open(2)) AND topic = ANY($3) AND language = ANY($4) \(page))
                         UNION ALL (\(open(1)) AND (topic = ANY($3)) <> (language = ANY($4)) \(page))
                         UNION ALL (\(open(0)) AND NOT topic = ANY($3) AND NOT language = ANY($4) \(page))
@@ -136,7 +138,8 @@ extension PostgresStore: QuestionRepository {
                     LIMIT $5
                     """,
                 binds: binds(
-                    tiers.map(\.rawValue), now.millisecondsSince1970, helper.skills, helper.languages, limit
+                    tiers.map(\.rawValue), now.millisecondsSince1970, helper.skills, helper.languages, limit,
+                    excludingTopics
                 )
             ),
             logger: logger

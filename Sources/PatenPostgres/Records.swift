@@ -35,7 +35,7 @@ extension PostgresRandomAccessRow {
 
 extension Helper {
     static let pgColumns =
-        "id, handle, display_name, role, skills, languages, capacity, presence, active, created_at, updated_at"
+        "id, handle, display_name, role, skills, languages, capacity, presence, active, created_at, updated_at, paused_at"
 
     init(pg row: PostgresRow) throws {
         let row = row.makeRandomAccess()
@@ -43,7 +43,8 @@ extension Helper {
             id: try row.value("id"), handle: try row.value("handle"), displayName: try row.value("display_name"),
             role: try row.decoded("role", as: Role.self), skills: try row.list("skills"),
             languages: try row.list("languages"), capacity: try row.value("capacity", as: Int.self),
-            presence: try row.decoded("presence", as: Presence.self), active: try row.value("active"),
+            presence: try row.optionalDate("paused_at") != nil ? .paused : try row.decoded("presence", as: Presence.self),
+            active: try row.value("active"),
             createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at")
         )
     }

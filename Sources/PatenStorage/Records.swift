@@ -7,14 +7,15 @@ import PatenCore
 
 extension Helper: FetchableRecord {
     static let columns =
-        "id, handle, display_name, role, skills, languages, capacity, presence, active, created_at, updated_at"
+        "id, handle, display_name, role, skills, languages, capacity, presence, active, created_at, updated_at, paused_at"
 
     public init(row: Row) throws {
         self.init(
             id: row["id"], handle: row["handle"], displayName: row["display_name"],
             role: try StoredValue.decode(Role.self, row["role"]), skills: try StoredValue.list(row["skills"]),
             languages: try StoredValue.list(row["languages"]), capacity: row["capacity"],
-            presence: try StoredValue.decode(Presence.self, row["presence"]), active: row["active"],
+            presence: (row["paused_at"] as Int64?) != nil ? .paused : try StoredValue.decode(Presence.self, row["presence"]),
+            active: row["active"],
             createdAt: Date(millisecondsSince1970: row["created_at"]),
             updatedAt: Date(millisecondsSince1970: row["updated_at"])
         )

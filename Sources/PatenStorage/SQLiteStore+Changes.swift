@@ -12,7 +12,8 @@ extension QuestionRecord {
     static let columns =
         Question.columns + """
             , awaiting_reply_since, moved_to_staff_at, claim_expiries, next_response_count, next_response_total_ms, \
-            next_response_max_ms, next_response_breaches, staff_replies, volunteer_replies
+            next_response_max_ms, next_response_breaches, staff_replies, volunteer_replies, credited_helper_id, \
+            answer_id
             """
 
     init(sqlite row: Row) throws {
@@ -21,7 +22,8 @@ extension QuestionRecord {
             tallies: QuestionTallies(
                 awaitingReplySince: StoredValue.date(row[19]), movedToStaffAt: StoredValue.date(row[20]),
                 claimExpiries: row[21], nextResponseCount: row[22], nextResponseTotalMs: row[23],
-                nextResponseMaxMs: row[24], nextResponseBreaches: row[25], staffReplies: row[26], volunteerReplies: row[27]
+                nextResponseMaxMs: row[24], nextResponseBreaches: row[25], staffReplies: row[26], volunteerReplies: row[27],
+                creditedHelperId: row[28], answerId: row[29]
             )
         )
     }
@@ -59,7 +61,8 @@ extension SQLiteStore: QuestionChangeStore {
     }
 
     public func apply(
-        ratingTokenHash: String, at now: Date, _ decide: @escaping @Sendable (StoredRating, QuestionSnapshot) throws -> QuestionChange
+        ratingTokenHash: String, needs: SnapshotNeeds, at now: Date,
+        _ decide: @escaping @Sendable (StoredRating, QuestionSnapshot) throws -> QuestionChange
     ) async throws -> AppliedChange {
         // Anyone may post a made-up token: look it up on a reader first, so guesses never queue for the one writer.
         let known = try await pool.read { db in
@@ -82,7 +85,7 @@ extension SQLiteStore: QuestionChangeStore {
                 helperId: row["helper_id"], helperTier: (row["helper_tier"] as String?).flatMap(Tier.init(rawValue:)),
                 score: row["score"]
             )
-            let snapshot = try Self.snapshot(db, stored.questionId, needs: SnapshotNeeds(), at: now)
+            let snapshot = try Self.snapshot(db, stored.questionId, needs: needs, rated: stored.helperId, at: now)
             return try Self.apply(db, try decide(stored, snapshot))
         }
     }
@@ -119,8 +122,8 @@ extension SQLiteStore: QuestionChangeStore {
                 let loaded = try QuestionRecord(sqlite: row)
                 let id = loaded.question.id
                 let clock = DueClock(
-                    questionId: id, target: try StoredValue.decode(SLATarget.self, row[28]),
-                    status: try StoredValue.decode(SLAStatus.self, row[29]), dueAt: Date(millisecondsSince1970: row[30])
+                    questionId: id, target: try StoredValue.decode(SLATarget.self, row[30]),
+                    status: try StoredValue.decode(SLAStatus.self, row[31]), dueAt: Date(millisecondsSince1970: row[32])
                 )
                 // A second clock of a question already in the batch: apply the batch first (one change per question
                 // and batch), and decide from the row as the first change left it.
@@ -193,7 +196,9 @@ extension SQLiteStore {
     }
 
     /// The question's row and the facts `needs` names, as the command's decision reads them.
-    static func snapshot(_ db: Database, _ id: String, needs: SnapshotNeeds, at now: Date) throws -> QuestionSnapshot {
+    static func snapshot(
+        _ db: Database, _ id: String, needs: SnapshotNeeds, rated: String? = nil, at now: Date
+    ) throws -> QuestionSnapshot {
         guard let record = try fetchRecord(db, id) else { throw PatenError.notFound("question", id: id) }
         var snapshot = QuestionSnapshot(record: record)
         let question = record.question
@@ -233,17 +238,34 @@ extension SQLiteStore {
             if let row = try Row.fetchOne(
                 db,
                 sql: """
-                    SELECT m.helper_id, h.role FROM messages m JOIN helpers h ON h.id = m.helper_id
+                    SELECT m.helper_id, h.role, m.id FROM messages m JOIN helpers h ON h.id = m.helper_id
                     WHERE m.question_id = ? AND m.author_kind = 'helper' ORDER BY m.created_at DESC, m.rowid DESC LIMIT 1
                     """,
                 arguments: [id]
             ) {
-                snapshot.lastReplier = Replier(id: row[0], role: try StoredValue.decode(Role.self, row[1]))
+                snapshot.lastReplier = Replier(id: row[0], role: try StoredValue.decode(Role.self, row[1]), messageId: row[2])
             }
             snapshot.rated =
                 try Bool.fetchOne(
                     db, sql: "SELECT score IS NOT NULL FROM ratings WHERE question_id = ?", arguments: [id]
                 ) ?? false
+        }
+        if let answerId = needs.answerId,
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT m.helper_id, h.role FROM messages m JOIN helpers h ON h.id = m.helper_id
+                    WHERE m.id = ? AND m.question_id = ? AND m.author_kind = 'helper'
+                    """,
+                arguments: [answerId, id]
+            )
+        {
+            snapshot.answer = Replier(id: row[0], role: try StoredValue.decode(Role.self, row[1]), messageId: answerId)
+        }
+        if let standingNeeds = needs.standing,
+            let whom = standingNeeds.helperId(in: snapshot, answerNamed: needs.answerId != nil, rated: rated)
+        {
+            snapshot.standing = try standing(db, helperId: whom, questionId: id, needs: standingNeeds, at: now)
         }
         return snapshot
     }
@@ -276,7 +298,8 @@ extension SQLiteStore {
                     lease_expires_at = ?, peer_deadline_at = ?, first_response_at = ?, resolved_at = ?, resolved_by = ?,
                     updated_at = ?, awaiting_reply_since = ?, moved_to_staff_at = ?, claim_expiries = ?,
                     next_response_count = ?, next_response_total_ms = ?, next_response_max_ms = ?,
-                    next_response_breaches = ?, staff_replies = ?, volunteer_replies = ?
+                    next_response_breaches = ?, staff_replies = ?, volunteer_replies = ?, credited_helper_id = ?,
+                    answer_id = ?
                     WHERE id = ?
                     """,
                 arguments: [
@@ -287,7 +310,8 @@ extension SQLiteStore {
                     question.updatedAt.millisecondsSince1970, tallies.awaitingReplySince?.millisecondsSince1970,
                     tallies.movedToStaffAt?.millisecondsSince1970, tallies.claimExpiries, tallies.nextResponseCount,
                     tallies.nextResponseTotalMs, tallies.nextResponseMaxMs, tallies.nextResponseBreaches,
-                    tallies.staffReplies, tallies.volunteerReplies, question.id,
+                    tallies.staffReplies, tallies.volunteerReplies, tallies.creditedHelperId, tallies.answerId,
+                    question.id,
                 ]
             )
         }
@@ -336,10 +360,27 @@ extension SQLiteStore {
                 }
             case .issueRating(let issue):
                 try issueRating(db, question.id, issue)
-            case .recordScore(let score, let comment, let at):
+            case .recordScore(let score, let comment, let solved, let at):
                 try db.run(
-                    sql: "UPDATE ratings SET score = ?, comment = ?, rated_at = ? WHERE question_id = ?",
-                    arguments: [score, comment, at.millisecondsSince1970, question.id]
+                    sql: "UPDATE ratings SET score = ?, comment = ?, solved = ?, rated_at = ? WHERE question_id = ?",
+                    arguments: [score, comment, solved, at.millisecondsSince1970, question.id]
+                )
+            case .points(let entry):
+                try insertLedgerEntry(db, entry)
+            case .setLevel(let helperId, let level):
+                try db.run(sql: "UPDATE helpers SET level = ? WHERE id = ?", arguments: [level, helperId])
+            case .badge(let helperId, let key, let at):
+                try db.run(
+                    sql: """
+                        INSERT INTO helper_badges (helper_id, badge_key, awarded_at) VALUES (?, ?, ?)
+                        ON CONFLICT DO NOTHING
+                        """,
+                    arguments: [helperId, key, at.millisecondsSince1970]
+                )
+            case .pauseHelper(let helperId, let at):
+                try db.run(
+                    sql: "UPDATE helpers SET paused_at = ?, updated_at = ? WHERE id = ? AND paused_at IS NULL",
+                    arguments: [at.millisecondsSince1970, at.millisecondsSince1970, helperId]
                 )
             case .receipt(let origin, let at):
                 try storeReceipt(db, origin, questionId: question.id, at: at)
@@ -350,7 +391,8 @@ extension SQLiteStore {
             }
         }
         return AppliedChange(
-            question: question, escalations: escalations, messages: change.messages, outcome: change.outcome
+            question: question, escalations: escalations, messages: change.messages, outcome: change.outcome,
+            pausedHelper: change.pausedHelper
         )
     }
 

@@ -13,7 +13,7 @@ extension SQLiteStore: HelperRepository {
             try db.run(
                 sql: """
                     INSERT INTO helpers (\(Helper.columns))
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)
                     """,
                 arguments: [
                     helper.id, helper.handle, helper.displayName, helper.role.rawValue,

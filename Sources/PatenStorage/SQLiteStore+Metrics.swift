@@ -29,9 +29,10 @@ extension SQLiteStore: MetricsRepository {
                         q.customer_name, q.moved_to_staff_at, q.first_response_at, q.next_response_count,
                         q.next_response_total_ms, q.next_response_max_ms, q.resolved_at, resolver.handle,
                         q.staff_replies, q.volunteer_replies, r.score, r.comment, rated.handle, r.helper_tier,
-                        q.next_response_breaches
+                        q.next_response_breaches, credited.handle
                         FROM questions q
                         LEFT JOIN helpers resolver ON resolver.id = q.resolved_by
+                        LEFT JOIN helpers credited ON credited.id = q.credited_helper_id
                         LEFT JOIN ratings r ON r.question_id = q.id AND r.score IS NOT NULL
                         LEFT JOIN helpers rated ON rated.id = r.helper_id
                         WHERE q.created_at < ? \(cursorCondition)
@@ -58,6 +59,14 @@ extension SQLiteStore: MetricsRepository {
             ) {
                 reasons[row[0], default: []].append(row[1])
             }
+            var points: [String: Int] = [:]
+            for row in try db.fetchAll(
+                Row.self,
+                sql: "SELECT question_id, SUM(amount) FROM points_ledger WHERE question_id IN (\(inList)) GROUP BY question_id",
+                arguments: StatementArguments(ids)
+            ) {
+                points[row[0]] = row[1]
+            }
             var clocks: [String: [String: SLAStatus]] = [:]
             for row in try db.fetchAll(
                 Row.self, sql: "SELECT question_id, target, status FROM sla_timers WHERE question_id IN (\(inList))",
@@ -69,6 +78,7 @@ extension SQLiteStore: MetricsRepository {
                 let id = page[index].id
                 page[index].escalationReasons = reasons[id] ?? []
                 page[index].clocks = clocks[id] ?? [:]
+                page[index].points = points[id] ?? 0
                 if breached.contains(id) { page[index].clocks[SLATarget.nextResponse.rawValue] = .breached }
             }
             return page
@@ -106,7 +116,7 @@ extension SQLiteStore: MetricsRepository {
             resolvedAt: StoredValue.date(row[14]), resolverHandle: row[15], staffReplies: row[16],
             volunteerReplies: row[17], escalationReasons: [], clocks: [:], ratingScore: row[18],
             ratingComment: row[19], ratedHelperHandle: row[20],
-            ratedHelperTier: (row[21] as String?).flatMap(Tier.init(rawValue:))
+            ratedHelperTier: (row[21] as String?).flatMap(Tier.init(rawValue:)), creditedHelperHandle: row[23]
         )
     }
 }

@@ -94,7 +94,9 @@ extension SQLiteStore: QuestionRepository {
         return QuestionPage(questions: page, next: next)
     }
 
-    public func queue(for helper: Helper, tiers: [Tier], at now: Date, limit: Int) async throws -> [Question] {
+    public func queue(
+        for helper: Helper, tiers: [Tier], excludingTopics: [String], at now: Date, limit: Int
+    ) async throws -> [Question] {
         guard !tiers.isEmpty else { return [] }
         // Best first: one point each for a topic in the helper's skills and a language they speak, then higher
         // priority, then longest waiting. Open questions are read one score at a time along the index of open
@@ -107,14 +109,16 @@ extension SQLiteStore: QuestionRepository {
         let scoreValues = helper.skills + helper.languages
         let tierValues = tiers.map(\.rawValue)
         let nowMs = now.millisecondsSince1970
+        // Topics the volunteer has not unlocked are left out.
+        let notIn = excludingTopics.isEmpty ? "" : " AND topic NOT IN (\(placeholders(excludingTopics.count)))"
         let open = """
             SELECT \(Question.columns), \(score) AS score FROM questions INDEXED BY questions_open_by_rank
-            WHERE state = 'open' AND tier IN (\(placeholders(tiers.count))) AND \(score) = ?
+            WHERE state = 'open' AND tier IN (\(placeholders(tiers.count))) AND \(score) = ?\(notIn)
             ORDER BY priority_rank DESC, created_at, id LIMIT ?
             """
         let expired = """
             SELECT \(Question.columns), \(score) AS score FROM questions
-            WHERE state = 'claimed' AND lease_expires_at <= ? AND tier IN (\(placeholders(tiers.count)))
+            WHERE state = 'claimed' AND lease_expires_at <= ? AND tier IN (\(placeholders(tiers.count)))\(notIn)
             """
         let best = helper.skills.isEmpty ? (helper.languages.isEmpty ? 0 : 1) : (helper.languages.isEmpty ? 1 : 2)
         let ranked = try await pool.read { db -> [(question: Question, score: Int, rank: Int)] in
@@ -124,6 +128,7 @@ extension SQLiteStore: QuestionRepository {
                 Row.self, sql: expired,
                 arguments: StatementArguments(
                     scoreValues.map { $0 as (any DatabaseValueConvertible)? } + [nowMs] + tierValues.map { $0 }
+                        + excludingTopics.map { $0 }
                 )
             )
             for row in expiredRows {
@@ -137,7 +142,7 @@ extension SQLiteStore: QuestionRepository {
                     Row.self, sql: open,
                     arguments: StatementArguments(
                         (scoreValues + tierValues + scoreValues).map { $0 as (any DatabaseValueConvertible)? }
-                            + [bucket, limit]
+                            + [bucket] + excludingTopics.map { $0 } + [limit]
                     )
                 )
                 for row in rows {

@@ -104,9 +104,10 @@ struct Resolve: AsyncParsableCommand {
     @OptionGroup var options: ClientOptions
     @Argument(help: "The question id.") var id: String
     @Option(help: "Why it is resolved; required when nobody has answered.") var note: String?
+    @Option(help: "The helper reply (m_...) that answered it, credited; the latest reply when left out.") var answer: String?
 
     func run() async throws {
-        let question = try await options.client().resolve(id, note: note)
+        let question = try await options.client().resolve(id, note: note, answerId: answer)
         try options.show(question) { TerminalRenderer.summary(question, "resolved") }
     }
 }

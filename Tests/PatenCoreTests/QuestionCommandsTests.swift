@@ -659,8 +659,8 @@ struct QuestionCommandsTests {
         #expect(change.question.resolvedBy == "h_vol")
         let resolved = change.events[0]
         #expect(resolved.actorId == "h_vol")
-        // The link is the customer's: only a placeholder goes out, and the timeline never keeps it.
-        #expect(resolved.data == ["tier": "volunteer"])
+        // The link is the customer's: only a placeholder goes out, and the timeline never keeps it. The credit does.
+        #expect(resolved.data == ["tier": "volunteer", "helper_id": "h_vol"])
         #expect(resolved.outbound == ["rating_url": RatingLinks.placeholder(questionId: "q_1", issuedAt: grant.issuedAt)])
     }
 
@@ -687,7 +687,7 @@ struct QuestionCommandsTests {
         expectRefusal("note_required", .unprocessable) { try resolve(snapshot(question(tier: .staff)), by: staff) }
     }
 
-    @Test("Staff resolve an unanswered question with a note, which goes into the event; the resolver is credited")
+    @Test("Staff resolve an unanswered question with a note, which goes into the event; nobody is credited without a reply")
     func staffResolvesWithNote() throws {
         let grant = ratingGrant()
         for actor in [staff, admin] {
@@ -695,7 +695,8 @@ struct QuestionCommandsTests {
                 snapshot(question(tier: .staff)), by: actor, note: "Duplicate of q_0", rating: grant, context: context()
             )
             #expect(change.events[0].data == ["tier": "staff", "note": "Duplicate of q_0"])
-            #expect(change.effects[3] == .issueRating(RatingIssue(grant: grant, helperId: actor.id, helperTier: .staff)))
+            #expect(change.effects[3] == .issueRating(RatingIssue(grant: grant, helperId: nil, helperTier: nil)))
+            #expect(change.record.tallies.creditedHelperId == nil)
         }
     }
 
@@ -736,8 +737,9 @@ struct QuestionCommandsTests {
         for change in [rated, ungranted] {
             #expect(!change.trail.contains("issueRating"))
             #expect(change.events[0].outbound.isEmpty)
-            #expect(change.events[0].data == ["tier": "volunteer"])
         }
+        #expect(rated.events[0].data == ["tier": "volunteer", "helper_id": "h_vol"])
+        #expect(ungranted.events[0].data == ["tier": "volunteer"])
     }
 
     // MARK: - Reopen
@@ -901,7 +903,7 @@ struct QuestionCommandsTests {
             #expect(
                 change.trail == ["recordScore", "question.rated"] + (low ? ["escalation(low_rating)"] : []), "score \(score)"
             )
-            #expect(change.effects[0] == .recordScore(score: score, comment: "ok", at: now))
+            #expect(change.effects[0] == .recordScore(score: score, comment: "ok", solved: nil, at: now))
             #expect(change.events[0].actorId == nil)
             #expect(change.events[0].data == ["score": String(score), "helper_id": "h_vol", "helper_tier": "volunteer"])
             #expect(!change.writesRow)
@@ -1213,7 +1215,7 @@ final class CountingIdentifiers: IdentifierGenerator {
 extension QuestionChange {
     /// The effects in order, each as a short label (`startTimer(peer_window)`, `question.routed`, …): what a test
     /// reads to pin which writes a command makes and in which order.
-    fileprivate var trail: [String] {
+    var trail: [String] {
         effects.map { effect in
             switch effect {
             case .message(let message): "message(\(message.authorKind.rawValue))"
@@ -1231,6 +1233,10 @@ extension QuestionChange {
             case .receipt: "receipt"
             case .conversation: "conversation"
             case .idempotentWrite: "idempotentWrite"
+            case .points(let entry): "points(\(entry.reason.rawValue) \(entry.amount))"
+            case .setLevel(_, let level): "setLevel(\(level))"
+            case .badge(_, let key, _): "badge(\(key))"
+            case .pauseHelper: "pauseHelper"
             }
         }
     }

@@ -26,7 +26,8 @@ struct QuestionLifecycleTests {
             let detail = try await env.desk.detail(id: question.id, for: staff)
             #expect(
                 detail.events.map(\.type) == [
-                    .created, .routed, .claimed, .replied, .replied, .resolved, .reopened,
+                    // The volunteer's first accepted answer: a probation review for staff and the first badge.
+                    .created, .routed, .claimed, .replied, .replied, .resolved, .escalated, .badgeAwarded, .reopened,
                 ]
             )
             #expect(detail.question.firstResponseAt == firstResponse)

@@ -39,7 +39,7 @@ struct RatingContractTests {
                 )
             }
             let now = Self.start.addingTimeInterval(60)
-            let good = try await store.rate(tokenHash: "good", score: 5, comment: "Thanks", context: try Self.context(at: now))
+            let good = try await store.rate(tokenHash: "good", score: 5, comment: "Thanks", context: try Self.context(at: now)).rating
             #expect(
                 good == Rating(questionId: "q_1", score: 5, comment: "Thanks", helperId: "h_vera", helperTier: .volunteer, ratedAt: now))
             let twice = await #expect(throws: PatenError.self) {
