@@ -98,7 +98,8 @@ if "$bin" resolve "$question" 2>"$work/err"; then resolve_again=0; else resolve_
 check "resolving twice exits 1" 1 "$resolve_again"
 check "with one line on stderr" 1 "$(wc -l <"$work/err" | tr -d ' ')"
 check "staff see the resolved state" resolved "$(status GET "/v1/questions/$question" "$staff" >/dev/null; json question.state <"$work/body")"
-check "the timeline has every step" "question.created question.routed question.claimed question.replied question.resolved" \
+# (The volunteer's first accepted answer also raises a probation review for staff and earns the first badge.)
+check "the timeline has every step" "question.created question.routed question.claimed question.replied question.resolved question.escalated helper.badge_awarded" \
     "$(json timeline <"$work/body" | python3 -c 'import ast,sys; print(" ".join(e["type"] for e in ast.literal_eval(sys.stdin.read())))')"
 
 echo "escalations"

@@ -315,7 +315,8 @@ public struct HelperStanding: Sendable, Equatable {
     public var topics: [String: TopicRecord]
     /// Low ratings since the later of the pause window's start and the last resumption.
     public var lowRatings: Int
-    /// Claims started in the current week (the helper's time zone; Monday to Monday) and seconds held under them.
+    /// Claims started in the current week (Monday to Monday in the policy's business-hours zone, which a helper
+    /// cannot move) and seconds held under them.
     public var claimsThisWeek: Int
     public var claimedSecondsThisWeek: Double
 

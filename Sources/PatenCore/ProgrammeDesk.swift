@@ -232,8 +232,9 @@ public struct ProgrammeDesk: Sendable {
 
     /// The helper's programme: the caller's own, or anyone's (by id or handle) for staff.
     public func summary(of idOrHandle: String, for viewer: Helper) async throws -> ProgrammeSummary {
-        if idOrHandle != viewer.id { try Self.requireStaff(viewer) }
-        let helper = idOrHandle == viewer.id ? viewer : try await participant(idOrHandle)
+        let own = idOrHandle == viewer.id || idOrHandle.lowercased() == viewer.handle
+        if !own { try Self.requireStaff(viewer) }
+        let helper = own ? viewer : try await participant(idOrHandle)
         guard helper.role.answersQuestions else {
             throw PatenError.forbidden("role_has_no_programme", "Integration accounts take no part in the programme.")
         }
@@ -242,16 +243,10 @@ public struct ProgrammeDesk: Sendable {
         guard let standing = try await store.standing(helperId: helperId, needs: needs(helperId), at: now) else {
             throw PatenError.notFound("helper", id: helperId)
         }
-        let zone = ProgrammeRules.zone(of: standing.settings, default: policy.businessHours.timeZone)
-        let week = ProgrammeRules.weekStart(now, zone: zone)
-        let weekRows = try await store.ledger(helperId: helperId, from: week, to: nil, after: 0, limit: 10_000)
+        let week = ProgrammeRules.weekStart(now, zone: policy.businessHours.timeZone)
+        let pointsWeek = try await store.earnedPoints(helperId: helperId, since: week)
         let period = try await currentPeriodStart()
-        let periodRows =
-            period == nil
-            ? [] : try await store.ledger(helperId: helperId, from: period, to: nil, after: 0, limit: 10_000)
-        func earned(_ rows: [LedgerRow]) -> Int {
-            rows.filter { $0.entry.reason != .payout }.reduce(0) { $0 + $1.entry.amount }
-        }
+        let pointsPeriod = try await store.earnedPoints(helperId: helperId, since: period)
         let topics = policy.topics.map(\.name).filter {
             helper.role != .volunteer || !policy.staffOnlyTopics.contains($0)
         }
@@ -261,7 +256,7 @@ public struct ProgrammeDesk: Sendable {
         let left = ProgrammeRules.budgetLeft(standing, programme: programme)
         return ProgrammeSummary(
             helperId: helperId, handle: helper.handle, role: helper.role, pointsTotal: standing.earned,
-            pointsWeek: earned(weekRows), pointsPeriod: period == nil ? standing.earned : earned(periodRows),
+            pointsWeek: pointsWeek, pointsPeriod: pointsPeriod,
             balance: standing.balance, level: standing.takesPart ? level : nil,
             nextLevel: standing.takesPart && rank + 1 < programme.levels.count ? programme.levels[rank + 1] : nil,
             accepted: standing.accepted, badges: standing.badges.sorted(), unlockedTopics: topics.filter { !locked.contains($0) },
@@ -387,7 +382,8 @@ public struct ProgrammeDesk: Sendable {
     public func ledger(
         helperId: String?, from: Date?, to: Date?, after: Int64, limit: Int, for viewer: Helper
     ) async throws -> [LedgerRow] {
-        if helperId != viewer.id { try Self.requireStaff(viewer) }
+        let own = helperId == viewer.id || helperId?.lowercased() == viewer.handle
+        if !own { try Self.requireStaff(viewer) }
         guard (1...1000).contains(limit) else {
             throw PatenError.malformed("invalid_limit", "limit must be from 1 to 1000.")
         }
@@ -396,7 +392,11 @@ public struct ProgrammeDesk: Sendable {
         }
         // A handle names the same helper as its id.
         var helperId = helperId
-        if let named = helperId, named != viewer.id { helperId = try await participant(named).id }
+        if own {
+            helperId = viewer.id
+        } else if let named = helperId {
+            helperId = try await participant(named).id
+        }
         return try await store.ledger(helperId: helperId, from: from, to: to, after: after, limit: limit)
     }
 

@@ -172,11 +172,7 @@ public enum ProgrammeRules {
     ) throws {
         guard standing.role == .volunteer else { return }
         let programme = policy.programme
-        if standing.settings.pausedAt != nil {
-            throw PatenError.forbidden(
-                "helper_paused", "You are paused after several low ratings; staff will resume you after a review."
-            )
-        }
+        try checkNotPaused(standing)
         if inQuietHours(standing.settings, at: now, defaultZone: policy.businessHours.timeZone),
             let quiet = standing.settings.quietHours
         {
@@ -205,6 +201,14 @@ public enum ProgrammeRules {
                 details: ["topic": topic]
             )
         }
+    }
+
+    /// A paused volunteer claims, renews, replies to and resolves nothing until staff resume them.
+    public static func checkNotPaused(_ standing: HelperStanding) throws {
+        guard standing.role == .volunteer, standing.settings.pausedAt != nil else { return }
+        throw PatenError.forbidden(
+            "helper_paused", "You are paused after several low ratings; staff will resume you after a review."
+        )
     }
 
     /// Whether a low rating pauses the volunteer: `lowRatings` counts it already.

@@ -80,11 +80,15 @@ public enum QuestionCommands {
             at: now
         )
         let expires = now.addingTimeInterval(lease)
-        if change.question.state != .claimed, let standing = snapshot.standing {
-            try ProgrammeRules.checkClaim(
-                standing, topic: change.question.topic, questionId: change.question.id, at: now,
-                policy: context.planner.policy
-            )
+        if let standing = snapshot.standing {
+            // A paused volunteer renews nothing either; the rest (quiet hours, budget, topic) limits new claims.
+            try ProgrammeRules.checkNotPaused(standing)
+            if change.question.state != .claimed {
+                try ProgrammeRules.checkClaim(
+                    standing, topic: change.question.topic, questionId: change.question.id, at: now,
+                    policy: context.planner.policy
+                )
+            }
         }
         if change.question.state == .claimed {
             // The holder claiming again renews the lease; no new claim, no new event.
@@ -133,6 +137,7 @@ public enum QuestionCommands {
         let now = context.now
         var change = expireLease(snapshot, context: context)
         try QuestionRules.checkReply(change.question, by: helper, at: now)
+        if let standing = snapshot.standing, standing.helperId == helper.id { try ProgrammeRules.checkNotPaused(standing) }
         change.effects.append(
             .message(
                 Message(
@@ -266,6 +271,7 @@ public enum QuestionCommands {
             change.question, by: actor, note: note, awaitingReply: change.record.tallies.awaitingReplySince != nil,
             at: now
         )
+        if let standing = snapshot.standing, standing.helperId == actor.id { try ProgrammeRules.checkNotPaused(standing) }
         let credited: Replier?
         if let answerId {
             guard let answer = snapshot.answer else {
@@ -385,13 +391,12 @@ public enum QuestionCommands {
         let programme = context.planner.policy.programme
         standing.topics[change.question.topic, default: TopicRecord()].ratingSum += score
         standing.topics[change.question.topic, default: TopicRecord()].ratingCount += 1
-        if score >= 4 { change.earn(.goodRating, &standing, context: context) }
-        // Only while the question stands resolved with this credit: a reopened question's solution was not one.
-        if solved == true && change.question.state == .resolved
-            && change.record.tallies.creditedHelperId == standing.helperId
-        {
-            change.earn(.confirmedSolved, &standing, context: context)
-        }
+        // Points only while the question stands resolved with this credit: a reopened question's answer was not the
+        // answer after all (its link still rates it, and a low score still counts towards a pause).
+        let standsCredited =
+            change.question.state == .resolved && change.record.tallies.creditedHelperId == standing.helperId
+        if score >= 4 && standsCredited { change.earn(.goodRating, &standing, context: context) }
+        if solved == true && standsCredited { change.earn(.confirmedSolved, &standing, context: context) }
         if score <= programme.lowRatingScore {
             standing.lowRatings += 1
             if ProgrammeRules.pauses(standing, programme: programme) {

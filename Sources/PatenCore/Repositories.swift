@@ -133,6 +133,8 @@ public protocol ProgrammeRepository: Sendable {
     ) async throws -> (payout: Payout, created: Bool)
     /// A payout batch with its lines.
     func payout(id: String) async throws -> Payout?
+    /// Points a helper earned (payouts left out) since a time, or in all.
+    func earnedPoints(helperId: String, since: Date?) async throws -> Int
     /// The end of the latest booked payout period; nil before the first.
     func latestPayoutPeriodEnd() async throws -> Date?
     /// The value report's tallies by UTC month for [from, to).

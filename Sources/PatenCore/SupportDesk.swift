@@ -291,7 +291,11 @@ public struct SupportDesk: Sendable {
             tokenHash: ratingLinks.hash(token: token), score: score, comment: text?.isEmpty == true ? nil : text,
             solved: solved, context: context()
         )
-        if let paused { try await returnHeldQuestions(of: paused) }
+        if let paused {
+            // The rating and the pause are stored: a failure here must not tell the customer otherwise. A question
+            // left held is refused to its paused holder anyway and returns to the pool when its lease runs out.
+            try? await returnHeldQuestions(of: paused)
+        }
         return rating
     }
 

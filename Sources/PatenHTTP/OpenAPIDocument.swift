@@ -506,7 +506,7 @@ public enum OpenAPIDocument {
               responses:
                 '200': { description: The caller's programme., content: { application/json: { schema: { $ref: '#/components/schemas/Programme' } } } }
                 '401': { $ref: '#/components/responses/Unauthenticated' }
-                '404': { description: The caller is an integration account, which has no programme., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+                '403': { description: '`role_has_no_programme`: integration accounts take no part in the programme.', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
             patch:
               tags: [programme]
               operationId: updateMyProgramme
@@ -529,7 +529,7 @@ public enum OpenAPIDocument {
             get:
               tags: [programme]
               operationId: getHelperProgramme
-              summary: A helper's programme, by helper id (staff, admin; anyone for their own id).
+              summary: A helper's programme, by helper id or handle (staff, admin; anyone for their own).
               parameters: [{ $ref: '#/components/parameters/Id' }]
               responses:
                 '200': { description: The helper's programme., content: { application/json: { schema: { $ref: '#/components/schemas/Programme' } } } }
@@ -606,7 +606,7 @@ public enum OpenAPIDocument {
               operationId: listLedger
               summary: "The points ledger, oldest first: one row per booking, never edited (reversals and payouts are rows of their own). Staff and admins see every helper's rows; anyone may read their own with helper set to their id. JSON pages, or RFC 4180 CSV (columns seq, id, helper_id, handle, amount, reason, question_id, topic, payout_id, at)."
               parameters:
-                - { name: helper, in: query, description: A helper id; absent for every helper (staff and admins only)., schema: { type: string } }
+                - { name: helper, in: query, description: "A helper id or handle; absent for every helper (staff and admins only). 'from' at or after 'to' is 400 invalid_period.", schema: { type: string } }
                 - { name: from, in: query, description: 'RFC 3339 time or YYYY-MM-DD (UTC): rows booked at or after it.', schema: { $ref: '#/components/schemas/TimeOrDate' } }
                 - { name: to, in: query, description: 'Exclusive end: rows booked before it.', schema: { $ref: '#/components/schemas/TimeOrDate' } }
                 - { name: after, in: query, description: 'next_after of the previous page; a value that is not a non-negative whole number is 400 invalid_cursor.', schema: { type: string, pattern: '^[0-9]{1,18}$' } }

@@ -106,7 +106,8 @@ extension PostgresStore {
                 """,
                 logger: logger
             ).first { try $0.decode(Int.self) } ?? 0
-        let week = ProgrammeRules.weekStart(now, zone: ProgrammeRules.zone(of: settings, default: needs.defaultTimeZone))
+        // The programme's week, not the helper's (see SQLiteStore.standing).
+        let week = ProgrammeRules.weekStart(now, zone: needs.defaultTimeZone)
         if let (claims, held) = try await connection.query(
             """
             SELECT COUNT(*), COALESCE(SUM(GREATEST(0, LEAST(COALESCE(ended_at, expires_at), \(now.millisecondsSince1970))
@@ -353,6 +354,17 @@ extension PostgresStore: ProgrammeRepository {
                 currency: currency, minPoints: minimum, lines: lines
             )
         }
+    }
+
+    public func earnedPoints(helperId: String, since: Date?) async throws -> Int {
+        let start = since?.millisecondsSince1970 ?? Int64.min
+        return try await client.query(
+            """
+            SELECT COALESCE(SUM(amount), 0)::bigint FROM points_ledger
+            WHERE helper_id = \(helperId) AND reason <> 'payout' AND at >= \(start)
+            """,
+            logger: logger
+        ).first({ Int(try $0.decode(Int64.self)) }) ?? 0
     }
 
     public func latestPayoutPeriodEnd() async throws -> Date? {

@@ -90,7 +90,9 @@ extension SQLiteStore {
                 sql: "SELECT COUNT(*) FROM ratings WHERE helper_id = ? AND rated_at >= ? AND score <= ?",
                 arguments: [helperId, lowSince.millisecondsSince1970, needs.lowRatingScore]
             ) ?? 0
-        let week = ProgrammeRules.weekStart(now, zone: ProgrammeRules.zone(of: settings, default: needs.defaultTimeZone))
+        // The budget's week is the programme's (the business-hours zone), not the helper's: a helper who could move
+        // their own week by changing time zone could start a fresh one twice a week.
+        let week = ProgrammeRules.weekStart(now, zone: needs.defaultTimeZone)
         if let row = try Row.fetchOne(
             db,
             sql: """
@@ -350,6 +352,16 @@ extension SQLiteStore: ProgrammeRepository {
                 id: row[0], periodEnd: Date(millisecondsSince1970: row[1]), createdAt: Date(millisecondsSince1970: row[2]),
                 createdBy: row[3], valuePerPoint: row[4], currency: row[5], minPoints: row[6], lines: lines
             )
+        }
+    }
+
+    public func earnedPoints(helperId: String, since: Date?) async throws -> Int {
+        try await pool.read { db in
+            try Int.fetchOne(
+                db,
+                sql: "SELECT COALESCE(SUM(amount), 0) FROM points_ledger WHERE helper_id = ? AND reason <> 'payout' AND at >= ?",
+                arguments: [helperId, since?.millisecondsSince1970 ?? Int64.min]
+            ) ?? 0
         }
     }
 

@@ -181,7 +181,7 @@ struct ProgrammeRulesTests {
 
     // MARK: - Ratings, pause
 
-    @Test("A good rating and a confirmed solution earn points; a solution on a reopened question does not")
+    @Test("A good rating and a confirmed solution earn points; neither does on a reopened question (attack: stale link)")
     func ratingPoints() throws {
         let stored = StoredRating(
             questionId: "q_1", expiresAt: now.addingTimeInterval(86400), helperId: "h_vol", helperTier: .volunteer,
@@ -204,7 +204,7 @@ struct ProgrammeRulesTests {
         let late = try QuestionCommands.rate(
             reopened, rating: stored, score: 4, comment: nil, solved: true, context: context()
         )
-        #expect(points(late) == ["good_rating 5"])
+        #expect(points(late).isEmpty)
         let bad = try QuestionCommands.rate(resolved, rating: stored, score: 3, comment: nil, solved: false, context: context())
         #expect(points(bad).isEmpty)
     }
@@ -232,6 +232,27 @@ struct ProgrammeRulesTests {
         snapshot.standing?.settings.pausedAt = now.addingTimeInterval(-60)
         let again = try QuestionCommands.rate(snapshot, rating: stored, score: 1, comment: nil, context: context())
         #expect(again.pausedHelper == nil)
+    }
+
+    @Test("Attack: a paused volunteer still holding a question cannot renew, reply to or resolve it")
+    func pausedHolder() {
+        var paused = standing(earned: 40, accepted: 2, level: "helper")
+        paused.settings.pausedAt = now.addingTimeInterval(-60)
+        var held = base.snapshot(base.claimed(by: "h_vol", answered: true), lastReplier: Replier(id: "h_vol", role: .volunteer))
+        held.standing = paused
+        for attempt in [
+            { _ = try QuestionCommands.claim(held, by: base.volunteer, claimId: "c_2", lease: 1800, context: context()) },
+            {
+                _ = try QuestionCommands.reply(
+                    held, by: base.volunteer, messageId: "m_3", body: "More", lease: 1800, context: context()
+                )
+            },
+            { _ = try resolve(held) },
+        ] as [() throws -> Void] {
+            #expect((#expect(throws: PatenError.self) { try attempt() })?.code == "helper_paused")
+        }
+        // Staff resolving it, crediting the paused volunteer's answer, is not refused.
+        #expect(throws: Never.self) { _ = try resolve(held, by: base.staff) }
     }
 
     @Test("A paused volunteer's held question goes back to the pool; one held by someone else is left alone")
