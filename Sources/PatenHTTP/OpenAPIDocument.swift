@@ -621,6 +621,7 @@ public enum OpenAPIDocument {
                 '400': { $ref: '#/components/responses/Malformed' }
                 '401': { $ref: '#/components/responses/Unauthenticated' }
                 '403': { $ref: '#/components/responses/Forbidden' }
+                '404': { description: '`helper_not_found`: the helper named by id or handle does not exist.', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
           /v1/programme/leaderboard:
             get:
               tags: [programme]
