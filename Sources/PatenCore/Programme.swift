@@ -361,7 +361,21 @@ public struct StandingNeeds: Sendable, Equatable {
         case rated
     }
 
+    /// How much of the standing to load.
+    public enum Scope: Sendable, Equatable {
+        /// Everything: points, badges, records, low ratings, the week (changes that book points).
+        case full
+        /// What decides access to questions: settings, the week, staff grants, and (with `topicRecords`, when an
+        /// unlock asks for a track record) each topic's accepted answers and ratings. Claims and the queue read only
+        /// this: a claim is on the hot path, and most claims in a race are refused before the programme is asked.
+        case access(topicRecords: Bool)
+    }
+
     public var whom: Whom
+    public var scope: Scope
+    /// Load nothing when the question cannot be claimed by the helper anyway (see `ProgrammeRules.mayClaim`): a
+    /// claim refused as taken or resolved never reads the programme.
+    public var onlyIfClaimable: Bool
     /// Low ratings count from here (or from the helper's last resumption, if later).
     public var lowRatingsSince: Date
     /// The time zone that counts a week for a helper who set none.
@@ -385,10 +399,12 @@ public struct StandingNeeds: Sendable, Equatable {
 
     /// Creates needs.
     public init(
-        whom: Whom, lowRatingsSince: Date, defaultTimeZone: TimeZone, cappedReasons: [PointReason],
-        lowRatingScore: Int
+        whom: Whom, scope: Scope = .full, onlyIfClaimable: Bool = false, lowRatingsSince: Date,
+        defaultTimeZone: TimeZone, cappedReasons: [PointReason], lowRatingScore: Int
     ) {
         self.whom = whom
+        self.scope = scope
+        self.onlyIfClaimable = onlyIfClaimable
         self.lowRatingsSince = lowRatingsSince
         self.defaultTimeZone = defaultTimeZone
         self.cappedReasons = cappedReasons

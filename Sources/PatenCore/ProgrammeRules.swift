@@ -10,11 +10,24 @@ public enum ProgrammeRules {
         return Date(timeIntervalSince1970: day)
     }
 
-    /// The Monday 00:00 that starts the week `now` falls in, in the time zone.
+    /// The Monday 00:00 that starts the week `now` falls in, in the time zone. Computed from the zone's offsets,
+    /// not with `Calendar`: every volunteer claim and queue read asks for it, and building a Foundation calendar
+    /// for it took a large share of those requests on Linux.
     public static func weekStart(_ now: Date, zone: TimeZone) -> Date {
-        var calendar = Calendar(identifier: .iso8601)
-        calendar.timeZone = zone
-        return calendar.dateInterval(of: .weekOfYear, for: now)?.start ?? dayStart(now)
+        let offset = Double(zone.secondsFromGMT(for: now))
+        let localDays = floor((now.timeIntervalSince1970 + offset) / 86400)
+        // 1970-01-01 was a Thursday: Monday is 0 when three days are added.
+        let sinceMonday = (Int(localDays) % 7 + 7 + 3) % 7
+        let localMidnight = (localDays - Double(sinceMonday)) * 86400
+        // The offset at that Monday, which differs from now's across a daylight-saving change during the week.
+        let guess = Date(timeIntervalSince1970: localMidnight - offset)
+        return Date(timeIntervalSince1970: localMidnight - Double(zone.secondsFromGMT(for: guess)))
+    }
+
+    /// The minute of the day `now` is in the time zone.
+    static func minuteOfDay(_ now: Date, zone: TimeZone) -> Int {
+        let local = now.timeIntervalSince1970 + Double(zone.secondsFromGMT(for: now))
+        return Int((local - floor(local / 86400) * 86400) / 60)
     }
 
     /// The time zone a helper's week and quiet hours are counted in.
@@ -23,13 +36,28 @@ public enum ProgrammeRules {
     }
 
     /// The needs that load whom's standing for a change made in `context`.
-    public static func needs(_ whom: StandingNeeds.Whom, context: ChangeContext) -> StandingNeeds {
+    public static func needs(
+        _ whom: StandingNeeds.Whom, scope: StandingNeeds.Scope = .full, onlyIfClaimable: Bool = false,
+        context: ChangeContext
+    ) -> StandingNeeds {
         let programme = context.planner.policy.programme
         return StandingNeeds(
-            whom: whom, lowRatingsSince: context.now.addingTimeInterval(-programme.pauseWindow),
+            whom: whom, scope: scope, onlyIfClaimable: onlyIfClaimable,
+            lowRatingsSince: context.now.addingTimeInterval(-programme.pauseWindow),
             defaultTimeZone: context.planner.policy.businessHours.timeZone,
             cappedReasons: cappedReasons(programme), lowRatingScore: programme.lowRatingScore
         )
+    }
+
+    /// The scope that decides access to questions under the programme's unlocks.
+    public static func accessScope(_ programme: Programme) -> StandingNeeds.Scope {
+        .access(topicRecords: programme.unlocks.values.contains { $0.solvedInTopic != nil })
+    }
+
+    /// Whether a claim of the question by the helper gets as far as the programme's checks: not resolved, and free
+    /// (or held by the helper, renewing). Other claims are refused first, so their programme facts are not loaded.
+    public static func mayClaim(_ question: Question, by helperId: String, at now: Date) -> Bool {
+        question.state != .resolved && (question.isClaimable(at: now) || question.holderId == helperId)
     }
 
     /// The reasons the daily cap counts: what is earned, less the exempt reasons and badges' one-time bonuses.
@@ -148,10 +176,7 @@ public enum ProgrammeRules {
     /// Whether `now` falls in the helper's quiet hours.
     public static func inQuietHours(_ settings: ProgrammeSettings, at now: Date, defaultZone: TimeZone) -> Bool {
         guard let quiet = settings.quietHours else { return false }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone(of: settings, default: defaultZone)
-        let parts = calendar.dateComponents([.hour, .minute], from: now)
-        return quiet.contains(minuteOfDay: (parts.hour ?? 0) * 60 + (parts.minute ?? 0))
+        return quiet.contains(minuteOfDay: minuteOfDay(now, zone: zone(of: settings, default: defaultZone)))
     }
 
     /// The claims and hours left in the helper's week (nil: no limit).

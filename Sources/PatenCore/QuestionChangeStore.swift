@@ -53,7 +53,11 @@ extension QuestionChangeStore {
     ) async throws -> Question {
         let needs = SnapshotNeeds(
             claimsOf: helper.id, holderHandle: true,
-            standing: helper.role == .volunteer ? ProgrammeRules.needs(.helper(helper.id), context: context) : nil
+            standing: helper.role == .volunteer
+                ? ProgrammeRules.needs(
+                    .helper(helper.id), scope: ProgrammeRules.accessScope(context.planner.policy.programme),
+                    onlyIfClaimable: true, context: context
+                ) : nil
         )
         // Of many helpers racing for one question all but one lose. A question that a reader already sees held by
         // someone else (or resolved, or out of the helper's reach) is refused from that read, so the losers never

@@ -171,7 +171,9 @@ public struct SupportDesk: Sendable {
         let now = clock.now()
         var locked: [String] = []
         if helper.role == .volunteer, let programme {
-            let needs = ProgrammeRules.needs(.helper(helper.id), context: context())
+            let needs = ProgrammeRules.needs(
+                .helper(helper.id), scope: ProgrammeRules.accessScope(policy.programme), context: context()
+            )
             if let standing = try await programme.standing(helperId: helper.id, needs: needs, at: now) {
                 // A paused volunteer, one in their quiet hours or at their week's budget is offered nothing.
                 if standing.settings.pausedAt != nil

@@ -309,7 +309,8 @@ extension PostgresStore {
             snapshot.answer = Replier(id: helperId, role: role, messageId: answerId)
         }
         if let standingNeeds = needs.standing,
-            let whom = standingNeeds.helperId(in: snapshot, answerNamed: needs.answerId != nil, rated: nil)
+            let whom = standingNeeds.helperId(in: snapshot, answerNamed: needs.answerId != nil, rated: nil),
+            !standingNeeds.onlyIfClaimable || ProgrammeRules.mayClaim(question, by: whom, at: now)
         {
             // A claim locked the helper's row already (before the question's); anything else that books points
             // locks it after the question's. The rare deadlock of the two orders is retried (see `transaction`).

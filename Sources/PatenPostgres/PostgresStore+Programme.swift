@@ -42,6 +42,31 @@ extension PostgresStore {
         var standing = HelperStanding(
             helperId: helperId, role: try row.decoded("role", as: Role.self), settings: settings
         )
+        // The programme's week, not the helper's (see SQLiteStore.standing).
+        let week = ProgrammeRules.weekStart(now, zone: needs.defaultTimeZone)
+        if let (claims, held) = try await connection.query(
+            """
+            SELECT COUNT(*), COALESCE(SUM(GREATEST(0, LEAST(COALESCE(ended_at, expires_at), \(now.millisecondsSince1970))
+            - claimed_at)), 0)::bigint FROM claims WHERE helper_id = \(helperId)
+            AND claimed_at >= \(week.millisecondsSince1970)
+            """,
+            logger: logger
+        ).first({ try $0.decode((Int, Int64).self) }) {
+            standing.claimsThisWeek = claims
+            standing.claimedSecondsThisWeek = Double(held) / 1000
+        }
+        for (topic, granted) in try await connection.query(
+            "SELECT topic, granted FROM helper_topics WHERE helper_id = \(helperId)", logger: logger
+        ).all({ try $0.decode((String, Bool).self) }) {
+            standing.topics[topic, default: TopicRecord()].granted = granted
+        }
+        switch needs.scope {
+        case .access(let topicRecords):
+            if topicRecords { try await self.topicRecords(connection, helperId, into: &standing) }
+            return standing
+        case .full:
+            try await self.topicRecords(connection, helperId, into: &standing)
+        }
         let capped = needs.cappedReasons.map(\.rawValue)
         let day = ProgrammeRules.dayStart(now).millisecondsSince1970
         if let (earned, balance, today) = try await connection.query(
@@ -67,6 +92,25 @@ extension PostgresStore {
                 if let reason = PointReason(rawValue: reason) { standing.onQuestion[reason] = Int(amount) }
             }
         }
+        standing.badges = Set(
+            try await connection.query(
+                "SELECT badge_key FROM helper_badges WHERE helper_id = \(helperId)", logger: logger
+            ).all { try $0.decode(String.self) }
+        )
+        let lowSince = max(needs.lowRatingsSince, settings.resumedAt ?? .distantPast).millisecondsSince1970
+        standing.lowRatings =
+            try await connection.query(
+                """
+                SELECT COUNT(*) FROM ratings WHERE helper_id = \(helperId) AND rated_at >= \(lowSince)
+                AND score <= \(needs.lowRatingScore)
+                """,
+                logger: logger
+            ).first { try $0.decode(Int.self) } ?? 0
+        return standing
+    }
+
+    /// Each topic's accepted answers (and so the helper's accepted answers in all) and ratings.
+    func topicRecords(_ connection: PostgresConnection, _ helperId: String, into standing: inout HelperStanding) async throws {
         for (topic, solved) in try await connection.query(
             """
             SELECT topic, COUNT(*) FROM questions WHERE credited_helper_id = \(helperId) AND state = 'resolved'
@@ -87,39 +131,6 @@ extension PostgresStore {
             standing.topics[topic, default: TopicRecord()].ratingSum = Int(sum)
             standing.topics[topic, default: TopicRecord()].ratingCount = count
         }
-        for (topic, granted) in try await connection.query(
-            "SELECT topic, granted FROM helper_topics WHERE helper_id = \(helperId)", logger: logger
-        ).all({ try $0.decode((String, Bool).self) }) {
-            standing.topics[topic, default: TopicRecord()].granted = granted
-        }
-        standing.badges = Set(
-            try await connection.query(
-                "SELECT badge_key FROM helper_badges WHERE helper_id = \(helperId)", logger: logger
-            ).all { try $0.decode(String.self) }
-        )
-        let lowSince = max(needs.lowRatingsSince, settings.resumedAt ?? .distantPast).millisecondsSince1970
-        standing.lowRatings =
-            try await connection.query(
-                """
-                SELECT COUNT(*) FROM ratings WHERE helper_id = \(helperId) AND rated_at >= \(lowSince)
-                AND score <= \(needs.lowRatingScore)
-                """,
-                logger: logger
-            ).first { try $0.decode(Int.self) } ?? 0
-        // The programme's week, not the helper's (see SQLiteStore.standing).
-        let week = ProgrammeRules.weekStart(now, zone: needs.defaultTimeZone)
-        if let (claims, held) = try await connection.query(
-            """
-            SELECT COUNT(*), COALESCE(SUM(GREATEST(0, LEAST(COALESCE(ended_at, expires_at), \(now.millisecondsSince1970))
-            - claimed_at)), 0)::bigint FROM claims WHERE helper_id = \(helperId)
-            AND claimed_at >= \(week.millisecondsSince1970)
-            """,
-            logger: logger
-        ).first({ try $0.decode((Int, Int64).self) }) {
-            standing.claimsThisWeek = claims
-            standing.claimedSecondsThisWeek = Double(held) / 1000
-        }
-        return standing
     }
 
     func insertLedgerEntry(_ connection: PostgresConnection, _ entry: LedgerEntry) async throws {

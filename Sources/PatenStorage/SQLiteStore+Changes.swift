@@ -263,7 +263,8 @@ extension SQLiteStore {
             snapshot.answer = Replier(id: row[0], role: try StoredValue.decode(Role.self, row[1]), messageId: answerId)
         }
         if let standingNeeds = needs.standing,
-            let whom = standingNeeds.helperId(in: snapshot, answerNamed: needs.answerId != nil, rated: rated)
+            let whom = standingNeeds.helperId(in: snapshot, answerNamed: needs.answerId != nil, rated: rated),
+            !standingNeeds.onlyIfClaimable || ProgrammeRules.mayClaim(question, by: whom, at: now)
         {
             snapshot.standing = try standing(db, helperId: whom, questionId: id, needs: standingNeeds, at: now)
         }

@@ -25,6 +25,32 @@ extension SQLiteStore {
             helperId: helperId, role: try StoredValue.decode(Role.self, row[0]), settings: settings
         )
         let nowMs = now.millisecondsSince1970
+        // The budget's week is the programme's (the business-hours zone), not the helper's: a helper who could move
+        // their own week by changing time zone could start a fresh one twice a week.
+        let week = ProgrammeRules.weekStart(now, zone: needs.defaultTimeZone)
+        if let row = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT COUNT(*), COALESCE(SUM(MAX(0, MIN(COALESCE(ended_at, expires_at), ?) - claimed_at)), 0)
+                FROM claims WHERE helper_id = ? AND claimed_at >= ?
+                """,
+            arguments: [nowMs, helperId, week.millisecondsSince1970]
+        ) {
+            standing.claimsThisWeek = row[0]
+            standing.claimedSecondsThisWeek = Double(row[1] as Int64) / 1000
+        }
+        for row in try Row.fetchAll(
+            db, sql: "SELECT topic, granted FROM helper_topics WHERE helper_id = ?", arguments: [helperId]
+        ) {
+            standing.topics[row[0], default: TopicRecord()].granted = row[1]
+        }
+        switch needs.scope {
+        case .access(let topicRecords):
+            if topicRecords { try Self.topicRecords(db, helperId, into: &standing) }
+            return standing
+        case .full:
+            try Self.topicRecords(db, helperId, into: &standing)
+        }
         let capped = needs.cappedReasons.map(\.rawValue)
         let totals = try Row.fetchOne(
             db,
@@ -54,6 +80,21 @@ extension SQLiteStore {
                 if let reason = PointReason(rawValue: row[0]) { standing.onQuestion[reason] = row[1] }
             }
         }
+        standing.badges = Set(
+            try String.fetchAll(db, sql: "SELECT badge_key FROM helper_badges WHERE helper_id = ?", arguments: [helperId])
+        )
+        let lowSince = max(needs.lowRatingsSince, settings.resumedAt ?? .distantPast)
+        standing.lowRatings =
+            try Int.fetchOne(
+                db,
+                sql: "SELECT COUNT(*) FROM ratings WHERE helper_id = ? AND rated_at >= ? AND score <= ?",
+                arguments: [helperId, lowSince.millisecondsSince1970, needs.lowRatingScore]
+            ) ?? 0
+        return standing
+    }
+
+    /// Each topic's accepted answers (and so the helper's accepted answers in all) and ratings.
+    static func topicRecords(_ db: Database, _ helperId: String, into standing: inout HelperStanding) throws {
         for row in try Row.fetchAll(
             db,
             sql: """
@@ -75,36 +116,6 @@ extension SQLiteStore {
             standing.topics[row[0], default: TopicRecord()].ratingSum = row[1]
             standing.topics[row[0], default: TopicRecord()].ratingCount = row[2]
         }
-        for row in try Row.fetchAll(
-            db, sql: "SELECT topic, granted FROM helper_topics WHERE helper_id = ?", arguments: [helperId]
-        ) {
-            standing.topics[row[0], default: TopicRecord()].granted = row[1]
-        }
-        standing.badges = Set(
-            try String.fetchAll(db, sql: "SELECT badge_key FROM helper_badges WHERE helper_id = ?", arguments: [helperId])
-        )
-        let lowSince = max(needs.lowRatingsSince, settings.resumedAt ?? .distantPast)
-        standing.lowRatings =
-            try Int.fetchOne(
-                db,
-                sql: "SELECT COUNT(*) FROM ratings WHERE helper_id = ? AND rated_at >= ? AND score <= ?",
-                arguments: [helperId, lowSince.millisecondsSince1970, needs.lowRatingScore]
-            ) ?? 0
-        // The budget's week is the programme's (the business-hours zone), not the helper's: a helper who could move
-        // their own week by changing time zone could start a fresh one twice a week.
-        let week = ProgrammeRules.weekStart(now, zone: needs.defaultTimeZone)
-        if let row = try Row.fetchOne(
-            db,
-            sql: """
-                SELECT COUNT(*), COALESCE(SUM(MAX(0, MIN(COALESCE(ended_at, expires_at), ?) - claimed_at)), 0)
-                FROM claims WHERE helper_id = ? AND claimed_at >= ?
-                """,
-            arguments: [nowMs, helperId, week.millisecondsSince1970]
-        ) {
-            standing.claimsThisWeek = row[0]
-            standing.claimedSecondsThisWeek = Double(row[1] as Int64) / 1000
-        }
-        return standing
     }
 
     /// Programme settings from a helpers row, starting at column `offset`: level, paused_at, resumed_at, time_zone,

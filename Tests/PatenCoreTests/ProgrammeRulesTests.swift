@@ -390,6 +390,18 @@ struct ProgrammeRulesTests {
         let berlin = try #require(TimeZone(identifier: "Europe/Berlin"))
         #expect(RFC3339.format(ProgrammeRules.weekStart(time, zone: berlin)) == "2026-11-29T23:00:00.000Z")
         #expect(RFC3339.format(ProgrammeRules.weekStart(time, zone: TimeZone(identifier: "UTC")!)) == "2026-11-23T00:00:00.000Z")
+        // Against Foundation's calendar, over a year of hours in zones with and without daylight saving.
+        for name in ["Europe/Berlin", "America/New_York", "Australia/Sydney", "Asia/Kolkata", "Pacific/Kiritimati", "UTC"] {
+            let zone = try #require(TimeZone(identifier: name))
+            var calendar = Calendar(identifier: .iso8601)
+            calendar.timeZone = zone
+            for hour in stride(from: 0, to: 366 * 24, by: 7) {
+                let instant = time.addingTimeInterval(Double(hour) * 3600)
+                #expect(
+                    ProgrammeRules.weekStart(instant, zone: zone) == calendar.dateInterval(of: .weekOfYear, for: instant)?.start,
+                    "\(name) \(instant)")
+            }
+        }
     }
 
     // MARK: - Payouts and value
