@@ -145,6 +145,16 @@ public enum ProgrammeReports {
         balances.filter { $0.points >= max(1, programme.payoutMinPoints) }.sorted { $0.handle < $1.handle }
     }
 
+    /// Payout periods follow one another: a new one must end after the latest booked (the same end is the same
+    /// batch, which the store returns before asking).
+    public static func checkAfterBooked(_ periodEnd: Date, latest: Date?) throws {
+        guard let latest, latest > periodEnd else { return }
+        throw PatenError.conflict(
+            "payout_period_overlaps",
+            "A payout up to \(RFC3339.format(latest)) is booked already; a new period must end after it."
+        )
+    }
+
     /// A payout may close a period that has ended, not one still running.
     public static func checkPeriodEnd(_ periodEnd: Date, at now: Date) throws {
         guard periodEnd <= now else {
@@ -210,12 +220,7 @@ public struct ProgrammeDesk: Sendable {
     }
 
     func needs(_ helperId: String) -> StandingNeeds {
-        let now = clock.now()
-        return StandingNeeds(
-            whom: .helper(helperId), lowRatingsSince: now.addingTimeInterval(-programme.pauseWindow),
-            defaultTimeZone: policy.businessHours.timeZone, cappedReasons: ProgrammeRules.cappedReasons(programme),
-            lowRatingScore: programme.lowRatingScore
-        )
+        ProgrammeRules.needs(.helper(helperId), policy: policy, now: clock.now())
     }
 
     /// A helper who takes part in the programme, by id or handle (as `GET /v1/helpers/{id}` takes them); integration
@@ -245,7 +250,7 @@ public struct ProgrammeDesk: Sendable {
         }
         let week = ProgrammeRules.weekStart(now, zone: policy.businessHours.timeZone)
         let pointsWeek = try await store.earnedPoints(helperId: helperId, since: week)
-        let period = try await currentPeriodStart()
+        let period = try await store.latestPayoutPeriodEnd()
         let pointsPeriod = try await store.earnedPoints(helperId: helperId, since: period)
         let topics = policy.topics.map(\.name).filter {
             helper.role != .volunteer || !policy.staffOnlyTopics.contains($0)
@@ -268,11 +273,6 @@ public struct ProgrammeDesk: Sendable {
             ),
             settings: standing.settings
         )
-    }
-
-    /// The start of the payout period now running: the latest booked payout's end; nil before the first.
-    func currentPeriodStart() async throws -> Date? {
-        try await store.latestPayoutPeriodEnd()
     }
 
     /// Sets the caller's time zone and quiet hours ("HH:MM" to "HH:MM"; nil clears them).

@@ -40,13 +40,27 @@ public enum ProgrammeRules {
         _ whom: StandingNeeds.Whom, scope: StandingNeeds.Scope = .full, onlyIfClaimable: Bool = false,
         context: ChangeContext
     ) -> StandingNeeds {
-        let programme = context.planner.policy.programme
+        needs(whom, scope: scope, onlyIfClaimable: onlyIfClaimable, policy: context.planner.policy, now: context.now)
+    }
+
+    /// The needs that load whom's standing under the policy at `now`.
+    public static func needs(
+        _ whom: StandingNeeds.Whom, scope: StandingNeeds.Scope = .full, onlyIfClaimable: Bool = false, policy: Policy,
+        now: Date
+    ) -> StandingNeeds {
+        let programme = policy.programme
         return StandingNeeds(
             whom: whom, scope: scope, onlyIfClaimable: onlyIfClaimable,
-            lowRatingsSince: context.now.addingTimeInterval(-programme.pauseWindow),
-            defaultTimeZone: context.planner.policy.businessHours.timeZone,
-            cappedReasons: cappedReasons(programme), lowRatingScore: programme.lowRatingScore
+            lowRatingsSince: now.addingTimeInterval(-programme.pauseWindow),
+            defaultTimeZone: policy.businessHours.timeZone, cappedReasons: cappedReasons(programme),
+            lowRatingScore: programme.lowRatingScore
         )
+    }
+
+    /// Low ratings count towards a pause from the later of the window's start and the helper's last resumption:
+    /// staff resuming a volunteer starts them afresh.
+    public static func lowRatingsSince(_ needs: StandingNeeds, settings: ProgrammeSettings) -> Date {
+        max(needs.lowRatingsSince, settings.resumedAt ?? .distantPast)
     }
 
     /// The scope that decides access to questions under the programme's unlocks.

@@ -531,19 +531,17 @@ extension QuestionChange {
     mutating func reopen(_ snapshot: QuestionSnapshot, context: ChangeContext) {
         let now = context.now
         if var standing = snapshot.standing, standing.helperId == record.tallies.creditedHelperId {
-            var reversed = false
             for reason in [PointReason.acceptedAnswer, .confirmedSolved] {
                 let amount = ProgrammeRules.reversible(reason, in: standing)
                 if amount > 0, let reversal = reason.reversal {
                     book(reversal, -amount, &standing, context: context)
                 }
-                if reason == .acceptedAnswer && amount > 0 { reversed = true }
             }
             if standing.takesPart {
                 standing.accepted = max(0, standing.accepted - 1)
                 standing.topics[question.topic, default: TopicRecord()].solved -= 1
             }
-            if reversed || standing.takesPart { settle(&standing, context: context) }
+            settle(&standing, context: context)
         }
         record.tallies.creditedHelperId = nil
         record.tallies.answerId = nil

@@ -307,8 +307,7 @@ public struct SupportDesk: Sendable {
         var filter = QuestionFilter()
         filter.holderId = helperId
         filter.limit = 200
-        let held = try await questions.questions(matching: filter).questions.filter { $0.holderId == helperId }
-        for question in held {
+        for question in try await questions.questions(matching: filter).questions {
             try await questions.returnToPool(questionId: question.id, from: helperId, context: context())
         }
     }

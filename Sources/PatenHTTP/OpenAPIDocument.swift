@@ -539,7 +539,7 @@ public enum OpenAPIDocument {
             patch:
               tags: [programme]
               operationId: updateHelperBudget
-              summary: "Set a helper's own weekly budget (staff, admin): claims and hours a week, overriding the policy's programme.weekly_claims and weekly_hours. A field left out is unchanged; null returns to the policy's. At the limit claims are 409 weekly_budget_reached until the week (Monday 00:00 in the helper's time zone) rolls over."
+              summary: "Set a helper's own weekly budget (staff, admin): claims and hours a week, overriding the policy's programme.weekly_claims and weekly_hours. A field left out is unchanged; null returns to the policy's. At the limit claims are 409 weekly_budget_reached until the week (Monday 00:00 in the business-hours time zone, which a helper cannot move) rolls over."
               parameters: [{ $ref: '#/components/parameters/Id' }]
               requestBody:
                 required: true
@@ -1400,7 +1400,7 @@ public enum OpenAPIDocument {
                   required: [total, week, period, balance]
                   properties:
                     total: { type: integer, description: 'Points earned in all, reversals included, payouts not.' }
-                    week: { type: integer, description: 'Earned this week (from Monday 00:00 in the helper''s time zone).' }
+                    week: { type: integer, description: 'Earned this week (from Monday 00:00 in the business-hours time zone).' }
                     period: { type: integer, description: 'Earned since the latest payout''s period_end (all, before the first payout).' }
                     balance: { type: integer, description: Earned and not yet paid out. }
                 level: { type: string, description: 'The programme level (volunteers only).' }
@@ -1425,7 +1425,7 @@ public enum OpenAPIDocument {
                     weekly_hours: { type: number, description: "The helper's own limit set by staff; absent: the policy's." }
                 paused: { type: boolean }
                 paused_at: { type: string, format: date-time }
-                time_zone: { type: string, description: "The helper's time zone; absent: the business-hours time zone." }
+                time_zone: { type: string, description: "The helper's time zone, for their quiet hours; absent: the business-hours time zone." }
                 quiet_hours:
                   type: object
                   required: [start, end]

@@ -30,13 +30,8 @@ public struct ProgrammeController: Sendable {
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
-            if container.contains(.timeZone) {
-                timeZone = .some(try container.decodeNil(forKey: .timeZone) ? nil : try container.decode(String.self, forKey: .timeZone))
-            }
-            if container.contains(.quietHours) {
-                quietHours = .some(
-                    try container.decodeNil(forKey: .quietHours) ? nil : try container.decode(Range.self, forKey: .quietHours))
-            }
+            timeZone = try container.decodeChange(String.self, forKey: .timeZone)
+            quietHours = try container.decodeChange(Range.self, forKey: .quietHours)
         }
     }
 
@@ -51,14 +46,8 @@ public struct ProgrammeController: Sendable {
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
-            if container.contains(.weeklyClaims) {
-                weeklyClaims = .some(
-                    try container.decodeNil(forKey: .weeklyClaims) ? nil : try container.decode(Int.self, forKey: .weeklyClaims))
-            }
-            if container.contains(.weeklyHours) {
-                weeklyHours = .some(
-                    try container.decodeNil(forKey: .weeklyHours) ? nil : try container.decode(Double.self, forKey: .weeklyHours))
-            }
+            weeklyClaims = try container.decodeChange(Int.self, forKey: .weeklyClaims)
+            weeklyHours = try container.decodeChange(Double.self, forKey: .weeklyHours)
         }
     }
 
@@ -252,6 +241,14 @@ public struct ProgrammeController: Sendable {
         }
         return try ValueResource(from: from, to: to, months: months.map(ValueResource.Month.init))
             .response(from: request, context: context)
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// A field of a PATCH body: absent (nil: leave it as it is), null (`.some(nil)`: clear it) or a value.
+    func decodeChange<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T?? {
+        guard contains(key) else { return nil }
+        return .some(try decodeNil(forKey: key) ? nil : try decode(T.self, forKey: key))
     }
 }
 

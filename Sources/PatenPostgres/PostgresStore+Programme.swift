@@ -97,7 +97,7 @@ extension PostgresStore {
                 "SELECT badge_key FROM helper_badges WHERE helper_id = \(helperId)", logger: logger
             ).all { try $0.decode(String.self) }
         )
-        let lowSince = max(needs.lowRatingsSince, settings.resumedAt ?? .distantPast).millisecondsSince1970
+        let lowSince = ProgrammeRules.lowRatingsSince(needs, settings: settings).millisecondsSince1970
         standing.lowRatings =
             try await connection.query(
                 """
@@ -295,14 +295,10 @@ extension PostgresStore: ProgrammeRepository {
             ).first({ try $0.decode(String.self) }) {
                 return booked
             }
-            if let latest = try await connection.query("SELECT MAX(period_end) FROM payouts", logger: logger)
-                .first({ try $0.decode(Int64?.self) }) ?? nil, latest > periodMs
-            {
-                throw PatenError.conflict(
-                    "payout_period_overlaps",
-                    "A payout up to \(RFC3339.format(Date(millisecondsSince1970: latest))) is booked already; a new period must end after it."
-                )
-            }
+            let latest =
+                try await connection.query("SELECT MAX(period_end) FROM payouts", logger: logger)
+                .first({ try $0.decode(Int64?.self) }) ?? nil
+            try ProgrammeReports.checkAfterBooked(periodEnd, latest: latest.map(Date.init(millisecondsSince1970:)))
             try await connection.query(
                 """
                 INSERT INTO payouts (id, period_end, created_at, created_by, value_per_point, currency, min_points)

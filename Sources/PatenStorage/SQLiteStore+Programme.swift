@@ -83,7 +83,7 @@ extension SQLiteStore {
         standing.badges = Set(
             try String.fetchAll(db, sql: "SELECT badge_key FROM helper_badges WHERE helper_id = ?", arguments: [helperId])
         )
-        let lowSince = max(needs.lowRatingsSince, settings.resumedAt ?? .distantPast)
+        let lowSince = ProgrammeRules.lowRatingsSince(needs, settings: settings)
         standing.lowRatings =
             try Int.fetchOne(
                 db,
@@ -297,12 +297,10 @@ extension SQLiteStore: ProgrammeRepository {
             ) {
                 return booked
             }
-            if let latest = try Int64.fetchOne(db, sql: "SELECT MAX(period_end) FROM payouts"), latest > periodMs {
-                throw PatenError.conflict(
-                    "payout_period_overlaps",
-                    "A payout up to \(RFC3339.format(Date(millisecondsSince1970: latest))) is booked already; a new period must end after it."
-                )
-            }
+            try ProgrammeReports.checkAfterBooked(
+                periodEnd,
+                latest: try Int64.fetchOne(db, sql: "SELECT MAX(period_end) FROM payouts").map(Date.init(millisecondsSince1970:))
+            )
             try db.run(
                 sql: """
                     INSERT INTO payouts (id, period_end, created_at, created_by, value_per_point, currency, min_points)

@@ -108,7 +108,10 @@ struct ProgrammeAPITests {
             )
             #expect(wrong.status == 422)
             #expect(wrong.errorCode == "invalid_answer")
-            #expect(try await client.call(.get, "/v1/questions/\(question)", token: staff).body["question"] as? [String: Any] != nil)
+            // The refusal wrote nothing: the question is still held, uncredited.
+            let untouched = try await client.call(.get, "/v1/questions/\(question)", token: staff)
+            #expect((untouched.body["question"] as? [String: Any])?["state"] as? String == "claimed", "\(untouched.raw)")
+            #expect(!untouched.raw.contains("question.resolved"))
             let resolved = try await client.call(
                 .post, "/v1/questions/\(question)/resolve", token: volunteer, json: ["answer_id": reply]
             )
@@ -249,6 +252,11 @@ struct ProgrammeAPITests {
             #expect(
                 try await client.call(.patch, "/v1/me/programme", token: volunteer, json: ["time_zone": "Mars/Base"]).errorCode
                     == "invalid_time_zone")
+            // Integration accounts take no part, whichever way they ask.
+            let integration = try await env.account("bridge", .integration).token
+            #expect(try await client.call(.get, "/v1/me/programme", token: integration).errorCode == "role_has_no_programme")
+            #expect(try await client.call(.patch, "/v1/me/programme", token: integration, json: ["time_zone": "UTC"]).status == 403)
+            #expect(try await client.call(.get, "/v1/programme/leaderboard", token: integration).status == 403)
             #expect(
                 try await client.call(
                     .patch, "/v1/me/programme", token: volunteer, json: ["quiet_hours": ["start": "25:00", "end": "07:00"]]

@@ -426,6 +426,14 @@ struct ProgrammeRulesTests {
             try ProgrammeReports.checkPeriodEnd(now.addingTimeInterval(1), at: now)
         }
         #expect(error?.code == "period_in_future")
+        // Periods follow one another: one ending before the latest booked overlaps it; a later one is fine.
+        let overlap = #expect(throws: PatenError.self) {
+            try ProgrammeReports.checkAfterBooked(now.addingTimeInterval(-60), latest: now)
+        }
+        #expect(overlap?.code == "payout_period_overlaps")
+        #expect(overlap?.kind == .conflict)
+        #expect(throws: Never.self) { try ProgrammeReports.checkAfterBooked(now.addingTimeInterval(60), latest: now) }
+        #expect(throws: Never.self) { try ProgrammeReports.checkAfterBooked(now, latest: nil) }
         let value = ProgrammeReports.value(
             [
                 ProgrammeMonthTally(
