@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: format lint, build, unit and integration tests (PostgreSQL ones on a throwaway cluster),
-# the end-to-end smoke test, the volunteer programme end to end, two `paten serve` instances on one PostgreSQL, the
+# the end-to-end smoke test, the volunteer programme end to end, surge detection end to end (a replayed helpdesk
+# mix, then a burst over two instances), two `paten serve` instances on one PostgreSQL, the
 # short fault tests (SIGKILL under load, a receiver outage, 64 racing clients), webhook interoperability against the
 # Python standardwebhooks package, and schemathesis fuzzing against the served OpenAPI document.
 set -euo pipefail
@@ -32,6 +33,9 @@ scripts/smoke.sh
 
 echo "== the volunteer programme end to end"
 scripts/programme.sh
+
+echo "== surge detection end to end: a realistic replay, then two instances on one PostgreSQL"
+scripts/incidents.sh
 
 echo "== two instances on one PostgreSQL"
 scripts/multi-instance.sh

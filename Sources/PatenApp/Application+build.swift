@@ -30,7 +30,8 @@ public func buildRouter(
     .addRoutes(to: router)
     let api = router.group("v1").add(middleware: BearerAuthenticator(directory: runtime.directory))
     QuestionController(
-        desk: runtime.desk, idempotency: IdempotentRequests(store: runtime.store, clock: runtime.clock)
+        desk: runtime.desk, idempotency: IdempotentRequests(store: runtime.store, clock: runtime.clock),
+        incidents: runtime.incidents
     )
     .addRoutes(to: api)
     HelperController(directory: runtime.directory).addRoutes(to: api)
@@ -44,6 +45,7 @@ public func buildRouter(
     MetricsController(metrics: runtime.metrics).addRoutes(to: api)
     ProgrammeController(programme: runtime.programme, metrics: runtime.metrics).addRoutes(to: api)
     IntegrationController(integrations: runtime.integrations).addRoutes(to: api)
+    IncidentController(incidents: runtime.incidents).addRoutes(to: api)
     router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
     return router
 }

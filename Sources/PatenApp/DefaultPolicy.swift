@@ -208,6 +208,18 @@ enum DefaultPolicy {
             "probation_answers": 5,
             "payout": { "min_points": 1000, "value_per_point": 0.01, "currency": "GBP" },
             "staff_cost_per_question": 6.0
+          },
+          "surge": {
+            "enabled": true,
+            "min_questions": 5,
+            "window": "15m",
+            "similarity": 0.25,
+            "horizon": "6h",
+            "baseline_weeks": 4,
+            "max_probability": 0.0001,
+            "stop_words": {},
+            "keep_solved": "365d",
+            "similar_minimum": 0.2
           }
         }
         """##

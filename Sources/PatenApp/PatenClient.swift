@@ -118,6 +118,55 @@ public struct PatenClient: Sendable {
         }
     }
 
+    /// Incidents, newest first, a page at a time (staff).
+    public func incidents(state: IncidentState?, limit: Int?, cursor: String?) async throws -> IncidentListResource {
+        let query = Self.query(["state": state?.rawValue, "limit": limit.map(String.init), "cursor": cursor])
+        return try await send(.GET, "/v1/incidents" + (query.isEmpty ? "" : "?" + query))
+    }
+
+    /// An incident with its latest updates and a page of its questions (after the question id, if given).
+    public func incident(
+        _ id: String, questionsAfter: String? = nil, questionsLimit: Int? = nil
+    ) async throws
+        -> IncidentDetailResource
+    {
+        let query = Self.query(["questions_after": questionsAfter, "questions_limit": questionsLimit.map(String.init)])
+        return try await send(.GET, "/v1/incidents/\(try incidentSegment(id))" + (query.isEmpty ? "" : "?" + query))
+    }
+
+    /// Posts an update to every customer of an incident.
+    public func postIncidentUpdate(_ id: String, body: String) async throws -> IncidentResource {
+        try await send(.POST, "/v1/incidents/\(try incidentSegment(id))/updates", body: ["body": body])
+    }
+
+    /// Resolves an incident with a final message; with `resolveQuestions`, its open questions too.
+    public func resolveIncident(_ id: String, body: String, resolveQuestions: Bool) async throws -> IncidentResource {
+        try await send(
+            .POST, "/v1/incidents/\(try incidentSegment(id))/resolve",
+            json: ResolveIncidentBody(body: body, resolveQuestions: resolveQuestions)
+        )
+    }
+
+    /// Links a question to an incident by hand.
+    public func linkIncident(_ id: String, questionId: String) async throws -> IncidentResource {
+        try await send(.POST, "/v1/incidents/\(try incidentSegment(id))/questions", body: ["question_id": questionId])
+    }
+
+    /// Takes a question out of an incident.
+    public func unlinkIncident(_ id: String, questionId: String) async throws -> IncidentResource {
+        try await send(.DELETE, "/v1/incidents/\(try incidentSegment(id))/questions/\(try pathSegment(questionId))")
+    }
+
+    /// Merges the incident `other` into `id`, which keeps its questions.
+    public func mergeIncident(_ id: String, from other: String) async throws -> IncidentResource {
+        try await send(.POST, "/v1/incidents/\(try incidentSegment(id))/merge", body: ["incident_id": other])
+    }
+
+    /// Solved questions similar to a question, most similar first, with their credited answers.
+    public func similar(to id: String) async throws -> SimilarListResource {
+        try await send(.GET, "/v1/questions/\(try pathSegment(id))/similar")
+    }
+
     /// Streams the per-question export to `output`, chunk by chunk, so memory stays flat.
     public func exportMetrics(format: String, from: String?, to: String?, into output: FileHandle) async throws {
         let path = "/v1/metrics/export?" + Self.query(["format": format, "from": from, "to": to])
@@ -165,10 +214,14 @@ public struct PatenClient: Sendable {
         case claim, release, reopen
     }
 
-    private func pathSegment(_ id: String) throws -> String {
+    private func pathSegment(_ id: String, example: String = "a question id such as q_abc123") throws -> String {
         guard !id.isEmpty, let encoded = id.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["_", "-"]))
-        else { throw PatenError.malformed("invalid_id", "Give a question id such as q_abc123.") }
+        else { throw PatenError.malformed("invalid_id", "Give \(example).") }
         return encoded
+    }
+
+    private func incidentSegment(_ id: String) throws -> String {
+        try pathSegment(id, example: "an incident id such as inc_abc123")
     }
 
     private func send<Response: Decodable>(
@@ -253,4 +306,10 @@ public struct PatenClient: Sendable {
 struct EscalateBody: Encodable, Sendable {
     var note: String
     var level: Int?
+}
+
+/// The body of an incident's resolution.
+struct ResolveIncidentBody: Encodable, Sendable {
+    var body: String
+    var resolveQuestions: Bool
 }

@@ -16,6 +16,8 @@ public struct PatenRuntime: Sendable {
     public let metrics: MetricsDesk
     /// The volunteer programme: standings, the ledger, grants, payouts and the value report.
     public let programme: ProgrammeDesk
+    /// Incidents and similar solved questions.
+    public let incidents: IncidentDesk
     public let integrations: IntegrationDirectory
     /// Turns verified inbound webhooks into questions and customer messages.
     public let receiver: InboundWebhookReceiver
@@ -86,6 +88,9 @@ public struct PatenRuntime: Sendable {
             escalations: EscalationDesk(escalations: store, clock: clock),
             metrics: MetricsDesk(metrics: store, calendar: policy.businessHours, clock: clock),
             programme: ProgrammeDesk(policy: policy, store: store, helpers: store, clock: clock, ids: ids),
+            incidents: IncidentDesk(
+                policy: policy, incidents: store, questions: store, ratingLinks: ratingLinks, clock: clock, ids: ids
+            ),
             integrations: integrations,
             receiver: InboundWebhookReceiver(integrations: integrations, accounts: directory, desk: desk, clock: clock),
             destinations: destinations, clock: clock

@@ -43,6 +43,12 @@ public enum TerminalRenderer {
             let until = question.leaseExpiresAt.map { " until \(APICoding.format($0))" } ?? ""
             lines.append("held by: \(safe(holder))\(until)")
         }
+        if let incident = question.incident {
+            lines.append("incident: \(safe(incident.id))  \(safe(incident.title)) (\(incident.state.rawValue))")
+            if let update = incident.latestUpdate {
+                lines.append("  latest \(update.kind.rawValue) [\(APICoding.format(update.createdAt))]: \(oneLine(update.body, 100))")
+            }
+        }
         lines.append("")
         for message in detail.messages {
             let author = message.authorKind == .customer ? "customer" : safe(message.authorHandle ?? "helper")
@@ -153,6 +159,130 @@ public enum TerminalRenderer {
 
     static func clip(_ text: String, _ length: Int) -> String {
         text.count <= length ? text : String(text.prefix(length - 1)) + "…"
+    }
+
+    /// The start of a text on one line: whitespace runs, line breaks included, become one space; made safe.
+    static func oneLine(_ text: String, _ length: Int) -> String {
+        let words = text.split(whereSeparator: { $0.isWhitespace || $0.isNewline })
+        return clip(safe(words.joined(separator: " ")), length)
+    }
+}
+
+extension TerminalRenderer {
+    /// Up to five similar solved questions, one line each: similarity, question, subject and the start of the
+    /// credited answer; nothing when there are none.
+    public static func similar(_ similar: [SimilarResource]) -> String? {
+        guard !similar.isEmpty else { return nil }
+        var lines = ["Similar solved questions:"]
+        for entry in similar.prefix(5) {
+            var line = String(format: "  %3.0f%%  ", entry.similarity * 100)
+            line += "\(safe(entry.question.id))  \(clip(safe(entry.question.subject), 50))"
+            if let answer = entry.answer {
+                line += " | \(safe(answer.helperHandle ?? "helper")): \(oneLine(answer.body, 60))"
+            }
+            lines.append(line)
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// Incidents as a table, or a line saying there are none.
+    public static func incidents(_ page: IncidentListResource) -> String {
+        guard !page.incidents.isEmpty else { return "No incidents." }
+        var text = table(
+            ["ID", "STATE", "QUESTIONS", "OPEN", "OBSERVED", "EXPECTED", "LAST SEEN", "TITLE"],
+            page.incidents.map { incident in
+                [
+                    incident.id, incident.state.rawValue, String(incident.questionCount), String(incident.openQuestions),
+                    String(incident.observed), String(incident.expected),
+                    incident.lastSeenAt.map { age(since: $0) } ?? "-", clip(incident.title, 50),
+                ]
+            }
+        )
+        if let next = page.nextCursor {
+            text += "\n\nMore incidents follow: paten incidents list --cursor \(safe(next))"
+        }
+        return text
+    }
+
+    /// One incident: what opened it, what its questions say now, its latest updates and a page of its questions.
+    public static func incident(_ detail: IncidentDetailResource, updates shown: Int = 5) -> String {
+        let incident = detail.incident
+        var lines = ["\(safe(incident.id))  \(safe(incident.title))", incidentState(incident)]
+        lines.append(
+            "surge: \(incident.observed) questions in \(duration(incident.windowSeconds)) against \(incident.expected) "
+                + String(format: "expected (p = %.2g)", incident.probability)
+        )
+        lines.append("top terms: " + (incident.topTerms.isEmpty ? "-" : incident.topTerms.map { safe($0) }.joined(separator: ", ")))
+        lines.append("questions: \(incident.questionCount) (\(incident.openQuestions) open)")
+        lines.append("topics: \(counts(incident.topics))  languages: \(counts(incident.languages))")
+        lines.append(
+            "first seen: \(incident.firstSeenAt.map(APICoding.format) ?? "-")  "
+                + "last seen: \(incident.lastSeenAt.map(APICoding.format) ?? "-")"
+        )
+        lines.append("")
+        if detail.updates.isEmpty {
+            lines.append("No updates yet.")
+        } else {
+            let earlier = detail.updates.count - min(shown, detail.updates.count)
+            lines.append("Latest updates" + (earlier > 0 ? " (\(earlier) earlier; --json shows them):" : ":"))
+            for update in detail.updates.suffix(shown) {
+                lines.append("[\(APICoding.format(update.createdAt))] \(update.kind.rawValue) by \(safe(update.createdBy)):")
+                let body = safe(update.body, multiline: true)
+                lines.append(contentsOf: body.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 })
+            }
+        }
+        lines.append("")
+        if detail.questions.isEmpty {
+            lines.append("No linked questions.")
+        } else {
+            lines.append(
+                table(
+                    ["ID", "STATE", "TIER", "TOPIC", "LANG", "LINK", "AGE", "SUBJECT"],
+                    detail.questions.map { question in
+                        [
+                            question.id, question.state.rawValue, question.tier.rawValue, question.topic, question.language,
+                            question.link.rawValue, age(since: question.createdAt), clip(question.subject, 50),
+                        ]
+                    }
+                )
+            )
+        }
+        if let next = detail.questionsNextCursor {
+            lines.append("")
+            lines.append("More questions follow: paten incidents show \(safe(incident.id)) --questions-after \(safe(next))")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// One line describing an incident after an action.
+    public static func incidentSummary(_ incident: IncidentResource, _ verb: String) -> String {
+        var line = "\(verb) \(safe(incident.id)) (\(incident.state.rawValue); \(incident.questionCount) questions, "
+        line += "\(incident.openQuestions) open)"
+        if let into = incident.mergedInto { line += "; merged into \(safe(into))" }
+        return line
+    }
+
+    private static func incidentState(_ incident: IncidentResource) -> String {
+        var line = "state: \(incident.state.rawValue)  opened: \(APICoding.format(incident.openedAt))"
+        if let resolved = incident.resolvedAt {
+            line += "  resolved: \(APICoding.format(resolved))" + (incident.resolvedBy.map { " by \(safe($0))" } ?? "")
+        }
+        if let into = incident.mergedInto { line += "  merged into: \(safe(into))" }
+        return line
+    }
+
+    private static func counts(_ counts: [String: Int]) -> String {
+        guard !counts.isEmpty else { return "-" }
+        return counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            .map { "\(safe($0.key)) \($0.value)" }.joined(separator: ", ")
+    }
+
+    private static func duration(_ seconds: Int) -> String {
+        switch seconds {
+        case ..<120: "\(seconds)s"
+        case ..<7200: "\(seconds / 60)m"
+        default: seconds % 3600 == 0 ? "\(seconds / 3600)h" : String(format: "%.1fh", Double(seconds) / 3600)
+        }
     }
 }
 

@@ -27,7 +27,9 @@ public struct WebhookDeliveryService: Service {
             destinations: runtime.destinations, clock: runtime.clock,
             schedule: runtime.configuration.webhookRetrySchedule, ratingLinks: runtime.desk.ratingLinks, logger: logger
         )
-        let purger = ReceiptPurger(integrations: runtime.integrations, logger: logger)
+        let purger = ReceiptPurger(
+            integrations: runtime.integrations, signatures: runtime.store, clock: runtime.clock, logger: logger
+        )
         let interval = runtime.configuration.deliveryInterval
         let clock = runtime.clock
         let passes = PassLog("webhook delivery", logger: logger)
@@ -45,14 +47,21 @@ public struct WebhookDeliveryService: Service {
     }
 }
 
-/// Forgets inbound webhook ids and old outbound messages past their retention, at most once per period.
+/// Forgets inbound webhook ids, old outbound messages and similarity signatures past their retention, at most once
+/// per period.
 final class ReceiptPurger: Sendable {
     private let integrations: IntegrationDirectory
+    private let signatures: any IncidentRepository
+    private let clock: any Clock
     private let logger: Logger
     private let last = Mutex<ContinuousClock.Instant?>(nil)
+    /// Signatures deleted per transaction.
+    static let signatureBatch = 1000
 
-    init(integrations: IntegrationDirectory, logger: Logger) {
+    init(integrations: IntegrationDirectory, signatures: any IncidentRepository, clock: any Clock, logger: Logger) {
         self.integrations = integrations
+        self.signatures = signatures
+        self.clock = clock
         self.logger = logger
     }
 
@@ -69,6 +78,13 @@ final class ReceiptPurger: Sendable {
             if purged > 0 { logger.info("forgot old inbound webhook ids", metadata: ["count": "\(purged)"]) }
             let messages = try await integrations.purgeOldMessages()
             if messages > 0 { logger.info("purged old outbound messages", metadata: ["count": "\(messages)"]) }
+            var signatures = 0
+            while true {
+                let purged = try await self.signatures.purgeSignatures(at: clock.now(), limit: Self.signatureBatch)
+                signatures += purged
+                if purged < Self.signatureBatch { break }
+            }
+            if signatures > 0 { logger.info("purged expired similarity signatures", metadata: ["count": "\(signatures)"]) }
         } catch {
             logger.error("purging inbound webhook ids failed", metadata: ["error": "\(error)"])
         }

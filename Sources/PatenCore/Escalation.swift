@@ -22,6 +22,8 @@ public enum EscalationReason: String, Codable, Sendable, CaseIterable {
     case volunteerPaused = "volunteer_paused"
     /// One of a new volunteer's first accepted answers, for staff to look at.
     case probationReview = "probation_review"
+    /// A surge of similar questions opened an incident (raised on the question whose intake opened it).
+    case surge
 
     /// The level this reason raises: 2 (staff lead) for a breach, 1 (staff queue) for the rest.
     public var defaultLevel: Int { self == .slaBreached ? 2 : 1 }

@@ -32,6 +32,9 @@ public enum OutboundEventType: String, Codable, Sendable, CaseIterable {
     case ratingReceived = "rating.received"
     case helperLevelChanged = "helper.level_changed"
     case helperBadgeAwarded = "helper.badge_awarded"
+    case incidentOpened = "incident.opened"
+    case incidentUpdated = "incident.updated"
+    case incidentResolved = "incident.resolved"
 
     /// The outbound event a timeline event is sent as, if any (a lease running out is not sent).
     public init?(_ type: QuestionEventType) {
@@ -50,7 +53,10 @@ public enum OutboundEventType: String, Codable, Sendable, CaseIterable {
         case .slaBreached: self = .slaBreached
         case .levelChanged: self = .helperLevelChanged
         case .badgeAwarded: self = .helperBadgeAwarded
-        case .claimExpired, .helperPaused: return nil
+        case .incidentOpened: self = .incidentOpened
+        case .incidentUpdated: self = .incidentUpdated
+        case .incidentResolved: self = .incidentResolved
+        case .claimExpired, .helperPaused, .incidentLinked, .incidentUnlinked: return nil
         }
     }
 }

@@ -71,6 +71,8 @@ public struct Policy: Sendable, Equatable {
     public var businessHours: BusinessCalendar
     /// The volunteer programme: points, levels, badges, topic unlocks, protection and payouts.
     public var programme: Programme
+    /// Similar questions, surges and incidents.
+    public var surge: SurgePolicy
 
     /// Creates a policy; use `PolicyLoader` to read and validate one from a file.
     public init(
@@ -78,9 +80,10 @@ public struct Policy: Sendable, Equatable {
         languages: [String], defaultLanguage: String, peerWindow: [Priority: TimeInterval], claimLease: TimeInterval,
         defaultCapacity: [Role: Int], staffTargets: [StaffTarget: [Priority: TimeInterval]] = [:],
         warningThreshold: Double = 0.8, businessHours: BusinessCalendar = .alwaysOpen,
-        programme: Programme = .standard
+        programme: Programme = .standard, surge: SurgePolicy = .standard
     ) {
         self.programme = programme
+        self.surge = surge
         self.topics = topics
         self.defaultTopic = defaultTopic
         self.staffOnlyTopics = staffOnlyTopics

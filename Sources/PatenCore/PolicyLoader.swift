@@ -21,7 +21,7 @@ private struct PolicyDocument {
     static let knownKeys: Set<String> = [
         "topics", "default_topic", "staff_only_topics", "critical_keywords", "languages", "default_language",
         "peer_window", "claim_lease", "default_capacity", "staff_targets", "warning_threshold", "business_hours",
-        "programme",
+        "programme", "surge",
     ]
     static let weekdays = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"]
 
@@ -68,7 +68,8 @@ private struct PolicyDocument {
             staffTargets: try readTargets(object["staff_targets"]),
             warningThreshold: try readThreshold(object["warning_threshold"]),
             businessHours: try readBusinessHours(object["business_hours"]),
-            programme: programme
+            programme: programme,
+            surge: try readSurge(object["surge"], languages: languages)
         )
     }
 
@@ -302,6 +303,64 @@ private struct PolicyDocument {
             throw fail(key, "'\(text)' has an unknown unit '\(unit)'; use s, m, h or d")
         }
         return seconds
+    }
+
+    // MARK: Surges
+
+    static let surgeKeys: Set<String> = [
+        "enabled", "min_questions", "window", "similarity", "horizon", "baseline_weeks", "max_probability",
+        "stop_words", "keep_solved", "similar_minimum",
+    ]
+
+    /// The `surge` section; every key is optional and falls back to `SurgePolicy.standard`.
+    func readSurge(_ value: Any?, languages: [String]) throws -> SurgePolicy {
+        var surge = SurgePolicy.standard
+        guard let value else { return surge }
+        guard let object = value as? [String: Any] else { throw fail("surge", "must be an object") }
+        try unknownKeys(object, Self.surgeKeys, at: "surge")
+        if let raw = object["enabled"] {
+            guard let flag = raw as? Bool else { throw fail("surge.enabled", "must be true or false") }
+            surge.enabled = flag
+        }
+        if let raw = object["min_questions"] {
+            surge.minQuestions = try count(raw, at: "surge.min_questions", upTo: 100_000)
+            if surge.minQuestions < 2 { throw fail("surge.min_questions", "must be 2 or more: one question is no surge") }
+        }
+        if let raw = object["window"] { surge.window = try positiveDuration(raw, at: "surge.window") }
+        if let raw = object["horizon"] { surge.horizon = try positiveDuration(raw, at: "surge.horizon") }
+        if surge.horizon < surge.window {
+            throw fail("surge.horizon", "must be at least as long as surge.window, or a window's questions are not found")
+        }
+        if let raw = object["keep_solved"] { surge.keepSolved = try duration(raw, at: "surge.keep_solved") }
+        for (key, path) in [("similarity", \SurgePolicy.similarity), ("similar_minimum", \SurgePolicy.similarMinimum)] {
+            guard let raw = object[key] else { continue }
+            guard let number = raw as? Double, number > 0, number <= 1 else {
+                throw fail("surge.\(key)", "must be a Jaccard index above 0 and at most 1, such as 0.25")
+            }
+            surge[keyPath: path] = number
+        }
+        if let raw = object["max_probability"] {
+            guard let number = raw as? Double, number > 0, number < 1 else {
+                throw fail("surge.max_probability", "must be a probability between 0 and 1, such as 0.0001")
+            }
+            surge.maxProbability = number
+        }
+        if let raw = object["baseline_weeks"] {
+            surge.baselineWeeks = try count(raw, at: "surge.baseline_weeks", upTo: 52)
+            if surge.baselineWeeks < 1 { throw fail("surge.baseline_weeks", "must be from 1 to 52") }
+        }
+        if let raw = object["stop_words"] {
+            guard let lists = raw as? [String: Any] else {
+                throw fail("surge.stop_words", "must be an object from language codes to lists of words")
+            }
+            for (language, words) in lists {
+                guard languages.contains(language) else {
+                    throw fail("surge.stop_words.\(language)", "'\(language)' is not one of the languages")
+                }
+                surge.stopWords[language] = try stringList(words, at: "surge.stop_words.\(language)", allowEmpty: true)
+            }
+        }
+        return surge
     }
 
     // MARK: The programme

@@ -249,6 +249,16 @@ public enum QuestionEffect: Sendable, Equatable {
     case badge(helperId: String, key: String, at: Date)
     /// Pauses a volunteer: no claims until staff resume them.
     case pauseHelper(helperId: String, at: Date)
+    /// Stores the question's similarity signature in a group (see `SimilaritySignature`), kept until `keepUntil`.
+    case signature(groupId: String, SimilaritySignature, keepUntil: Date)
+    /// Keeps the question's signature at least until then (a solved question, offered as a similar answer).
+    case keepSignature(until: Date)
+    /// Stores a new incident.
+    case openIncident(Incident)
+    /// Links a question (this one, or another one of a new incident's group) to an incident.
+    case linkIncident(IncidentLink)
+    /// Removes a question's link to its incident.
+    case unlinkIncident(questionId: String)
     /// Stores an inbound webhook's receipt, so a repeat is recognised.
     case receipt(InboundOrigin, at: Date)
     /// Links a chat conversation to the question.

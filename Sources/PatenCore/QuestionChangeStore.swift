@@ -5,9 +5,19 @@ import Foundation
 /// hold across transactions and instances in SQL (one live claim per question, one escalation per question, reason
 /// and level, background work taken with `SKIP LOCKED`); the commands below are written once, here.
 public protocol QuestionChangeStore: Sendable {
-    /// Stores a new question decided by `QuestionCommands.intake`; a repeated webhook id is a `duplicate_webhook`
-    /// conflict, a conversation taken meanwhile `conversation_exists`.
-    func apply(inserting change: QuestionChange) async throws -> AppliedChange
+    /// Stores a new question decided by `decide` (`QuestionCommands.intake`) over the similar questions the store
+    /// loads for `surge` in the same transaction (see `SurgeSnapshot`; nothing is loaded without `surge`); a
+    /// repeated webhook id is a `duplicate_webhook` conflict, a conversation taken meanwhile `conversation_exists`.
+    ///
+    /// The loading follows `SurgeRules`: the horizon's signatures sharing a band with the new one; then, by
+    /// `SurgeRules.plan`, the open incident to join, or the count of the similar questions' groups in the window;
+    /// when that is `largeEnough`, the window's members (joining an open incident one of them is linked to), else
+    /// the past weeks' matches (`baselineWindows`, `baselineBands`); when `SurgeRules.verdict` says surge, the
+    /// horizon's members. On PostgreSQL the band keys (and the group, before its count) are locked first, so
+    /// similar questions arriving at two instances are grouped one after the other and open one incident.
+    func apply(
+        intake surge: SurgeNeeds?, _ decide: @escaping @Sendable (SurgeSnapshot) -> QuestionChange
+    ) async throws -> AppliedChange
     /// Loads the question (an unknown one is `not_found`) with what `needs` names, under its lock, and applies what
     /// `decide` makes of it, in one transaction; a refusal thrown by `decide` writes nothing.
     func apply(
@@ -40,11 +50,14 @@ extension QuestionChangeStore {
     /// Stores a new question with its first message, events, clocks and (when critical) its escalation. Under an
     /// `idempotency` reservation the question is marked on it in the same transaction.
     public func insertQuestion(
-        _ draft: QuestionDraft, messageId: String, idempotency: IdempotencyReservation?, context: ChangeContext
+        _ draft: QuestionDraft, messageId: String, idempotency: IdempotencyReservation?, surge: SurgeNeeds? = nil,
+        context: ChangeContext
     ) async throws -> Question {
-        try await apply(
-            inserting: QuestionCommands.intake(draft, messageId: messageId, idempotency: idempotency, context: context)
-        ).question
+        try await apply(intake: surge) { snapshot in
+            QuestionCommands.intake(
+                draft, messageId: messageId, idempotency: idempotency, surge: surge, snapshot: snapshot, context: context
+            )
+        }.question
     }
 
     /// Gives the question to the helper under a lease, if the rules allow; of concurrent claims one wins.

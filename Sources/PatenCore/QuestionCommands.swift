@@ -315,6 +315,10 @@ public enum QuestionCommands {
             outbound["rating_url"] = RatingLinks.placeholder(questionId: change.question.id, issuedAt: rating.issuedAt)
         }
         change.addEvent(.resolved, actor: actor.id, at: now, data, outbound: outbound)
+        if credited != nil {
+            // A solved question's signature is kept longer, to be offered as a similar answer.
+            change.effects.append(.keepSignature(until: now.addingTimeInterval(context.planner.policy.surge.keepSolved)))
+        }
         if var standing = snapshot.standing, let credited, standing.helperId == credited.id, standing.takesPart {
             let programme = context.planner.policy.programme
             if standing.accepted < programme.probationAnswers {

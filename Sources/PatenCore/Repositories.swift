@@ -146,7 +146,8 @@ public protocol ProgrammeRepository: Sendable {
 /// Everything Paten keeps, in one database: the embedded SQLite file, or PostgreSQL shared by several instances.
 /// Both implement every repository with the same behaviour; the contract tests run on both.
 public protocol PatenStore: HelperRepository, TokenRepository, QuestionRepository, EscalationRepository,
-    MetricsRepository, IntegrationRepository, OutboxRepository, IdempotencyRepository, ProgrammeRepository
+    MetricsRepository, IntegrationRepository, OutboxRepository, IdempotencyRepository, ProgrammeRepository,
+    IncidentRepository
 {
     /// Where the data is, for messages: the file, or the URL without its password.
     var location: String { get }
@@ -169,4 +170,69 @@ public protocol StoreDiagnostics: Sendable {
 extension StoreDiagnostics {
     /// Runs a read-only statement without values that returns one integer.
     public func count(_ sql: String) async throws -> Int { try await count(sql, []) }
+}
+
+/// A solved question like another one, with the answer it was credited with.
+public struct SimilarQuestion: Sendable, Equatable {
+    public var question: Question
+    /// The Jaccard index of the two questions' terms.
+    public var similarity: Double
+    /// The credited answer, if it is still there.
+    public var answer: Message?
+    /// The answer's author's handle.
+    public var answeredBy: String?
+
+    /// Creates an entry.
+    public init(question: Question, similarity: Double, answer: Message?, answeredBy: String?) {
+        self.question = question
+        self.similarity = similarity
+        self.answer = answer
+        self.answeredBy = answeredBy
+    }
+}
+
+/// Stores incidents, their links and updates, and the signatures similar questions are found by.
+public protocol IncidentRepository: Sendable {
+    /// Loads the incident (an unknown one is `not_found`) with what `needs` names, under its lock (on PostgreSQL
+    /// the incident's row, then the linked or named questions' rows in id order), and applies what `decide` makes of
+    /// it in one transaction; returns the incident as it ends up.
+    func applyIncident(
+        id: String, needs: IncidentNeeds, at now: Date,
+        _ decide: @escaping @Sendable (IncidentSnapshot) throws -> IncidentChange
+    ) async throws -> IncidentSummary
+    /// The incident with its counts, if any.
+    func incident(id: String) async throws -> IncidentSummary?
+    /// Incidents newest first, of one state or all, after a cursor (`IncidentPage.next`).
+    func incidents(state: IncidentState?, after cursor: String?, limit: Int) async throws -> IncidentPage
+    /// The incident's updates, oldest first.
+    func incidentUpdates(id: String, limit: Int) async throws -> [IncidentUpdate]
+    /// A page of the incident's questions, in the order they were asked, after a question id.
+    func incidentQuestions(id: String, after questionId: String?, limit: Int) async throws -> [IncidentQuestion]
+    /// The incidents these questions belong to, by question id.
+    func incidentBriefs(questionIds: [String]) async throws -> [String: IncidentBrief]
+    /// The question's stored signature, if it has one.
+    func signature(questionId: String) async throws -> SimilaritySignature?
+    /// Up to `limit` resolved questions with a credited answer sharing a band with these, most bands shared first:
+    /// their ids and terms.
+    func solvedCandidates(
+        bands: [Int64], excluding questionId: String, limit: Int
+    ) async throws
+        -> [(id: String, terms: [String])]
+    /// The questions with their credited answers and the answers' authors' handles.
+    func solvedAnswers(questionIds: [String]) async throws -> [String: (Question, Message?, String?)]
+    /// Deletes up to `limit` signatures (and their bands) kept until before `now`; returns how many.
+    func purgeSignatures(at now: Date, limit: Int) async throws -> Int
+}
+
+/// A page of incidents.
+public struct IncidentPage: Sendable, Equatable {
+    public var incidents: [IncidentSummary]
+    /// Where the next page starts, when there is one.
+    public var next: String?
+
+    /// Creates a page.
+    public init(incidents: [IncidentSummary], next: String?) {
+        self.incidents = incidents
+        self.next = next
+    }
 }

@@ -46,6 +46,7 @@ public struct SupportDesk: Sendable {
     private let classifier: IntakeClassifier
     private let planner: SLAPlanner
     private let volunteerView = VolunteerView()
+    private let stopWords: StopWords
 
     /// Creates the desk over its repositories; `ratingLinks` issues the links customers rate through.
     public init(
@@ -60,6 +61,12 @@ public struct SupportDesk: Sendable {
         self.ids = ids
         self.classifier = IntakeClassifier(policy: policy)
         self.planner = SLAPlanner(policy: policy)
+        self.stopWords = StopWords(languages: policy.languages, extra: policy.surge.stopWords)
+    }
+
+    /// The similarity signature of a question's subject and first message.
+    public func signature(subject: String, body: String) -> SimilaritySignature {
+        SimilaritySignature(text: subject + "\n" + body, stopWords: stopWords)
     }
 
     /// The context for a change made now.
@@ -111,8 +118,11 @@ public struct SupportDesk: Sendable {
         let draft = QuestionDraft(
             question: question, body: body, routingReason: decision.reason.rawValue, origin: origin
         )
+        let surge =
+            policy.surge.enabled
+            ? SurgeNeeds(signature: signature(subject: subject, body: body), policy: policy.surge, now: now) : nil
         return try await questions.insertQuestion(
-            draft, messageId: ids.make("m"), idempotency: idempotency, context: context()
+            draft, messageId: ids.make("m"), idempotency: idempotency, surge: surge, context: context()
         )
     }
 

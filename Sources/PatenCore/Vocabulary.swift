@@ -97,4 +97,14 @@ public enum QuestionEventType: String, Codable, Sendable, CaseIterable {
     case badgeAwarded = "helper.badge_awarded"
     /// A volunteer was paused after low ratings.
     case helperPaused = "helper.paused"
+    /// A surge opened an incident (recorded on the question whose intake opened it, the incident's anchor).
+    case incidentOpened = "incident.opened"
+    /// Staff posted an update to an incident, or merged another into it (on the anchor).
+    case incidentUpdated = "incident.updated"
+    /// Staff resolved an incident (on the anchor).
+    case incidentResolved = "incident.resolved"
+    /// The question was linked to an incident.
+    case incidentLinked = "incident.linked"
+    /// Staff unlinked the question from its incident.
+    case incidentUnlinked = "incident.unlinked"
 }

@@ -9,6 +9,7 @@ public struct VolunteerView: Sendable {
         "tier", "reason", "topic", "priority", "language", "peer_deadline_at", "message_id", "claim_id",
         "lease_expires_at", "lease_expired_at", "holder_id", "former_holder_id", "first_response", "helper_role", "response_ms",
         "response_kind", "escalation_id", "level", "note", "target", "due_at", "score", "helper_id", "helper_tier",
+        "incident_id", "how", "incident_update_id",
     ]
 
     private let masker: ContactMasker

@@ -25,6 +25,7 @@ public enum OpenAPIDocument {
           - name: helpers
           - name: tokens
           - name: escalations
+          - name: incidents
           - name: ratings
           - name: metrics
           - name: integrations
@@ -206,6 +207,17 @@ public enum OpenAPIDocument {
                     Retry-After: { description: Seconds until the conversation takes another message., schema: { type: integer, minimum: 1 } }
                   content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } }
                 '503': { $ref: '#/components/responses/Unavailable' }
+          /v1/questions/{id}/similar:
+            get:
+              tags: [questions]
+              operationId: listSimilarQuestions
+              summary: "Up to five resolved questions most like this one (Jaccard index of their terms at least the policy's surge.similar_minimum), most similar first, each with its credited answer, for volunteers, staff and admins who may see the question (integrations get 403 forbidden_role; a volunteer asking about a staff-tier question they do not hold, 403 staff_tier). Contact data is masked for volunteers."
+              parameters: [{ $ref: '#/components/parameters/Id' }]
+              responses:
+                '200': { description: The similar solved questions (an empty list when there are none)., content: { application/json: { schema: { $ref: '#/components/schemas/SimilarList' } } } }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { $ref: '#/components/responses/Forbidden' }
+                '404': { $ref: '#/components/responses/NotFound' }
           /v1/questions/{id}/escalate:
             post:
               tags: [escalations]
@@ -302,6 +314,146 @@ public enum OpenAPIDocument {
                   headers:
                     Retry-After: { description: Seconds to wait before opening another stream., schema: { type: integer, minimum: 1 } }
                   content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } }
+          /v1/incidents:
+            get:
+              tags: [incidents]
+              operationId: listIncidents
+              summary: "Incidents, newest opened first (staff, admin; anyone else 403 staff_only): surges of similar questions that intake detected, each with the facts of the surge that opened it and what its linked questions say now."
+              parameters:
+                - { name: state, in: query, schema: { $ref: '#/components/schemas/IncidentState' } }
+                - { name: limit, in: query, description: 'Outside 1 to 100 is 400 invalid_limit.', schema: { type: integer, minimum: 1, maximum: 100, default: 50 } }
+                - { name: cursor, in: query, description: next_cursor of the previous page; any other value is 400 invalid_cursor., schema: { type: string, minLength: 1 } }
+              responses:
+                '200': { description: A page of incidents., content: { application/json: { schema: { $ref: '#/components/schemas/IncidentList' } } } }
+                '400': { $ref: '#/components/responses/Malformed' }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { description: '`staff_only`: incidents are for staff and admins.', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+          /v1/incidents/{id}:
+            get:
+              tags: [incidents]
+              operationId: getIncident
+              summary: "An incident with its latest 100 updates (oldest first) and a page of its linked questions, by question id (staff, admin; anyone else 403 staff_only)."
+              parameters:
+                - { $ref: '#/components/parameters/Id' }
+                - { name: questions_limit, in: query, description: 'Linked questions per page; outside 1 to 200 is 400 invalid_limit.', schema: { type: integer, minimum: 1, maximum: 200, default: 50 } }
+                - { name: questions_after, in: query, description: 'The previous page''s questions_next_cursor (the id of the last question read).', schema: { type: string, maxLength: 200 } }
+              responses:
+                '200': { description: The incident., content: { application/json: { schema: { $ref: '#/components/schemas/IncidentDetail' } } } }
+                '400': { $ref: '#/components/responses/Malformed' }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { description: '`staff_only`: incidents are for staff and admins.', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+                '404': { $ref: '#/components/responses/NotFound' }
+          /v1/incidents/{id}/updates:
+            post:
+              tags: [incidents]
+              operationId: postIncidentUpdate
+              summary: "Post an update to an open incident (staff, admin): it is stored on the incident and sent as a staff reply to every linked question that is not resolved (one question.replied each, with details incident_id and incident_update_id); questions that join later are sent the latest update at once. The anchor question records incident.updated."
+              parameters: [{ $ref: '#/components/parameters/Id' }]
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema: { $ref: '#/components/schemas/IncidentMessage' }
+              responses:
+                '201': { description: The incident with its new latest_update., content: { application/json: { schema: { $ref: '#/components/schemas/Incident' } } } }
+                '400': { $ref: '#/components/responses/Malformed' }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { description: '`staff_only`: incidents are for staff and admins.', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+                '404': { $ref: '#/components/responses/NotFound' }
+                '409': { description: '`incident_resolved` (the incident is resolved) or `incident_merged` (it was merged into another; details merged_into names it).', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+                '413': { $ref: '#/components/responses/TooLarge' }
+                '422': { description: '`body_required`: the body is blank or over 10,000 characters.', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+                '503': { $ref: '#/components/responses/Unavailable' }
+          /v1/incidents/{id}/resolve:
+            post:
+              tags: [incidents]
+              operationId: resolveIncident
+              summary: "Resolve an open incident with a final message (staff, admin), sent like an update to every linked question that is not resolved. With resolve_questions, each of those questions is then resolved too, crediting the final message (with a rating link, as any resolution). Questions asked later no longer join it. The anchor question records incident.resolved."
+              parameters: [{ $ref: '#/components/parameters/Id' }]
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [body]
+                      properties:
+                        body: { type: string, minLength: 1, maxLength: 10000, description: 'The final message every customer of the incident gets; not blank.' }
+                        resolve_questions: { type: boolean, default: false, description: Whether the linked questions that are still open are resolved with the incident. }
+              responses:
+                '200': { description: The resolved incident., content: { application/json: { schema: { $ref: '#/components/schemas/Incident' } } } }
+                '400': { $ref: '#/components/responses/Malformed' }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { description: '`staff_only`: incidents are for staff and admins.', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+                '404': { $ref: '#/components/responses/NotFound' }
+                '409': { description: '`incident_resolved` (the incident is resolved already) or `incident_merged` (it was merged into another; details merged_into names it).', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+                '413': { $ref: '#/components/responses/TooLarge' }
+                '422': { description: '`body_required`: the body is blank or over 10,000 characters.', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+                '503': { $ref: '#/components/responses/Unavailable' }
+          /v1/incidents/{id}/merge:
+            post:
+              tags: [incidents]
+              operationId: mergeIncident
+              summary: "Merge another open incident into this open one (staff, admin): its questions move here and get this incident's later updates, and it ends as merged, with merged_into naming this one. The anchor question records incident.updated with details merged_incident_id."
+              parameters: [{ $ref: '#/components/parameters/Id' }]
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [incident_id]
+                      properties:
+                        incident_id: { type: string, minLength: 1, maxLength: 200, description: The incident merged into this one. }
+              responses:
+                '200': { description: The incident merged into., content: { application/json: { schema: { $ref: '#/components/schemas/Incident' } } } }
+                '400': { $ref: '#/components/responses/Malformed' }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { description: '`staff_only`: incidents are for staff and admins.', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+                '404': { description: 'No such incident: this one, or the one named by incident_id.', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+                '409': { description: '`incident_resolved` or `incident_merged`: one of the two incidents is not open (for a merged one, details merged_into names where it went).', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+                '413': { $ref: '#/components/responses/TooLarge' }
+                '422': { description: '`same_incident`: incident_id names this incident.', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+                '503': { $ref: '#/components/responses/Unavailable' }
+          /v1/incidents/{id}/questions:
+            post:
+              tags: [incidents]
+              operationId: linkIncidentQuestion
+              summary: "Link a question to an open incident by hand (staff, admin). A question that is not resolved is sent the incident's latest update at once, as one that joins at intake is. Linking a question already linked to this incident changes nothing."
+              parameters: [{ $ref: '#/components/parameters/Id' }]
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [question_id]
+                      properties:
+                        question_id: { type: string, minLength: 1, maxLength: 200 }
+              responses:
+                '200': { description: The incident., content: { application/json: { schema: { $ref: '#/components/schemas/Incident' } } } }
+                '400': { $ref: '#/components/responses/Malformed' }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { description: '`staff_only`: incidents are for staff and admins.', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+                '404': { description: No such incident or question., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+                '409': { description: '`incident_resolved` (the incident is resolved), `incident_merged` (it was merged into another; details merged_into names it) or `already_linked` (the question belongs to another incident, named by details incident_id: unlink it there first, or merge the incidents).', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+                '413': { $ref: '#/components/responses/TooLarge' }
+                '503': { $ref: '#/components/responses/Unavailable' }
+          /v1/incidents/{id}/questions/{question_id}:
+            delete:
+              tags: [incidents]
+              operationId: unlinkIncidentQuestion
+              summary: "Unlink a question from the incident (staff, admin); nothing is sent. The question records incident.unlinked."
+              parameters:
+                - { $ref: '#/components/parameters/Id' }
+                - { name: question_id, in: path, required: true, schema: { type: string } }
+              responses:
+                '200': { description: The incident., content: { application/json: { schema: { $ref: '#/components/schemas/Incident' } } } }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { description: '`staff_only`: incidents are for staff and admins.', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+                '404': { description: 'No such incident or question, or the question is not linked to this incident.', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+                '409': { description: '`incident_merged`: the incident was merged into another (details merged_into); its questions are there now.', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+                '503': { $ref: '#/components/responses/Unavailable' }
           /v1/ratings/{token}:
             post:
               tags: [ratings]
@@ -1043,6 +1195,7 @@ public enum OpenAPIDocument {
                 resolved_by: { type: string }
                 created_at: { type: string, format: date-time }
                 updated_at: { type: string, format: date-time }
+                incident: { $ref: '#/components/schemas/IncidentBrief', description: 'The incident the question belongs to, with its latest update; in the question''s detail and the queue only.' }
             Message:
               type: object
               required: [id, author_kind, body, created_at]
@@ -1060,7 +1213,7 @@ public enum OpenAPIDocument {
                 sequence: { type: integer }
                 type:
                   type: string
-                  enum: [question.created, question.routed, question.claimed, question.released, question.claim_expired, question.replied, question.customer_replied, question.resolved, question.reopened, question.escalated, question.rated, sla.warning, sla.breached, helper.level_changed, helper.badge_awarded, helper.paused]
+                  enum: [question.created, question.routed, question.claimed, question.released, question.claim_expired, question.replied, question.customer_replied, question.resolved, question.reopened, question.escalated, question.rated, sla.warning, sla.breached, helper.level_changed, helper.badge_awarded, helper.paused, incident.opened, incident.updated, incident.resolved, incident.linked, incident.unlinked]
                 actor_id: { type: string }
                 actor_handle: { type: string }
                 at: { type: string, format: date-time }
@@ -1158,7 +1311,7 @@ public enum OpenAPIDocument {
               required: [tokens]
               properties:
                 tokens: { type: array, items: { $ref: '#/components/schemas/Token' } }
-            EscalationReason: { type: string, enum: [critical_intake, peer_window_expired, claim_expired, sla_warning, sla_breached, low_rating, handoff, manual, volunteer_paused, probation_review] }
+            EscalationReason: { type: string, enum: [critical_intake, peer_window_expired, claim_expired, sla_warning, sla_breached, low_rating, handoff, manual, volunteer_paused, probation_review, surge] }
             Escalation:
               type: object
               required: [id, question_id, reason, level, state, created_at, updated_at, question_subject, question_topic, question_priority]
@@ -1184,6 +1337,114 @@ public enum OpenAPIDocument {
               required: [escalations]
               properties:
                 escalations: { type: array, items: { $ref: '#/components/schemas/Escalation' } }
+            IncidentState: { type: string, enum: [open, resolved, merged], description: 'open: similar new questions join it and staff post updates; resolved: staff resolved it with a final message; merged: merged into another incident, which holds its questions now.' }
+            IncidentUpdate:
+              type: object
+              required: [id, kind, body, created_by, created_at]
+              properties:
+                id: { type: string }
+                kind: { type: string, enum: [update, resolution], description: 'resolution: the final message the incident was resolved with.' }
+                body: { type: string }
+                created_by: { type: string }
+                created_at: { type: string, format: date-time }
+            IncidentMessage:
+              type: object
+              required: [body]
+              properties:
+                body: { type: string, minLength: 1, maxLength: 10000, description: 'The message every customer of the incident gets; not blank (422 body_required).' }
+            Incident:
+              type: object
+              required: [id, state, title, top_terms, observed, expected, probability, window_seconds, question_count, open_questions, topics, languages, sample_question_ids, anchor_question_id, opened_at, updated_at]
+              properties:
+                id: { type: string }
+                state: { $ref: '#/components/schemas/IncidentState' }
+                title: { type: string, description: 'The subject of the question most like the others, contact data masked.' }
+                top_terms: { type: array, items: { type: string }, description: The words most of its questions shared when it opened. }
+                observed: { type: integer, description: Questions of the group in the window when it opened. }
+                expected: { type: number, description: 'The mean count of the same window over the past weeks (three decimals).' }
+                probability: { type: number, description: The Poisson probability of observed or more at expected. }
+                window_seconds: { type: integer, description: The window the surge was counted in. }
+                question_count: { type: integer, description: Linked questions now. }
+                open_questions: { type: integer, description: Linked questions not resolved yet. }
+                topics: { type: object, additionalProperties: { type: integer }, description: Linked questions by topic. }
+                languages: { type: object, additionalProperties: { type: integer }, description: Linked questions by language. }
+                first_seen_at: { type: string, format: date-time, description: When its first linked question was asked; absent without questions. }
+                last_seen_at: { type: string, format: date-time, description: When its latest linked question was asked; absent without questions. }
+                sample_question_ids: { type: array, items: { type: string }, description: The first few linked questions' ids. }
+                anchor_question_id: { type: string, description: "The question whose intake opened it; the incident's events are in its timeline." }
+                opened_at: { type: string, format: date-time }
+                resolved_at: { type: string, format: date-time }
+                resolved_by: { type: string }
+                merged_into: { type: string, description: The incident it was merged into. }
+                updated_at: { type: string, format: date-time }
+                latest_update: { $ref: '#/components/schemas/IncidentUpdate' }
+            IncidentList:
+              type: object
+              required: [incidents]
+              properties:
+                incidents: { type: array, items: { $ref: '#/components/schemas/Incident' } }
+                next_cursor: { type: string, description: Pass as cursor for the next page; absent on the last. }
+            IncidentDetail:
+              type: object
+              required: [incident, updates, questions]
+              properties:
+                incident: { $ref: '#/components/schemas/Incident' }
+                updates: { type: array, items: { $ref: '#/components/schemas/IncidentUpdate' } }
+                questions:
+                  type: array
+                  items:
+                    type: object
+                    required: [id, subject, state, tier, topic, language, created_at, link, linked_at]
+                    properties:
+                      id: { type: string }
+                      subject: { type: string }
+                      state: { $ref: '#/components/schemas/QuestionState' }
+                      tier: { $ref: '#/components/schemas/Tier' }
+                      topic: { type: string }
+                      language: { type: string }
+                      created_at: { type: string, format: date-time }
+                      link: { type: string, enum: [detected, joined, manual], description: 'detected: in the group whose surge opened it; joined: similar to one of its questions at intake; manual: linked by staff.' }
+                      linked_at: { type: string, format: date-time }
+                      linked_by: { type: string, description: 'The staff member who linked it (manual links only).' }
+                questions_next_cursor: { type: string, description: Pass as questions_after for the next page; absent on the last. }
+            IncidentBrief:
+              type: object
+              description: The incident a question belongs to; title and update masked for volunteers like every text they see.
+              required: [id, title, state]
+              properties:
+                id: { type: string }
+                title: { type: string }
+                state: { $ref: '#/components/schemas/IncidentState' }
+                latest_update: { $ref: '#/components/schemas/IncidentUpdate' }
+            SimilarList:
+              type: object
+              required: [similar]
+              properties:
+                similar:
+                  type: array
+                  items:
+                    type: object
+                    required: [question, similarity]
+                    properties:
+                      question:
+                        type: object
+                        required: [id, subject, topic, language]
+                        properties:
+                          id: { type: string }
+                          subject: { type: string }
+                          topic: { type: string }
+                          language: { type: string }
+                          resolved_at: { type: string, format: date-time }
+                      similarity: { type: number, minimum: 0, maximum: 1, description: "The Jaccard index of the two questions' terms (three decimals)." }
+                      answer:
+                        type: object
+                        description: The credited answer; absent when it is no longer there.
+                        required: [id, body, created_at]
+                        properties:
+                          id: { type: string }
+                          body: { type: string }
+                          helper_handle: { type: string }
+                          created_at: { type: string, format: date-time }
             Rating:
               type: object
               required: [question_id, score, rated_at]
@@ -1232,7 +1493,7 @@ public enum OpenAPIDocument {
             IntegrationKind: { type: string, enum: [standard, slack] }
             OutboundEventType:
               type: string
-              enum: [question.created, question.routed, question.claimed, question.released, question.replied, question.customer_replied, question.escalated, escalation.acknowledged, escalation.resolved, sla.warning, sla.breached, question.resolved, question.reopened, rating.received, helper.level_changed, helper.badge_awarded]
+              enum: [question.created, question.routed, question.claimed, question.released, question.replied, question.customer_replied, question.escalated, escalation.acknowledged, escalation.resolved, sla.warning, sla.breached, question.resolved, question.reopened, rating.received, helper.level_changed, helper.badge_awarded, incident.opened, incident.updated, incident.resolved]
             IntegrationCreate:
               type: object
               required: [name, kind]

@@ -8,11 +8,14 @@ public struct QuestionController: Sendable {
     let desk: SupportDesk
     /// Makes intake and follow-ups safe to retry under an `Idempotency-Key`.
     let idempotency: IdempotentRequests
+    /// Says which incident a question belongs to, in its detail and the queue.
+    let incidents: IncidentDesk?
 
     /// Creates the controller over the desk and the idempotency keys.
-    public init(desk: SupportDesk, idempotency: IdempotentRequests) {
+    public init(desk: SupportDesk, idempotency: IdempotentRequests, incidents: IncidentDesk? = nil) {
         self.desk = desk
         self.idempotency = idempotency
+        self.incidents = incidents
     }
 
     /// `POST /v1/questions` body.
@@ -109,7 +112,13 @@ public struct QuestionController: Sendable {
             messagesAfter: messagesAfter,
             eventLimit: try request.query("timeline_limit", default: DetailPage.defaultLimit), eventsAfter: eventsAfter
         )
-        return QuestionDetailResource(try await desk.detail(id: try context.pathID(), page: page, for: viewer))
+        var resource = QuestionDetailResource(try await desk.detail(id: try context.pathID(), page: page, for: viewer))
+        if let incidents {
+            resource.question.incident = try await incidents.briefs(questionIds: [resource.question.id], for: viewer)[
+                resource.question.id
+            ].map(IncidentBriefResource.init)
+        }
+        return resource
     }
 
     @Sendable func resolve(_ request: Request, context: PatenRequestContext) async throws -> QuestionResource {
@@ -127,7 +136,15 @@ public struct QuestionController: Sendable {
         let questions = try await desk.queue(
             for: helper, tier: try request.query("tier", as: Tier.self), limit: try request.query("limit", default: 50)
         )
-        return QuestionListResource(questions: questions.map { QuestionResource($0) }, nextCursor: nil)
+        var resources = questions.map { QuestionResource($0) }
+        // Volunteers see which questions belong to an incident, so they do not answer one twice.
+        if let incidents, !resources.isEmpty {
+            let briefs = try await incidents.briefs(questionIds: resources.map(\.id), for: helper)
+            for index in resources.indices {
+                resources[index].incident = briefs[resources[index].id].map(IncidentBriefResource.init)
+            }
+        }
+        return QuestionListResource(questions: resources, nextCursor: nil)
     }
 
     @Sendable func reply(

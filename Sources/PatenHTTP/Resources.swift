@@ -24,6 +24,8 @@ public struct QuestionResource: ResponseCodable, Sendable, Equatable {
     public var resolvedBy: String?
     public var createdAt: Date
     public var updatedAt: Date
+    /// The incident the question belongs to, with its latest update (in its detail and the queue).
+    public var incident: IncidentBriefResource?
 
     /// The resource for a question; `handles` resolves helper ids where known.
     public init(_ question: Question, handles: [String: String] = [:]) {

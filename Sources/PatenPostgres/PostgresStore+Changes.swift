@@ -42,10 +42,6 @@ extension QuestionRecord {
 }
 
 extension PostgresStore: QuestionChangeStore {
-    public func apply(inserting change: QuestionChange) async throws -> AppliedChange {
-        try await transaction { connection in try await self.apply(connection, change) }
-    }
-
     public func apply(
         questionId: String, needs: SnapshotNeeds, at now: Date,
         _ decide: @escaping @Sendable (QuestionSnapshot) throws -> QuestionChange
@@ -446,6 +442,8 @@ extension PostgresStore {
                     """,
                     logger: logger
                 )
+            case .signature, .keepSignature, .openIncident, .linkIncident, .unlinkIncident:
+                try await applyIncidentEffect(connection, effect, questionId: question.id, at: question.createdAt)
             case .receipt(let origin, let at):
                 try await storeReceipt(connection, origin, questionId: question.id, at: at)
             case .conversation(let origin, let at):

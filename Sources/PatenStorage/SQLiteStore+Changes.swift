@@ -30,10 +30,6 @@ extension QuestionRecord {
 }
 
 extension SQLiteStore: QuestionChangeStore {
-    public func apply(inserting change: QuestionChange) async throws -> AppliedChange {
-        try await pool.write { db in try Self.apply(db, change) }
-    }
-
     public func apply(
         questionId: String, needs: SnapshotNeeds, at now: Date,
         _ decide: @escaping @Sendable (QuestionSnapshot) throws -> QuestionChange
@@ -383,6 +379,8 @@ extension SQLiteStore {
                     sql: "UPDATE helpers SET paused_at = ?, updated_at = ? WHERE id = ? AND paused_at IS NULL",
                     arguments: [at.millisecondsSince1970, at.millisecondsSince1970, helperId]
                 )
+            case .signature, .keepSignature, .openIncident, .linkIncident, .unlinkIncident:
+                try applyIncidentEffect(db, effect, questionId: question.id, at: question.createdAt)
             case .receipt(let origin, let at):
                 try storeReceipt(db, origin, questionId: question.id, at: at)
             case .conversation(let origin, let at):

@@ -52,7 +52,7 @@ struct Queue: AsyncParsableCommand {
 
 struct Show: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "A question with its conversation, a page of messages at a time."
+        abstract: "A question with its conversation, a page of messages at a time, and similar solved questions."
     )
 
     @OptionGroup var options: ClientOptions
@@ -61,8 +61,43 @@ struct Show: AsyncParsableCommand {
     @Option(help: "Messages per page, 1 to 500.") var limit: Int?
 
     func run() async throws {
-        let detail = try await options.client().question(id, after: after, limit: limit)
-        try options.show(detail) { TerminalRenderer.detail(detail) }
+        let client = try options.client()
+        let detail = try await client.question(id, after: after, limit: limit)
+        let similar = try await similarQuestions(client)
+        try options.show(ShownQuestion(detail: detail, similar: similar?.similar)) {
+            [TerminalRenderer.detail(detail), similar.flatMap { TerminalRenderer.similar($0.similar) }]
+                .compactMap { $0 }.joined(separator: "\n\n")
+        }
+    }
+
+    /// Similar solved questions; nil when the caller may not see them (403) or the server has none to offer (404).
+    func similarQuestions(_ client: PatenClient) async throws -> SimilarListResource? {
+        do {
+            return try await client.similar(to: id)
+        } catch let error as PatenError where error.kind == .forbidden || error.kind == .notFound {
+            return nil
+        } catch let error as PatenError {
+            // The question was read; a failure here only leaves out the extra.
+            let message = TerminalRenderer.safe(error.message, multiline: true)
+            FileHandle.standardError.write(Data("paten: no similar solved questions: \(message)\n".utf8))
+            return nil
+        }
+    }
+}
+
+/// `paten show --json`: the question's detail as the API returns it, with a `similar` list added when there is one.
+struct ShownQuestion: Encodable {
+    var detail: QuestionDetailResource
+    var similar: [SimilarResource]?
+
+    enum CodingKeys: String, CodingKey {
+        case similar
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try detail.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(similar, forKey: .similar)
     }
 }
 
@@ -136,12 +171,17 @@ struct Reply: AsyncParsableCommand {
     }
 
     func replyText() throws -> String {
-        if let text, text != "-" { return text }
-        let data = FileHandle.standardInput.readDataToEndOfFile()
-        guard let text = String(data: data, encoding: .utf8), !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
-        else {
-            throw PatenError.malformed("body_required", "Give the reply as an argument or on stdin.")
-        }
-        return text
+        try argumentOrStdin(text, missing: "Give the reply as an argument or on stdin.")
     }
+}
+
+/// A text argument, or stdin when it is absent or '-'; `missing` is the error when stdin is empty too.
+func argumentOrStdin(_ text: String?, missing: String) throws -> String {
+    if let text, text != "-" { return text }
+    let data = FileHandle.standardInput.readDataToEndOfFile()
+    guard let text = String(data: data, encoding: .utf8), !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+    else {
+        throw PatenError.malformed("body_required", missing)
+    }
+    return text
 }

@@ -646,6 +646,8 @@ struct QuestionCommandsTests {
             change.trail == [
                 "endClaim(resolved)", "endTimers(resolution as met)",
                 "endTimers(peer_window,first_response,next_response as stopped)", "issueRating", "question.resolved",
+                // A solved question's signature is kept to be offered as a similar answer.
+                "keepSignature",
             ]
         )
         #expect(change.effects[0] == .endClaim(.resolved, at: now))
@@ -1237,6 +1239,11 @@ extension QuestionChange {
             case .setLevel(_, let level): "setLevel(\(level))"
             case .badge(_, let key, _): "badge(\(key))"
             case .pauseHelper: "pauseHelper"
+            case .signature(let group, _, _): "signature(\(group))"
+            case .keepSignature: "keepSignature"
+            case .openIncident: "openIncident"
+            case .linkIncident(let link): "link(\(link.questionId) \(link.kind.rawValue))"
+            case .unlinkIncident(let id): "unlink(\(id))"
             }
         }
     }

@@ -17,13 +17,13 @@ struct MigrationTests {
         #expect(
             try await store.pendingMigrations() == [
                 "0001_foundation", "0002_escalations", "0003_integrations", "0004_message_order", "0005_queue_order",
-                "0006_idempotency_keys", "0007_rating_links", "0008_idempotency_writes", "0009_programme",
+                "0006_idempotency_keys", "0007_rating_links", "0008_idempotency_writes", "0009_programme", "0010_incidents",
             ])
         #expect(try await store.isReady() == false)
         #expect(
             try await store.migrate() == [
                 "0001_foundation", "0002_escalations", "0003_integrations", "0004_message_order", "0005_queue_order",
-                "0006_idempotency_keys", "0007_rating_links", "0008_idempotency_writes", "0009_programme",
+                "0006_idempotency_keys", "0007_rating_links", "0008_idempotency_writes", "0009_programme", "0010_incidents",
             ])
         #expect(try await store.migrate() == [])
         #expect(try await store.isReady())

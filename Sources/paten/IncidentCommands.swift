@@ -1,0 +1,130 @@
+import ArgumentParser
+import Foundation
+import PatenApp
+import PatenCore
+import PatenHTTP
+
+struct IncidentsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "incidents",
+        abstract: "Staff: surges of similar questions, answered as one; post updates, resolve, link and merge.",
+        subcommands: [List.self, Show.self, Update.self, Resolve.self, Link.self, Unlink.self, Merge.self],
+        defaultSubcommand: List.self
+    )
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List incidents, newest first, a page at a time.")
+
+        @OptionGroup var options: ClientOptions
+        @Option(help: "open, resolved or merged (default: every state).") var state: IncidentState?
+        @Option(help: "Incidents per page, 1 to 200.") var limit: Int?
+        @Option(help: "Start where the previous page ended (its next cursor).") var cursor: String?
+
+        func run() async throws {
+            let page = try await options.client().incidents(state: state, limit: limit, cursor: cursor)
+            try options.show(page) { TerminalRenderer.incidents(page) }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "An incident: what opened it, its questions' topics and languages, its updates and questions."
+        )
+
+        @OptionGroup var options: ClientOptions
+        @Argument(help: "The incident id (inc_...).") var id: String
+        @Option(help: "Linked questions per page, 1 to 200.") var questionsLimit: Int?
+        @Option(help: "Start after this question id (the end of the previous page).") var questionsAfter: String?
+
+        func run() async throws {
+            let detail = try await options.client().incident(
+                id, questionsAfter: questionsAfter, questionsLimit: questionsLimit
+            )
+            try options.show(detail) { TerminalRenderer.incident(detail) }
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Post an update to an incident's customers; the text comes from the argument, or stdin when absent or '-'."
+        )
+
+        @OptionGroup var options: ClientOptions
+        @Argument(help: "The incident id (inc_...).") var id: String
+        @Argument(help: "The update's text.") var text: String?
+
+        func run() async throws {
+            let body = try argumentOrStdin(text, missing: "Give the update as an argument or on stdin.")
+            let incident = try await options.client().postIncidentUpdate(id, body: body)
+            try options.show(incident) { TerminalRenderer.incidentSummary(incident, "posted an update to") }
+        }
+    }
+
+    struct Resolve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Resolve an incident with a final message; the text comes from the argument, or stdin when absent or '-'."
+        )
+
+        @OptionGroup var options: ClientOptions
+        @Argument(help: "The incident id (inc_...).") var id: String
+        @Argument(help: "The final message.") var text: String?
+        @Flag(help: "Resolve the linked questions that are still open, too.") var resolveQuestions = false
+
+        func run() async throws {
+            let body = try argumentOrStdin(text, missing: "Give the final message as an argument or on stdin.")
+            let incident = try await options.client().resolveIncident(id, body: body, resolveQuestions: resolveQuestions)
+            try options.show(incident) { TerminalRenderer.incidentSummary(incident, "resolved") }
+        }
+    }
+
+    struct Link: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a question to an open incident.")
+
+        @OptionGroup var options: ClientOptions
+        @Argument(help: "The incident id (inc_...).") var id: String
+        @Argument(help: "The question id.") var question: String
+
+        func run() async throws {
+            let incident = try await options.client().linkIncident(id, questionId: question)
+            try options.show(incident) {
+                TerminalRenderer.incidentSummary(incident, "linked \(TerminalRenderer.safe(question)) to")
+            }
+        }
+    }
+
+    struct Unlink: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Take a question out of an incident.")
+
+        @OptionGroup var options: ClientOptions
+        @Argument(help: "The incident id (inc_...).") var id: String
+        @Argument(help: "The question id.") var question: String
+
+        func run() async throws {
+            let incident = try await options.client().unlinkIncident(id, questionId: question)
+            try options.show(incident) {
+                TerminalRenderer.incidentSummary(incident, "unlinked \(TerminalRenderer.safe(question)) from")
+            }
+        }
+    }
+
+    struct Merge: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Merge another incident into this one, which takes over its questions."
+        )
+
+        @OptionGroup var options: ClientOptions
+        @Argument(help: "The incident that stays (inc_...).") var id: String
+        @Argument(help: "The incident merged into it (inc_...).") var other: String
+
+        func run() async throws {
+            let incident = try await options.client().mergeIncident(id, from: other)
+            try options.show(incident) {
+                TerminalRenderer.incidentSummary(incident, "merged \(TerminalRenderer.safe(other)) into")
+            }
+        }
+    }
+}
+
+extension IncidentState: ExpressibleByArgument {}

@@ -1,0 +1,235 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import PatenApp
+import PatenCore
+import PatenTestSupport
+import Testing
+
+/// Surges and incidents through the API, on both databases: a burst opens one incident, later questions join it,
+/// updates reach every open linked customer, staff link, unlink, merge and resolve; the baseline keeps a usual
+/// busy hour from being a surge; similar solved questions are offered.
+@Suite("Incidents API")
+struct IncidentAPITests {
+    static let outage = [
+        "No mobile data since this morning",
+        "Mobile data not working since this morning",
+        "No mobile data at all since this morning, mail me at kim@example.com",
+        "Mobile data stopped working this morning",
+        "Data connection not working since this morning, no mobile internet",
+    ]
+
+    static func submit(
+        _ client: any TestClientProtocol, _ subject: String, token: String, customer: String
+    ) async throws -> String {
+        var body = questionBody(subject, body: subject + ". Please help.")
+        body["customer"] = ["id": customer, "name": "Kim"]
+        let response = try await client.call(.post, "/v1/questions", token: token, json: body)
+        #expect(response.status == 201, "\(response.raw)")
+        return try #require(response.string("id"), "\(response.raw)")
+    }
+
+    static func incidents(_ client: any TestClientProtocol, token: String) async throws -> [[String: Any]] {
+        let list = try await client.call(.get, "/v1/incidents", token: token)
+        #expect(list.status == 200, "\(list.raw)")
+        return list.body["incidents"] as? [[String: Any]] ?? []
+    }
+
+    static func detail(_ client: any TestClientProtocol, _ id: String, token: String) async throws -> APIResponse {
+        try await client.call(.get, "/v1/questions/\(id)", token: token)
+    }
+
+    static func helperMessages(_ detail: APIResponse) -> [String] {
+        (detail.body["messages"] as? [[String: Any]] ?? []).filter { $0["author_kind"] as? String == "helper" }
+            .compactMap { $0["body"] as? String }
+    }
+
+    @Test("A burst opens one incident; later questions join; updates, links, merges and resolution", arguments: Backend.available)
+    func incidentFlow(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
+            let (_, staff) = try await env.account("sam", .staff)
+            let (_, volunteer) = try await env.account("vera", .volunteer)
+
+            var burst: [String] = []
+            for (index, subject) in Self.outage.prefix(4).enumerated() {
+                burst.append(try await Self.submit(client, subject, token: staff, customer: "c\(index)"))
+            }
+            let unrelated = try await Self.submit(client, "How do I change my tariff", token: staff, customer: "u1")
+            let topUp = try await Self.submit(client, "Top up failed with my credit card", token: staff, customer: "u2")
+            // Four similar questions are no surge yet.
+            #expect(try await Self.incidents(client, token: staff).isEmpty)
+            burst.append(try await Self.submit(client, Self.outage[4], token: staff, customer: "c4"))
+
+            let incidents = try await Self.incidents(client, token: staff)
+            #expect(incidents.count == 1, "\(incidents)")
+            let incident = try #require(incidents.first)
+            let incidentId = try #require(incident["id"] as? String)
+            #expect(incident["state"] as? String == "open")
+            #expect(incident["observed"] as? Int == 5)
+            #expect(incident["expected"] as? Double == 0)
+            #expect(incident["question_count"] as? Int == 5)
+            #expect((incident["top_terms"] as? [String])?.contains("data") == true, "\(incident)")
+            #expect(incident["anchor_question_id"] as? String == burst[4])
+            // The title is a question's subject with contact data masked.
+            let title = try #require(incident["title"] as? String)
+            #expect(!title.contains("kim@example.com"), "\(title)")
+            let shown = try await client.call(.get, "/v1/incidents/\(incidentId)", token: staff)
+            let linked = Set((shown.body["questions"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String })
+            #expect(linked == Set(burst), "\(shown.raw)")
+            #expect(!linked.contains(unrelated) && !linked.contains(topUp))
+            // The anchor records the opening (sent out as incident.opened) and a surge escalation is open.
+            let anchor = try await Self.detail(client, burst[4], token: staff)
+            #expect(anchor.raw.contains("incident.opened"))
+            let escalations = try await client.call(.get, "/v1/escalations?state=open", token: staff)
+            #expect(escalations.raw.contains("\"surge\""), "\(escalations.raw)")
+
+            // Volunteers cannot list incidents; integrations cannot either.
+            let refused = try await client.call(.get, "/v1/incidents", token: volunteer)
+            #expect(refused.status == 403)
+            #expect(refused.errorCode == "staff_only")
+
+            // One linked question is resolved before the update: it gets nothing.
+            #expect(try await client.call(.post, "/v1/questions/\(burst[0])/claim", token: volunteer).status == 200)
+            let answer = try await client.call(
+                .post, "/v1/questions/\(burst[0])/replies", token: volunteer, json: ["body": "Restart the phone."]
+            )
+            #expect(answer.status == 201)
+            #expect(try await client.call(.post, "/v1/questions/\(burst[0])/resolve", token: volunteer).status == 200)
+
+            let text = "We know about the outage in the north and are working on it."
+            let empty = try await client.call(.post, "/v1/incidents/\(incidentId)/updates", token: staff, json: ["body": "  "])
+            #expect(empty.status == 422)
+            #expect(empty.errorCode == "body_required")
+            let posted = try await client.call(.post, "/v1/incidents/\(incidentId)/updates", token: staff, json: ["body": text])
+            #expect(posted.status == 201, "\(posted.raw)")
+            for id in burst.dropFirst() {
+                let detail = try await Self.detail(client, id, token: staff)
+                #expect(Self.helperMessages(detail) == [text], "\(id): \(detail.raw)")
+                #expect(detail.raw.contains("incident_update_id"))
+            }
+            #expect(Self.helperMessages(try await Self.detail(client, burst[0], token: staff)) == ["Restart the phone."])
+
+            // A similar question joins at intake and gets the latest update at once; a volunteer sees the incident.
+            let joined = try await Self.submit(client, "Mobile data down since this morning", token: staff, customer: "c9")
+            let joinedDetail = try await Self.detail(client, joined, token: staff)
+            #expect(Self.helperMessages(joinedDetail) == [text], "\(joinedDetail.raw)")
+            #expect(joinedDetail.raw.contains("\"joined\""))
+            #expect(try await client.call(.post, "/v1/questions/\(joined)/claim", token: volunteer).status == 200)
+            let seen = try await Self.detail(client, joined, token: volunteer)
+            let brief = try #require((seen.body["question"] as? [String: Any])?["incident"] as? [String: Any], "\(seen.raw)")
+            #expect(brief["id"] as? String == incidentId)
+            #expect((brief["latest_update"] as? [String: Any])?["body"] as? String == text)
+            #expect(!seen.raw.contains("kim@example.com"))
+            let queue = try await client.call(.get, "/v1/queue", token: volunteer)
+            #expect(queue.status == 200)
+
+            // A second burst on another subject opens a second incident; merged into the first, it moves there.
+            var roaming: [String] = []
+            for (index, subject) in [
+                "Roaming charges in Spain are too high", "High roaming charges in Spain on my bill",
+                "Why are my roaming charges in Spain so high", "Roaming in Spain charged too high",
+                "Spain roaming charges far too high this month",
+            ].enumerated() {
+                roaming.append(try await Self.submit(client, subject, token: staff, customer: "r\(index)"))
+            }
+            let both = try await Self.incidents(client, token: staff)
+            #expect(both.count == 2, "\(both)")
+            let second = try #require(both.compactMap { $0["id"] as? String }.first { $0 != incidentId })
+            let same = try await client.call(
+                .post, "/v1/incidents/\(incidentId)/merge", token: staff, json: ["incident_id": incidentId]
+            )
+            #expect(same.status == 422)
+            #expect(same.errorCode == "same_incident")
+            let merged = try await client.call(
+                .post, "/v1/incidents/\(incidentId)/merge", token: staff, json: ["incident_id": second]
+            )
+            #expect(merged.status == 200, "\(merged.raw)")
+            #expect(merged.body["question_count"] as? Int == 11, "\(merged.raw)")
+            let gone = try await client.call(.post, "/v1/incidents/\(second)/updates", token: staff, json: ["body": "Hi"])
+            #expect(gone.status == 409)
+            #expect(gone.errorCode == "incident_merged")
+
+            // Linked by hand: the unrelated question gets the latest update; unlinked, it leaves.
+            let link = try await client.call(
+                .post, "/v1/incidents/\(incidentId)/questions", token: staff, json: ["question_id": unrelated]
+            )
+            #expect(link.status == 200, "\(link.raw)")
+            #expect(Self.helperMessages(try await Self.detail(client, unrelated, token: staff)) == [text])
+            let unlink = try await client.call(.delete, "/v1/incidents/\(incidentId)/questions/\(topUp)", token: staff)
+            #expect(unlink.status == 404, "\(unlink.raw)")
+            let unlinked = try await client.call(
+                .delete, "/v1/incidents/\(incidentId)/questions/\(unrelated)", token: staff
+            )
+            #expect(unlinked.status == 200, "\(unlinked.raw)")
+            #expect(try await Self.detail(client, unrelated, token: staff).raw.contains("incident.unlinked"))
+
+            // Resolved with its questions: every open linked question is resolved with the final message.
+            let resolved = try await client.call(
+                .post, "/v1/incidents/\(incidentId)/resolve", token: staff,
+                json: ["body": "Fixed: restart your phone.", "resolve_questions": true]
+            )
+            #expect(resolved.status == 200, "\(resolved.raw)")
+            #expect(resolved.string("state") == "resolved")
+            #expect(resolved.body["open_questions"] as? Int == 0, "\(resolved.raw)")
+            let late = try await client.call(.post, "/v1/incidents/\(incidentId)/updates", token: staff, json: ["body": "Hi"])
+            #expect(late.status == 409)
+            #expect(late.errorCode == "incident_resolved")
+            // A new similar question does not join a resolved incident, and is offered the solved ones.
+            let after = try await Self.submit(client, "No mobile data since this morning again", token: staff, customer: "c10")
+            #expect(!(try await Self.detail(client, after, token: staff)).raw.contains("incident.linked"))
+            let similar = try await client.call(.get, "/v1/questions/\(after)/similar", token: staff)
+            #expect(similar.status == 200, "\(similar.raw)")
+            let offered = similar.body["similar"] as? [[String: Any]] ?? []
+            #expect(!offered.isEmpty && offered.count <= 5, "\(similar.raw)")
+            #expect(offered.allSatisfy { ($0["answer"] as? [String: Any])?["body"] != nil }, "\(similar.raw)")
+            #expect(!similar.raw.contains(unrelated))
+
+            // Refusals: unknown incident, bad cursor, bad limit.
+            #expect(try await client.call(.get, "/v1/incidents/inc_nope", token: staff).status == 404)
+            #expect(try await client.call(.get, "/v1/incidents?cursor=zzz", token: staff).errorCode == "invalid_cursor")
+            #expect(try await client.call(.get, "/v1/incidents?limit=0", token: staff).status == 400)
+        }
+    }
+
+    @Test("A group as usual for its hour of the week is no surge; far above it is", arguments: Backend.available)
+    func baseline(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
+            let (_, staff) = try await env.account("sam", .staff)
+            let subjects = [
+                "How do I top up my prepaid account", "How can I top up my prepaid balance",
+                "Top up my prepaid account how", "Where do I top up my prepaid account",
+                "How to top up prepaid account online", "Top up prepaid balance online how do I",
+            ]
+            // The same hour of each of the past four weeks saw four of these (too few to open an incident then).
+            env.clock.advance(by: -4 * 7 * 86400)
+            var customer = 0
+            for _ in 0..<4 {
+                for subject in subjects.prefix(4) {
+                    customer += 1
+                    _ = try await Self.submit(client, subject, token: staff, customer: "c\(customer)")
+                }
+                env.clock.advance(by: 7 * 86400)
+            }
+            #expect(try await Self.incidents(client, token: staff).isEmpty)
+            // Six now, about as every week: expected 4, P(6 or more) = 0.21, so no surge.
+            for subject in subjects {
+                customer += 1
+                _ = try await Self.submit(client, subject, token: staff, customer: "c\(customer)")
+            }
+            #expect(try await Self.incidents(client, token: staff).isEmpty)
+            // Far more than usual: a surge against an expectation of 4 (at about 14 questions).
+            for round in 0..<3 {
+                for subject in subjects {
+                    customer += 1
+                    _ = try await Self.submit(
+                        client, subject + " \(["today", "now", "please"][round])", token: staff, customer: "c\(customer)")
+                }
+            }
+            let incidents = try await Self.incidents(client, token: staff)
+            #expect(incidents.count == 1, "\(incidents)")
+            let expected = try #require(incidents.first?["expected"] as? Double)
+            #expect(expected >= 3, "\(incidents)")
+            #expect((incidents.first?["observed"] as? Int ?? 0) >= 12, "\(incidents)")
+        }
+    }
+}
