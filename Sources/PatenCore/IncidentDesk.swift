@@ -189,10 +189,13 @@ public struct IncidentDesk: Sendable {
             if similarity >= policy.surge.similarMinimum { ranked.append((candidate.id, similarity)) }
         }
         ranked.sort { $0.similarity != $1.similarity ? $0.similarity > $1.similarity : $0.id > $1.id }
-        ranked = Array(ranked.prefix(Self.maxSimilar))
+        // A few more than shown: a volunteer's list leaves out what they may not open.
+        ranked = Array(ranked.prefix(Self.maxSimilar * 3))
         let answers = try await incidents.solvedAnswers(questionIds: ranked.map { $0.id })
-        return ranked.compactMap { entry in
-            guard let (question, answer, handle) = answers[entry.id] else { return nil }
+        let offered: [SimilarQuestion] = ranked.compactMap { entry in
+            // A volunteer is offered only what they could open: never a staff-tier question (billing, fraud, ...).
+            guard let (question, answer, handle) = answers[entry.id], (try? QuestionRules.checkView(question, by: viewer)) != nil
+            else { return nil }
             var similar = SimilarQuestion(
                 question: question, similarity: (entry.similarity * 1000).rounded() / 1000, answer: answer,
                 answeredBy: handle
@@ -203,6 +206,7 @@ public struct IncidentDesk: Sendable {
             }
             return similar
         }
+        return Array(offered.prefix(Self.maxSimilar))
     }
 
     static func validBody(_ body: String) throws -> String {

@@ -120,7 +120,10 @@ public struct SupportDesk: Sendable {
         )
         let surge =
             policy.surge.enabled
-            ? SurgeNeeds(signature: signature(subject: subject, body: body), policy: policy.surge, now: now) : nil
+            ? SurgeNeeds(
+                signature: signature(subject: subject, body: body), policy: policy.surge, now: now,
+                asker: SurgeRules.asker(question)
+            ) : nil
         return try await questions.insertQuestion(
             draft, messageId: ids.make("m"), idempotency: idempotency, surge: surge, context: context()
         )

@@ -136,12 +136,15 @@ public struct SurgeNeeds: Sendable, Equatable {
     public var signature: SimilaritySignature
     public var policy: SurgePolicy
     public var now: Date
+    /// Who asks (`SurgeRules.asker`): a surge counts customers, not questions.
+    public var asker: String
 
     /// Creates needs.
-    public init(signature: SimilaritySignature, policy: SurgePolicy, now: Date) {
+    public init(signature: SimilaritySignature, policy: SurgePolicy, now: Date, asker: String = "") {
         self.signature = signature
         self.policy = policy
         self.now = now
+        self.asker = asker
     }
 
     /// Whether to look for similar questions at all.
@@ -244,12 +247,17 @@ public enum SurgeRules {
         public var isSurge: Bool
     }
 
-    /// Whether the window's group is a surge: its questions of the window that belong to no incident yet (a
-    /// surge already handled does not open a second incident) and the new question, at least `minQuestions` of
-    /// them, no more probable than `maxProbability` against the past weeks' mean count of questions like them.
+    /// Who asked a question, for counting a surge: the customer of the channel.
+    public static func asker(_ question: Question) -> String { question.channel + "\u{1F}" + question.customer.id }
+
+    /// Whether the window's group is a surge: the customers who asked its questions of the window that belong to no
+    /// incident yet (a surge already handled does not open a second incident), the new question's included, at least
+    /// `minQuestions` of them, no more probable than `maxProbability` against the past weeks' mean count of questions
+    /// like them. Customers, not questions: one customer asking the same thing five times is no surge (nor is a
+    /// chat user repeating a complaint to raise an alarm).
     public static func verdict(_ needs: SurgeNeeds, members: [GroupMember], baseline: [[SignatureMatch]]) -> Verdict {
         let windowMembers = members.filter { $0.question.createdAt >= needs.windowStart && $0.incidentId == nil }
-        let observed = windowMembers.count + 1
+        let observed = Set(windowMembers.map { asker($0.question) } + [needs.asker]).count
         let profiles = [needs.signature.terms] + windowMembers.map(\.terms)
         let counts = baseline.map { week in
             Set(

@@ -191,6 +191,40 @@ struct IncidentAPITests {
         }
     }
 
+    @Test(
+        "Attacks: one customer repeating a complaint opens no incident; volunteers are offered no staff-tier answers",
+        arguments: Backend.available)
+    func attacks(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
+            let (_, staff) = try await env.account("sam", .staff)
+            let (_, volunteer) = try await env.account("vera", .volunteer)
+            // Six times the same complaint from one customer (a chat user who wants attention) is no surge.
+            for subject in Self.outage + ["Mobile data down since this morning"] {
+                _ = try await Self.submit(client, subject, token: staff, customer: "the-same-customer")
+            }
+            #expect(try await Self.incidents(client, token: staff).isEmpty)
+
+            // A solved billing question (staff only) is never offered to a volunteer, though it is similar.
+            var billing = questionBody(
+                "Refund for double charge on my invoice", body: "I was charged twice for my invoice, please refund."
+            )
+            billing["topic"] = "billing"
+            let solved = try #require(try await client.call(.post, "/v1/questions", token: staff, json: billing).string("id"))
+            #expect(
+                try await client.call(.post, "/v1/questions/\(solved)/replies", token: staff, json: ["body": "Refunded."])
+                    .status == 201
+            )
+            #expect(try await client.call(.post, "/v1/questions/\(solved)/resolve", token: staff).status == 200)
+            let asked = try await Self.submit(
+                client, "Refund for double charge on my invoice please", token: staff, customer: "other"
+            )
+            let forStaff = try await client.call(.get, "/v1/questions/\(asked)/similar", token: staff)
+            #expect(forStaff.raw.contains(solved), "\(forStaff.raw)")
+            let forVolunteer = try await client.call(.get, "/v1/questions/\(asked)/similar", token: volunteer)
+            #expect(!forVolunteer.raw.contains(solved), "\(forVolunteer.raw)")
+        }
+    }
+
     @Test("A group as usual for its hour of the week is no surge; far above it is", arguments: Backend.available)
     func baseline(backend: Backend) async throws {
         try await withAPI(backend: backend) { env, client in

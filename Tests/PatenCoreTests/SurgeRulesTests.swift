@@ -105,6 +105,12 @@ struct SurgeRulesTests {
         let members = (0..<4).map { member("q_\($0)", "Mobile data not working this morning", minutesAgo: Double($0)) }
         var verdict = SurgeRules.verdict(needs, members: members, baseline: [[], [], [], []])
         #expect(verdict.observed == 5 && verdict.expected == 0 && verdict.isSurge)
+        // One customer asking five times counts once.
+        let repeated = members.map {
+            var same = $0; same.question.customer = Customer(id: "c_same", name: "Ada"); return same
+        }
+        let once = SurgeNeeds(signature: needs.signature, policy: .standard, now: now, asker: SurgeRules.asker(repeated[0].question))
+        #expect(SurgeRules.verdict(once, members: repeated, baseline: [[]]).observed == 1)
         // Older than the window, or linked to an incident already: not counted.
         let older = members + [member("q_old", "No mobile data", minutesAgo: 30)]
         #expect(SurgeRules.verdict(needs, members: older, baseline: [[]]).observed == 5)
