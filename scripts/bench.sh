@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks against release builds on this machine (results go in docs/performance.md by hand, with the date):
 #   the baseline (one Hummingbird route inserting one GRDB row), then `paten serve` on a fresh SQLite data dir:
-#   queue listing with 10,000 open questions, question intake, claims under contention (64 connections racing for
+#   queue listing with 10,000 open questions, question intake (varied questions, then every question alike: one
+#   surge that opens an incident and grows it), claims under contention (64 connections racing for
 #   the same questions; exactly one winner each, checked in the database), replies; then, on a second data dir
 #   with LARGE questions (default 1,000,000) and 1 % due, one sweep pass and the metrics export. For each: requests per
 #   second, p50 and p99 latency, and the server's peak RSS.
@@ -101,8 +102,11 @@ sql "$data" "SELECT id FROM questions ORDER BY created_at LIMIT 3000" >"$work/qu
 start "$data"
 
 TOKEN=$volunteer bench "queue (10,000 open)" 2 scripts/bench/queue.lua "$base"
-TOKEN=$feeder bench "intake" 2 scripts/bench/intake.lua "$base"
-echo "  intake / baseline: $(awk -v a="$rps" -v b="$baseline_rps" 'BEGIN {printf "%.0f %%", 100 * a / b}')"
+TOKEN=$feeder bench "intake (varied questions)" 2 scripts/bench/intake-varied.lua "$base"
+echo "  intake (varied) / baseline: $(awk -v a="$rps" -v b="$baseline_rps" 'BEGIN {printf "%.0f %%", 100 * a / b}')"
+TOKEN=$feeder bench "intake (alike: one surge)" 2 scripts/bench/intake.lua "$base"
+echo "  intake (alike) / baseline: $(awk -v a="$rps" -v b="$baseline_rps" 'BEGIN {printf "%.0f %%", 100 * a / b}')"
+echo "  incidents: $(sql "$data" "SELECT COUNT(*) FROM incidents") ($(sql "$data" "SELECT COUNT(*) FROM incident_questions") questions linked)"
 QUESTIONS="$work/questions" TOKENS="$work/tokens" bench "claim (64 racing per question)" 4 scripts/bench/claim.lua "$base"
 check "one claim per question that was claimed" yes \
     "$(sql "$data" "SELECT CASE WHEN COUNT(*) = COUNT(DISTINCT question_id) AND COUNT(*) > 0 THEN 'yes' ELSE 'no: ' || COUNT(*) || ' claims, ' || COUNT(DISTINCT question_id) || ' questions' END FROM claims")"

@@ -118,10 +118,11 @@ public enum IncidentCommands {
         -> IncidentChange
     {
         guard let target = snapshot.target else { throw PatenError.notFound("question", id: "") }
+        // A merged incident's questions moved on; a resolved one's may still be tidied up.
+        if snapshot.incident.state == .merged { try checkOpen(snapshot.incident) }
         guard snapshot.targetLink?.incidentId == snapshot.incident.id else {
             throw PatenError.notFound("incident question", id: target.question.id)
         }
-        if snapshot.incident.state == .merged { try checkOpen(snapshot.incident) }
         var question = QuestionChange(from: target)
         question.effects.append(.unlinkIncident(questionId: target.question.id))
         question.addEvent(.incidentUnlinked, actor: actor.id, at: context.now, ["incident_id": snapshot.incident.id])
@@ -280,10 +281,15 @@ extension QuestionChange {
         guard verdict.isSurge else { return }
         let linkable = snapshot.members.filter { $0.incidentId == nil }
         let everyone = linkable.map { (question: $0.question, terms: $0.terms) } + [(question: question, terms: needs.signature.terms)]
-        let title = ContactMasker().mask(SurgeRules.medoid(everyone)?.subject ?? question.subject)
         let topTerms = SurgeRules.spelledOut(
             SurgeRules.topTerms(everyone.map(\.terms)), in: everyone.map(\.question.subject)
         )
+        // The title is shown to volunteers on every linked question: a volunteer-tier question's subject (they see
+        // those in their queue anyway), never a staff-tier one's (billing, fraud); else the top terms.
+        let title =
+            SurgeRules.medoid(everyone.filter { $0.question.tier == .volunteer }).map {
+                ContactMasker().mask($0.subject)
+            } ?? topTerms.joined(separator: " ")
         let incident = Incident(
             id: context.ids.make("inc"), state: .open, title: title, topTerms: topTerms, observed: verdict.observed,
             expected: verdict.expected, probability: verdict.probability, window: needs.policy.window,
@@ -316,8 +322,7 @@ extension QuestionChange {
                 "incident_id": incident.id, "observed": String(verdict.observed), "expected": expected,
                 "probability": String(format: "%.2e", verdict.probability), "window_seconds": String(Int(needs.policy.window)),
                 "top_terms": topTerms.joined(separator: " "), "questions": String(linkable.count + 1),
-            ],
-            outbound: ["title": title]
+            ]
         )
         raise(
             .surge,

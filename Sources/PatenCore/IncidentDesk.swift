@@ -212,8 +212,11 @@ public struct IncidentDesk: Sendable {
     static func validBody(_ body: String) throws -> String {
         let text = body.trimmingCharacters(in: .whitespacesAndNewlines)
         try SupportDesk.require(
-            !text.isEmpty && body.unicodeScalars.count <= IncidentCommands.maxBodyLength, "body_required",
-            "Write the message (1 to \(IncidentCommands.maxBodyLength) characters) every customer of the incident gets."
+            !text.isEmpty, "body_required", "Write the message every customer of the incident gets; it is empty."
+        )
+        try SupportDesk.require(
+            body.unicodeScalars.count <= IncidentCommands.maxBodyLength, "body_too_long",
+            "The message has \(body.unicodeScalars.count) characters; keep it to \(IncidentCommands.maxBodyLength)."
         )
         return text
     }

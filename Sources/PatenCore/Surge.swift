@@ -162,8 +162,12 @@ public enum SurgeRules {
     /// horizon) costs each new question at most 32 x 16 candidate rows, and the newest are the ones that tell its
     /// group and incident.
     public static let recentPerBand = 16
-    /// Most signatures read per band key and past week when counting the baseline.
-    public static let baselinePerBand = 64
+    /// Most signatures read per past week when counting the baseline.
+    public static let baselineLimit = 2048
+    /// Most questions of a group read at intake (the newest).
+    public static let membersLimit = 500
+    /// Most recent signatures read per band key when looking for similar solved questions.
+    public static let solvedPerBand = 256
     /// What a store loads next once it has the horizon's matches.
     public enum Plan: Sendable, Equatable {
         /// Nothing similar: the question starts a group of its own.
@@ -180,7 +184,11 @@ public enum SurgeRules {
     public static func similar(_ needs: SurgeNeeds, _ matches: [SignatureMatch]) -> [(SignatureMatch, Double)] {
         matches.map { ($0, needs.signature.jaccard($0.terms)) }
             .filter { $0.1 >= needs.policy.similarity }
-            .sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0.createdAt > $1.0.createdAt }
+            .sorted {
+                if $0.1 != $1.1 { return $0.1 > $1.1 }
+                if $0.0.createdAt != $1.0.createdAt { return $0.0.createdAt > $1.0.createdAt }
+                return $0.0.questionId > $1.0.questionId
+            }
     }
 
     /// The next load after the horizon's matches.
@@ -216,9 +224,15 @@ public enum SurgeRules {
         }
     }
 
-    /// The band keys to look for the group in past weeks: the new question's and every member's.
+    /// Members whose bands also look for the group in past weeks, besides the new question.
+    public static let baselineSample = 7
+
+    /// The band keys to look for the group in past weeks: the new question's and those of the newest
+    /// `baselineSample` members (at most 256 keys, however large the group: a large group is found through a few of
+    /// its questions, and its cost per intake stays bounded).
     public static func baselineBands(_ needs: SurgeNeeds, members: [GroupMember]) -> [Int64] {
-        Array(Set(needs.signature.bands + members.flatMap(\.bands))).sorted()
+        let newest = members.sorted { $0.question.createdAt > $1.question.createdAt }.prefix(baselineSample)
+        return Array(Set(needs.signature.bands + newest.flatMap(\.bands))).sorted()
     }
 
     /// The probability of at least `count` events from a Poisson process expecting `expected`: 0 when nothing is
@@ -295,8 +309,8 @@ public enum SurgeRules {
         }
     }
 
-    /// The question whose terms are most like the others' (the highest summed similarity; ties: the earliest): its
-    /// subject names the incident.
+    /// The question whose terms are most like the others' (the highest summed similarity; ties: the first given):
+    /// its subject names the incident.
     public static func medoid(_ members: [(question: Question, terms: [String])]) -> Question? {
         var best: (Question, Double)?
         for candidate in members {

@@ -113,7 +113,9 @@ public struct QuestionController: Sendable {
             eventLimit: try request.query("timeline_limit", default: DetailPage.defaultLimit), eventsAfter: eventsAfter
         )
         var resource = QuestionDetailResource(try await desk.detail(id: try context.pathID(), page: page, for: viewer))
-        if let incidents {
+        // Helpers see which incident a question belongs to; an integration (one channel) is not shown another
+        // channel's customers' incident.
+        if let incidents, viewer.role.answersQuestions {
             resource.question.incident = try await incidents.briefs(questionIds: [resource.question.id], for: viewer)[
                 resource.question.id
             ].map(IncidentBriefResource.init)

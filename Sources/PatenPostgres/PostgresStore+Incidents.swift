@@ -78,8 +78,9 @@ extension PostgresStore {
             snapshot.groupCount =
                 try await connection.query(
                     """
-                    SELECT COUNT(*) FROM question_signatures
-                    WHERE group_id = ANY(\(groups)) AND created_at >= \(needs.windowStart.millisecondsSince1970)
+                    SELECT COUNT(DISTINCT (q.channel, q.customer_id))
+                    FROM question_signatures s JOIN questions q ON q.id = s.question_id
+                    WHERE s.group_id = ANY(\(groups)) AND s.created_at >= \(needs.windowStart.millisecondsSince1970)
                     """,
                     logger: logger
                 ).first { try $0.decode(Int.self) } ?? 0
@@ -101,11 +102,7 @@ extension PostgresStore {
             let bands = SurgeRules.baselineBands(needs, members: snapshot.members)
             var baseline: [[SignatureMatch]] = []
             for window in SurgeRules.baselineWindows(needs) {
-                baseline.append(
-                    try await matches(
-                        connection, bands: bands, from: window.start, to: window.end, perBand: SurgeRules.baselinePerBand
-                    )
-                )
+                baseline.append(try await pastMatches(connection, bands: bands, from: window.start, to: window.end))
             }
             snapshot.baseline = baseline
             let verdict = SurgeRules.verdict(needs, members: snapshot.members, baseline: baseline)
@@ -146,7 +143,34 @@ extension PostgresStore {
         }
     }
 
-    /// The groups' questions asked since `since`, oldest first (at most 500), with their incidents.
+    /// Signatures made from `from` to `to` (a past week's window) sharing one of the bands, at most
+    /// `SurgeRules.baselineLimit`: one statement over the band index.
+    func pastMatches(
+        _ connection: PostgresConnection, bands: [Int64], from: Date, to: Date
+    ) async throws
+        -> [SignatureMatch]
+    {
+        guard !bands.isEmpty else { return [] }
+        return try await connection.query(
+            """
+            SELECT question_id, created_at, group_id, terms FROM question_signatures WHERE question_id IN (
+                SELECT DISTINCT question_id FROM signature_bands WHERE band = ANY(\(bands))
+                AND created_at >= \(from.millisecondsSince1970) AND created_at <= \(to.millisecondsSince1970)
+                LIMIT \(SurgeRules.baselineLimit)
+            )
+            """,
+            logger: logger
+        ).all { row in
+            let row = row.makeRandomAccess()
+            return SignatureMatch(
+                questionId: try row.value("question_id"), createdAt: try row.date("created_at"),
+                groupId: try row.value("group_id"), terms: SimilaritySignature.terms(stored: try row.value("terms"))
+            )
+        }
+    }
+
+    /// The groups' questions asked since `since`, newest first (at most `SurgeRules.membersLimit`), with their
+    /// incidents.
     func members(_ connection: PostgresConnection, _ groups: [String], since: Date) async throws -> [GroupMember] {
         try await connection.query(
             """
@@ -156,7 +180,7 @@ extension PostgresStore {
             LEFT JOIN incident_questions iq ON iq.question_id = s.question_id
             LEFT JOIN incidents i ON i.id = iq.incident_id
             WHERE s.group_id = ANY(\(groups)) AND s.created_at >= \(since.millisecondsSince1970)
-            ORDER BY s.created_at, s.question_id LIMIT 500
+            ORDER BY s.created_at DESC, s.question_id DESC LIMIT \(SurgeRules.membersLimit)
             """,
             logger: logger
         ).all { row in
@@ -286,8 +310,12 @@ extension PostgresStore: IncidentRepository {
             ).first(Question.init(pg:))
             var questionIds: [String] = []
             if needs.questions != nil {
+                // Resolved questions get nothing an incident sends, so they are not loaded (nor locked).
                 questionIds = try await connection.query(
-                    "SELECT question_id FROM incident_questions WHERE incident_id = \(id) ORDER BY question_id",
+                    """
+                    SELECT iq.question_id FROM incident_questions iq JOIN questions q ON q.id = iq.question_id
+                    WHERE iq.incident_id = \(id) AND q.state <> 'resolved' ORDER BY iq.question_id
+                    """,
                     logger: self.logger
                 ).all { try $0.decode(String.self) }
             }
@@ -441,8 +469,12 @@ extension PostgresStore: IncidentRepository {
         return try await client.query(
             """
             SELECT s.question_id, s.terms FROM (
-                SELECT question_id, COUNT(*) AS shared FROM signature_bands
-                WHERE band = ANY(\(bands)) AND question_id <> \(questionId) GROUP BY question_id
+                SELECT newest.question_id, COUNT(*) AS shared FROM unnest(\(bands)::bigint[]) AS k(band),
+                LATERAL (
+                    SELECT question_id FROM signature_bands WHERE band = k.band
+                    ORDER BY created_at DESC LIMIT \(SurgeRules.solvedPerBand)
+                ) newest
+                WHERE newest.question_id <> \(questionId) GROUP BY newest.question_id
             ) b
             JOIN question_signatures s ON s.question_id = b.question_id
             JOIN questions q ON q.id = b.question_id

@@ -66,8 +66,9 @@ extension SQLiteStore {
                 try Int.fetchOne(
                     db,
                     sql: """
-                        SELECT COUNT(*) FROM question_signatures
-                        WHERE group_id IN (\(placeholders(groups.count))) AND created_at >= ?
+                        SELECT COUNT(DISTINCT q.channel || char(31) || q.customer_id)
+                        FROM question_signatures s JOIN questions q ON q.id = s.question_id
+                        WHERE s.group_id IN (\(placeholders(groups.count))) AND s.created_at >= ?
                         """,
                     arguments: StatementArguments(
                         groups + [needs.windowStart.millisecondsSince1970] as [any DatabaseValueConvertible]
@@ -81,7 +82,7 @@ extension SQLiteStore {
             }
             let bands = SurgeRules.baselineBands(needs, members: snapshot.members)
             snapshot.baseline = try SurgeRules.baselineWindows(needs).map { window in
-                try matches(db, bands: bands, from: window.start, to: window.end, perBand: SurgeRules.baselinePerBand)
+                try pastMatches(db, bands: bands, from: window.start, to: window.end)
             }
             let verdict = SurgeRules.verdict(needs, members: snapshot.members, baseline: snapshot.baseline)
             if verdict.isSurge { snapshot.members = try members(db, groups, since: needs.horizonStart) }
@@ -128,7 +129,31 @@ extension SQLiteStore {
         return matches
     }
 
-    /// The groups' questions asked since `since`, oldest first (at most 500), with their incidents.
+    /// Signatures made from `from` to `to` (a past week's window) sharing one of the bands, at most
+    /// `SurgeRules.baselineLimit`: one statement over the band index.
+    static func pastMatches(_ db: Database, bands: [Int64], from: Date, to: Date) throws -> [SignatureMatch] {
+        guard !bands.isEmpty else { return [] }
+        return try Row.fetchAll(
+            db,
+            sql: """
+                SELECT question_id, created_at, group_id, terms FROM question_signatures WHERE question_id IN (
+                    SELECT DISTINCT question_id FROM signature_bands
+                    WHERE band IN (\(placeholders(bands.count))) AND created_at >= ? AND created_at <= ? LIMIT ?
+                )
+                """,
+            arguments: StatementArguments(
+                bands + [from.millisecondsSince1970, to.millisecondsSince1970, Int64(SurgeRules.baselineLimit)]
+            )
+        ).map { row in
+            SignatureMatch(
+                questionId: row[0], createdAt: Date(millisecondsSince1970: row[1]), groupId: row[2],
+                terms: SimilaritySignature.terms(stored: row[3])
+            )
+        }
+    }
+
+    /// The groups' questions asked since `since`, newest first (at most `SurgeRules.membersLimit`), with their
+    /// incidents.
     static func members(_ db: Database, _ groups: [String], since: Date) throws -> [GroupMember] {
         try Row.fetchAll(
             db,
@@ -138,9 +163,11 @@ extension SQLiteStore {
                 LEFT JOIN incident_questions iq ON iq.question_id = s.question_id
                 LEFT JOIN incidents i ON i.id = iq.incident_id
                 WHERE s.group_id IN (\(placeholders(groups.count))) AND s.created_at >= ?
-                ORDER BY s.created_at, s.question_id LIMIT 500
+                ORDER BY s.created_at DESC, s.question_id DESC LIMIT ?
                 """,
-            arguments: StatementArguments(groups + [since.millisecondsSince1970] as [any DatabaseValueConvertible])
+            arguments: StatementArguments(
+                groups + [since.millisecondsSince1970, SurgeRules.membersLimit] as [any DatabaseValueConvertible]
+            )
         ).map { row in
             let bands: Data = row[20]
             return GroupMember(
@@ -259,8 +286,13 @@ extension SQLiteStore: IncidentRepository {
                 arguments: [incident.anchorQuestionId]
             )
             if let questionNeeds = needs.questions {
+                // Resolved questions get nothing an incident sends, so they are not loaded (nor locked).
                 let ids = try String.fetchAll(
-                    db, sql: "SELECT question_id FROM incident_questions WHERE incident_id = ? ORDER BY question_id",
+                    db,
+                    sql: """
+                        SELECT iq.question_id FROM incident_questions iq JOIN questions q ON q.id = iq.question_id
+                        WHERE iq.incident_id = ? AND q.state <> 'resolved' ORDER BY iq.question_id
+                        """,
                     arguments: [id]
                 )
                 snapshot.questions = try ids.map { try Self.snapshot(db, $0, needs: questionNeeds, at: now) }
@@ -414,21 +446,31 @@ extension SQLiteStore: IncidentRepository {
     {
         guard !bands.isEmpty else { return [] }
         return try await pool.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT s.question_id, s.terms FROM (
-                        SELECT question_id, COUNT(*) AS shared FROM signature_bands
-                        WHERE band IN (\(placeholders(bands.count))) AND question_id <> ?
-                        GROUP BY question_id
-                    ) b
-                    JOIN question_signatures s ON s.question_id = b.question_id
-                    JOIN questions q ON q.id = b.question_id
-                    WHERE q.state = 'resolved' AND q.answer_id IS NOT NULL
-                    ORDER BY b.shared DESC, b.question_id DESC LIMIT ?
-                    """,
-                arguments: StatementArguments(bands + [questionId, limit] as [any DatabaseValueConvertible])
-            ).map { (id: $0[0], terms: SimilaritySignature.terms(stored: $0[1])) }
+            // The newest signatures of each band (one indexed range each), counted by how many bands they share.
+            var shared: [String: Int] = [:]
+            let newest = try db.cachedStatement(
+                sql: "SELECT question_id FROM signature_bands WHERE band = ? ORDER BY created_at DESC LIMIT ?"
+            )
+            for band in bands {
+                for id in try String.fetchAll(newest, arguments: [band, SurgeRules.solvedPerBand]) where id != questionId {
+                    shared[id, default: 0] += 1
+                }
+            }
+            var candidates: [(id: String, terms: [String])] = []
+            for (id, _) in shared.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key > $1.key }) {
+                guard candidates.count < limit else { break }
+                if let terms = try db.fetchOne(
+                    String.self,
+                    sql: """
+                        SELECT s.terms FROM question_signatures s JOIN questions q ON q.id = s.question_id
+                        WHERE s.question_id = ? AND q.state = 'resolved' AND q.answer_id IS NOT NULL
+                        """,
+                    arguments: [id]
+                ) {
+                    candidates.append((id, SimilaritySignature.terms(stored: terms)))
+                }
+            }
+            return candidates
         }
     }
 

@@ -225,6 +225,74 @@ struct IncidentAPITests {
         }
     }
 
+    @Test(
+        "Incident events go out through the outbox: opened, each update as one reply per customer, resolved",
+        arguments: Backend.available)
+    func outbound(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
+            let (_, admin) = try await env.account("ada", .admin)
+            let created = try await client.call(
+                .post, "/v1/integrations", token: admin,
+                json: [
+                    "name": "status-page", "kind": "standard", "outbound_url": "http://127.0.0.1:9/hook", "all_channels": true,
+                    "events": ["incident.opened", "incident.updated", "incident.resolved", "question.replied"],
+                ]
+            )
+            #expect(created.status == 201, "\(created.raw)")
+            let integration = try #require((created.body["integration"] as? [String: Any])?["id"] as? String)
+            for (index, subject) in Self.outage.enumerated() {
+                _ = try await Self.submit(client, subject, token: admin, customer: "c\(index)")
+            }
+            let incidentId = try #require(try await Self.incidents(client, token: admin).first?["id"] as? String)
+            #expect(
+                try await client.call(.post, "/v1/incidents/\(incidentId)/updates", token: admin, json: ["body": "On it."])
+                    .status == 201
+            )
+            #expect(
+                try await client.call(.post, "/v1/incidents/\(incidentId)/resolve", token: admin, json: ["body": "Fixed."])
+                    .status == 200
+            )
+            let list = try await client.call(.get, "/v1/integrations/\(integration)/deliveries?limit=100", token: admin)
+            #expect(list.status == 200, "\(list.raw)")
+            let types = (list.body["deliveries"] as? [[String: Any]] ?? []).compactMap { $0["event_type"] as? String }
+            #expect(types.filter { $0 == "incident.opened" }.count == 1, "\(types)")
+            #expect(types.filter { $0 == "incident.updated" }.count == 1, "\(types)")
+            #expect(types.filter { $0 == "incident.resolved" }.count == 1, "\(types)")
+            // One reply per linked customer for the update, and one per customer for the final message.
+            #expect(types.filter { $0 == "question.replied" }.count == 10, "\(types)")
+        }
+    }
+
+    @Test(
+        "Expired signatures are purged with their bands; a solved question's is kept for similar answers",
+        arguments: Backend.available)
+    func purge(backend: Backend) async throws {
+        try await withAPI(backend: backend) { env, client in
+            let (_, staff) = try await env.account("sam", .staff)
+            let open = try await Self.submit(client, "No mobile data since this morning", token: staff, customer: "a")
+            let solved = try await Self.submit(client, "Mobile data not working this morning", token: staff, customer: "b")
+            #expect(try await client.call(.post, "/v1/questions/\(solved)/replies", token: staff, json: ["body": "Restart."]).status == 201)
+            #expect(try await client.call(.post, "/v1/questions/\(solved)/resolve", token: staff).status == 200)
+            #expect(try await env.store.purgeSignatures(at: env.clock.now(), limit: 10) == 0)
+            // Past the retention (4 weeks, a day and the horizon): the open question's signature goes, with its bands.
+            env.clock.advance(by: SurgePolicy.standard.retention + 60)
+            #expect(try await env.store.purgeSignatures(at: env.clock.now(), limit: 10) == 1)
+            #expect(try await env.store.signature(questionId: open) == nil)
+            let kept = try #require(try await env.store.signature(questionId: solved))
+            #expect(try await env.store.solvedCandidates(bands: kept.bands, excluding: "", limit: 5).map(\.id) == [solved])
+            // A bands row of the purged question would still be found by its keys: none is left.
+            let purgedBands = SimilaritySignature(text: "No mobile data since this morning", stopWords: StopWords(languages: ["en"])).bands
+            #expect(
+                try await env.store.solvedCandidates(bands: purgedBands, excluding: solved, limit: 5).isEmpty
+            )
+            #expect(try await env.store.count("SELECT COUNT(*) FROM signature_bands") == 32)
+            // A year after its resolution, the solved one goes too.
+            env.clock.advance(by: SurgePolicy.standard.keepSolved)
+            #expect(try await env.store.purgeSignatures(at: env.clock.now(), limit: 10) == 1)
+            #expect(try await env.store.count("SELECT COUNT(*) FROM signature_bands") == 0)
+        }
+    }
+
     @Test("A group as usual for its hour of the week is no surge; far above it is", arguments: Backend.available)
     func baseline(backend: Backend) async throws {
         try await withAPI(backend: backend) { env, client in

@@ -184,6 +184,19 @@ struct SurgeRulesTests {
         #expect(opened.first?.observed == 5)
         #expect(opened.first?.anchorQuestionId == "q_new")
         #expect(opened.first?.topTerms.contains("data") == true)
+        // The title is a volunteer-tier subject, contact data masked.
+        #expect(opened.first.map { !$0.title.isEmpty && !$0.title.contains("@") } == true)
+        // Attack: a staff-tier question (billing, fraud) most like the others never names the incident, which
+        // volunteers see on every linked question.
+        var secret = members
+        for index in secret.indices { secret[index].question.tier = .staff }
+        secret[0].question.subject = "Fraud case of Ada Lovelace, account 12345678"
+        let staffOnly = QuestionCommands.intake(
+            draft(subject), messageId: "m_1", idempotency: nil, surge: needs,
+            snapshot: SurgeSnapshot(members: secret, groupCount: 4, baseline: [[], [], [], []]), context: context
+        )
+        let titles = staffOnly.effects.compactMap { if case .openIncident(let incident) = $0 { incident.title } else { nil } }
+        #expect(titles == [subject], "\(titles)")
         // The linked members' events are in their own timelines.
         let memberEvents = change.events.filter { $0.type == .incidentLinked }.map(\.question.id)
         #expect(memberEvents == ["q_0", "q_1", "q_2", "q_3", "q_new"])
