@@ -40,6 +40,9 @@ public struct Question: Sendable, Equatable {
     public var createdBy: String
     public var createdAt: Date
     public var updatedAt: Date
+    /// The incident it is linked to, as the queue reads it (in the same read, so a page of the queue costs no second
+    /// transaction); nil where a read does not say. Not part of the question's row.
+    public var incidentId: String?
 
     /// Creates a question value.
     public init(

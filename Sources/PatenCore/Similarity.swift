@@ -135,7 +135,27 @@ public struct SimilaritySignature: Sendable, Equatable {
 
     /// Terms read back from `storedTerms`.
     public static func terms(stored: String) -> [String] {
-        stored.split(separator: " ").map(String.init)
+        // Split on the UTF-8 bytes: String's own split walks characters, which showed in intake's profile.
+        var text = stored
+        return text.withUTF8 { bytes in
+            bytes.split(separator: 0x20).map { String(decoding: UnsafeBufferPointer(rebasing: $0), as: UTF8.self) }
+        }
+    }
+
+    /// The band keys as words of a full-text index (SQLite's FTS5): 16 lowercase hex digits each, separated by spaces.
+    public var bandWords: String { Self.bandWords(bands) }
+
+    /// Band keys as words of a full-text index.
+    public static func bandWords(_ bands: [Int64]) -> String {
+        bands.map { key in
+            let digits = String(UInt64(bitPattern: key), radix: 16)
+            return String(repeating: "0", count: 16 - digits.count) + digits
+        }.joined(separator: " ")
+    }
+
+    /// A full-text query for documents holding any of the band keys.
+    public static func bandQuery(_ bands: [Int64]) -> String {
+        bandWords(bands).split(separator: " ").map { "\"\($0)\"" }.joined(separator: " OR ")
     }
 
     /// The band keys as stored: 8 bytes each, big-endian.

@@ -159,9 +159,11 @@ public struct SurgeNeeds: Sendable, Equatable {
 /// group's count in the window is improbable against the same window of past weeks (a Poisson tail).
 public enum SurgeRules {
     /// Most recent signatures read per band key at intake: a hot group (an outage with thousands of questions in the
-    /// horizon) costs each new question at most 32 x 16 candidate rows, and the newest are the ones that tell its
+    /// horizon) costs each new question at most 32 x 8 candidate rows, and the newest are the ones that tell its
     /// group and incident.
-    public static let recentPerBand = 16
+    public static let recentPerBand = 8
+    /// The same bound where the store reads the newest signatures sharing any band at once (SQLite's band index).
+    public static let recentLimit = 256
     /// Most signatures read per past week when counting the baseline.
     public static let baselineLimit = 2048
     /// Most questions of a group read at intake (the newest).

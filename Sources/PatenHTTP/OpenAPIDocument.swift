@@ -362,7 +362,7 @@ public enum OpenAPIDocument {
                 '404': { $ref: '#/components/responses/NotFound' }
                 '409': { description: '`incident_resolved` (the incident is resolved) or `incident_merged` (it was merged into another; details merged_into names it).', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
                 '413': { $ref: '#/components/responses/TooLarge' }
-                '422': { description: '`body_required`: the body is blank or over 10,000 characters.', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+                '422': { description: '`body_required`: the body is blank; `body_too_long`: it is over 10,000 characters.', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
                 '503': { $ref: '#/components/responses/Unavailable' }
           /v1/incidents/{id}/resolve:
             post:
@@ -388,7 +388,7 @@ public enum OpenAPIDocument {
                 '404': { $ref: '#/components/responses/NotFound' }
                 '409': { description: '`incident_resolved` (the incident is resolved already) or `incident_merged` (it was merged into another; details merged_into names it).', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
                 '413': { $ref: '#/components/responses/TooLarge' }
-                '422': { description: '`body_required`: the body is blank or over 10,000 characters.', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+                '422': { description: '`body_required`: the body is blank; `body_too_long`: it is over 10,000 characters.', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
                 '503': { $ref: '#/components/responses/Unavailable' }
           /v1/incidents/{id}/merge:
             post:
@@ -1351,7 +1351,7 @@ public enum OpenAPIDocument {
               type: object
               required: [body]
               properties:
-                body: { type: string, minLength: 1, maxLength: 10000, description: 'The message every customer of the incident gets; not blank (422 body_required).' }
+                body: { type: string, minLength: 1, maxLength: 10000, description: 'The message every customer of the incident gets; not blank (422 body_required), at most 10,000 characters (422 body_too_long).' }
             Incident:
               type: object
               required: [id, state, title, top_terms, observed, expected, probability, window_seconds, question_count, open_questions, topics, languages, sample_question_ids, anchor_question_id, opened_at, updated_at]

@@ -140,8 +140,10 @@ public struct QuestionController: Sendable {
         )
         var resources = questions.map { QuestionResource($0) }
         // Volunteers see which questions belong to an incident, so they do not answer one twice.
-        if let incidents, !resources.isEmpty {
-            let briefs = try await incidents.briefs(questionIds: resources.map(\.id), for: helper)
+        // The queue's read says which are linked; only those cost a second read.
+        let linked = questions.filter { $0.incidentId != nil }.map(\.id)
+        if let incidents, !linked.isEmpty {
+            let briefs = try await incidents.briefs(questionIds: linked, for: helper)
             for index in resources.indices {
                 resources[index].incident = briefs[resources[index].id].map(IncidentBriefResource.init)
             }

@@ -52,6 +52,10 @@ extension QuestionResource {
         object.add("holder_handle", holderHandle)
         object.add("holder_id", holderId)
         object.add("id", id)
+        if let incident, let data = try? APICoding.encoder.encode(incident) {
+            // Rare (a question of an incident): written by the API's encoder.
+            object.add("incident", json: String(decoding: data, as: UTF8.self))
+        }
         object.add("language", language)
         object.add("lease_expires_at", leaseExpiresAt)
         object.add("peer_deadline_at", peerDeadlineAt)

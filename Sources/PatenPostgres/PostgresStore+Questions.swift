@@ -125,7 +125,7 @@ extension PostgresStore: QuestionRepository {
         return try await client.query(
             PostgresQuery(
                 unsafeSQL: """
-                    SELECT * FROM (
+                    SELECT page.*, iq.incident_id AS incident_link FROM (SELECT * FROM (
                         (SELECT \(Question.pgColumns), priority_rank AS rank_,
                         (CASE WHEN topic = ANY($3) THEN 1 ELSE 0 END) + (CASE WHEN language = ANY($4) THEN 1 ELSE 0 END)
                         AS score_ FROM questions
@@ -135,7 +135,9 @@ extension PostgresStore: QuestionRepository {
                         UNION ALL (\(open(0)) AND NOT topic = ANY($3) AND NOT language = ANY($4) \(page))
                     ) AS ranked
                     ORDER BY score_ DESC, rank_ DESC, created_at, id
-                    LIMIT $5
+                    LIMIT $5) AS page
+                    LEFT JOIN incident_questions iq ON iq.question_id = page.id
+                    ORDER BY page.score_ DESC, page.rank_ DESC, page.created_at, page.id
                     """,
                 binds: binds(
                     tiers.map(\.rawValue), now.millisecondsSince1970, helper.skills, helper.languages, limit,
@@ -143,7 +145,12 @@ extension PostgresStore: QuestionRepository {
                 )
             ),
             logger: logger
-        ).all(Question.init(pg:))
+        ).all { row in
+            // Which of them belong to an incident, in the same statement (volunteers are shown it).
+            var question = try Question(pg: row)
+            question.incidentId = try row.makeRandomAccess().value("incident_link", as: String?.self)
+            return question
+        }
     }
 }
 

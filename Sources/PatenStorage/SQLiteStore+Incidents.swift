@@ -42,19 +42,29 @@ extension SQLiteStore {
     public func apply(
         intake surge: SurgeNeeds?, _ decide: @escaping @Sendable (SurgeSnapshot) -> QuestionChange
     ) async throws -> AppliedChange {
-        try await pool.write { db in
-            let snapshot = try surge.map { try Self.surgeSnapshot(db, $0) } ?? SurgeSnapshot()
+        // The horizon's similar signatures are read on one of the readers, before the write: reading them in SQLite's
+        // one writer cost 3.5 times the rest of an intake's write (perf, docs/performance.md). A question written in
+        // between is missed by this one: two similar questions arriving together may start two groups, which the
+        // next similar question joins again (its similar questions' groups are counted as one); whether a group
+        // has an open incident, and the group's count, are read again in the writer.
+        var recent: [SignatureMatch] = []
+        if let surge, surge.looks {
+            recent = try await pool.read { db in
+                try Self.matches(db, bands: surge.signature.bands, from: surge.horizonStart, to: surge.now)
+            }
+        }
+        return try await pool.write { [recent] db in
+            let snapshot = try surge.map { try Self.surgeSnapshot(db, $0, recent: recent) } ?? SurgeSnapshot()
             return try Self.apply(db, decide(snapshot))
         }
     }
 
-    /// What intake's surge rules read, loaded step by step as `QuestionChangeStore.apply(intake:_:)` describes.
-    static func surgeSnapshot(_ db: Database, _ needs: SurgeNeeds) throws -> SurgeSnapshot {
+    /// What intake's surge rules read, loaded step by step as `QuestionChangeStore.apply(intake:_:)` describes, from
+    /// the horizon's matches read before the write.
+    static func surgeSnapshot(_ db: Database, _ needs: SurgeNeeds, recent: [SignatureMatch]) throws -> SurgeSnapshot {
         var snapshot = SurgeSnapshot()
         guard needs.looks else { return snapshot }
-        snapshot.recent = try matches(
-            db, bands: needs.signature.bands, from: needs.horizonStart, to: needs.now, perBand: SurgeRules.recentPerBand
-        )
+        snapshot.recent = recent
         switch SurgeRules.plan(needs, recent: snapshot.recent) {
         case .alone:
             return snapshot
@@ -90,60 +100,57 @@ extension SQLiteStore {
         }
     }
 
-    /// Signatures made from `from` to `to` that share one of the bands (the newest `perBand` of each band), with the
-    /// open incident each is linked to. One indexed range per band, each a cached statement.
-    static func matches(_ db: Database, bands: [Int64], from: Date, to: Date, perBand: Int) throws -> [SignatureMatch] {
-        var seen = Set<String>()
-        var matches: [SignatureMatch] = []
-        let newest = try db.cachedStatement(
+    /// Signatures made from `from` to `to` that share one of the bands (the newest `SurgeRules.recentLimit`), with
+    /// the open incident each is linked to: one cached statement over the band index, newest first.
+    static func matches(_ db: Database, bands: [Int64], from: Date, to: Date) throws -> [SignatureMatch] {
+        guard !bands.isEmpty else { return [] }
+        return try db.fetchAll(
+            Row.self,
             sql: """
-                SELECT question_id FROM signature_bands WHERE band = ? AND created_at >= ? AND created_at <= ?
-                ORDER BY created_at DESC LIMIT ?
-                """
-        )
-        for band in bands {
-            let ids = try String.fetchAll(
-                newest, arguments: [band, from.millisecondsSince1970, to.millisecondsSince1970, perBand]
+                SELECT s.question_id, s.created_at, s.group_id, s.terms, i.id FROM (
+                    SELECT rowid AS hit FROM signature_band_index WHERE signature_band_index MATCH ?
+                    ORDER BY rowid DESC LIMIT ?
+                ) hits
+                JOIN questions q ON q.rowid = hits.hit JOIN question_signatures s ON s.question_id = q.id
+                LEFT JOIN incident_questions iq ON iq.question_id = s.question_id
+                LEFT JOIN incidents i ON i.id = iq.incident_id AND i.state = 'open'
+                WHERE s.created_at >= ? AND s.created_at <= ?
+                """,
+            arguments: [
+                SimilaritySignature.bandQuery(bands), SurgeRules.recentLimit, from.millisecondsSince1970,
+                to.millisecondsSince1970,
+            ]
+        ).map { row in
+            SignatureMatch(
+                questionId: row[0], createdAt: Date(millisecondsSince1970: row[1]), groupId: row[2],
+                terms: SimilaritySignature.terms(stored: row[3]), incidentId: row[4]
             )
-            for id in ids where seen.insert(id).inserted {
-                guard
-                    let row = try db.fetchOne(
-                        Row.self,
-                        sql: """
-                            SELECT s.created_at, s.group_id, s.terms, i.id FROM question_signatures s
-                            LEFT JOIN incident_questions iq ON iq.question_id = s.question_id
-                            LEFT JOIN incidents i ON i.id = iq.incident_id AND i.state = 'open'
-                            WHERE s.question_id = ?
-                            """,
-                        arguments: [id]
-                    )
-                else { continue }
-                matches.append(
-                    SignatureMatch(
-                        questionId: id, createdAt: Date(millisecondsSince1970: row[0]), groupId: row[1],
-                        terms: SimilaritySignature.terms(stored: row[2]), incidentId: row[3]
-                    )
-                )
-            }
         }
-        return matches
     }
 
     /// Signatures made from `from` to `to` (a past week's window) sharing one of the bands, at most
-    /// `SurgeRules.baselineLimit`: one statement over the band index.
+    /// `SurgeRules.baselineLimit`: the window's questions' rowids bound the band index's search.
     static func pastMatches(_ db: Database, bands: [Int64], from: Date, to: Date) throws -> [SignatureMatch] {
-        guard !bands.isEmpty else { return [] }
-        return try Row.fetchAll(
-            db,
+        guard !bands.isEmpty,
+            let range = try db.fetchOne(
+                Row.self, sql: "SELECT MIN(rowid), MAX(rowid) FROM questions WHERE created_at >= ? AND created_at <= ?",
+                arguments: [from.millisecondsSince1970, to.millisecondsSince1970]
+            ), let first: Int64 = range[0], let last: Int64 = range[1]
+        else { return [] }
+        return try db.fetchAll(
+            Row.self,
             sql: """
-                SELECT question_id, created_at, group_id, terms FROM question_signatures WHERE question_id IN (
-                    SELECT DISTINCT question_id FROM signature_bands
-                    WHERE band IN (\(placeholders(bands.count))) AND created_at >= ? AND created_at <= ? LIMIT ?
-                )
+                SELECT s.question_id, s.created_at, s.group_id, s.terms FROM (
+                    SELECT rowid AS hit FROM signature_band_index WHERE signature_band_index MATCH ?
+                    AND rowid >= ? AND rowid <= ? ORDER BY rowid DESC LIMIT ?
+                ) hits
+                JOIN questions q ON q.rowid = hits.hit JOIN question_signatures s ON s.question_id = q.id
+                WHERE s.created_at >= ? AND s.created_at <= ?
                 """,
-            arguments: StatementArguments(
-                bands + [from.millisecondsSince1970, to.millisecondsSince1970, Int64(SurgeRules.baselineLimit)]
-            )
+            arguments: [
+                SimilaritySignature.bandQuery(bands), first, last, SurgeRules.baselineLimit,
+                from.millisecondsSince1970, to.millisecondsSince1970,
+            ]
         ).map { row in
             SignatureMatch(
                 questionId: row[0], createdAt: Date(millisecondsSince1970: row[1]), groupId: row[2],
@@ -223,13 +230,10 @@ extension SQLiteStore {
                 Data(signature.storedBands),
             ]
         )
-        // One statement for every band (32 rows): a cached statement, not 32 executions.
+        // The band keys as one document of the band index, under the question's rowid (migration 0011 says why).
         try db.run(
-            sql: "INSERT INTO signature_bands (band, created_at, question_id) VALUES "
-                + Array(repeating: "(?, ?, ?)", count: signature.bands.count).joined(separator: ", "),
-            arguments: StatementArguments(
-                signature.bands.flatMap { [$0, created, questionId] as [any DatabaseValueConvertible] }
-            )
+            sql: "INSERT INTO signature_band_index (rowid, bands) SELECT rowid, ? FROM questions WHERE id = ?",
+            arguments: [signature.bandWords, questionId]
         )
     }
 
@@ -445,32 +449,29 @@ extension SQLiteStore: IncidentRepository {
         -> [(id: String, terms: [String])]
     {
         guard !bands.isEmpty else { return [] }
+        let wanted = Set(bands)
         return try await pool.read { db in
-            // The newest signatures of each band (one indexed range each), counted by how many bands they share.
-            var shared: [String: Int] = [:]
-            let newest = try db.cachedStatement(
-                sql: "SELECT question_id FROM signature_bands WHERE band = ? ORDER BY created_at DESC LIMIT ?"
+            // The newest signatures sharing a band (the band index, newest first), the solved ones ranked by how many
+            // bands they share.
+            let rows = try db.fetchAll(
+                Row.self,
+                sql: """
+                    SELECT s.question_id, s.terms, s.bands FROM (
+                        SELECT rowid AS hit FROM signature_band_index WHERE signature_band_index MATCH ?
+                        ORDER BY rowid DESC LIMIT ?
+                    ) hits
+                    JOIN questions q ON q.rowid = hits.hit JOIN question_signatures s ON s.question_id = q.id
+                    WHERE q.state = 'resolved' AND q.answer_id IS NOT NULL AND q.id <> ?
+                    """,
+                arguments: [SimilaritySignature.bandQuery(bands), SurgeRules.solvedPerBand * 8, questionId]
             )
-            for band in bands {
-                for id in try String.fetchAll(newest, arguments: [band, SurgeRules.solvedPerBand]) where id != questionId {
-                    shared[id, default: 0] += 1
-                }
+            return rows.map { row -> (id: String, terms: [String], shared: Int) in
+                let stored: Data = row[2]
+                let shared = (SimilaritySignature.bands(stored: Array(stored)) ?? []).filter { wanted.contains($0) }.count
+                return (row[0], SimilaritySignature.terms(stored: row[1]), shared)
             }
-            var candidates: [(id: String, terms: [String])] = []
-            for (id, _) in shared.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key > $1.key }) {
-                guard candidates.count < limit else { break }
-                if let terms = try db.fetchOne(
-                    String.self,
-                    sql: """
-                        SELECT s.terms FROM question_signatures s JOIN questions q ON q.id = s.question_id
-                        WHERE s.question_id = ? AND q.state = 'resolved' AND q.answer_id IS NOT NULL
-                        """,
-                    arguments: [id]
-                ) {
-                    candidates.append((id, SimilaritySignature.terms(stored: terms)))
-                }
-            }
-            return candidates
+            .sorted { $0.shared != $1.shared ? $0.shared > $1.shared : $0.id > $1.id }
+            .prefix(limit).map { (id: $0.id, terms: $0.terms) }
         }
     }
 
@@ -523,15 +524,15 @@ extension SQLiteStore: IncidentRepository {
             )
             for row in rows {
                 let id: String = row[0]
-                let created: Int64 = row[1]
                 let bands: Data = row[2]
-                // The bands are found by their keys, which the signature holds: no index on their age is needed.
-                for band in SimilaritySignature.bands(stored: Array(bands)) ?? [] {
-                    try db.run(
-                        sql: "DELETE FROM signature_bands WHERE band = ? AND created_at = ? AND question_id = ?",
-                        arguments: [band, created, id]
-                    )
-                }
+                // A contentless index forgets a document given the words it was made of, which the signature holds.
+                try db.run(
+                    sql: """
+                        INSERT INTO signature_band_index (signature_band_index, rowid, bands)
+                        SELECT 'delete', rowid, ? FROM questions WHERE id = ?
+                        """,
+                    arguments: [SimilaritySignature.bandWords(SimilaritySignature.bands(stored: Array(bands)) ?? []), id]
+                )
                 try db.run(sql: "DELETE FROM question_signatures WHERE question_id = ?", arguments: [id])
             }
             return rows.count

@@ -121,7 +121,7 @@ extension SQLiteStore: QuestionRepository {
             WHERE state = 'claimed' AND lease_expires_at <= ? AND tier IN (\(placeholders(tiers.count)))\(notIn)
             """
         let best = helper.skills.isEmpty ? (helper.languages.isEmpty ? 0 : 1) : (helper.languages.isEmpty ? 1 : 2)
-        let ranked = try await pool.read { db -> [(question: Question, score: Int, rank: Int)] in
+        return try await pool.read { db -> [Question] in
             var found: [(question: Question, score: Int, rank: Int)] = []
             // Cached per connection: the text varies only with how many skills and languages a helper has.
             let expiredRows = try db.fetchAll(
@@ -150,11 +150,27 @@ extension SQLiteStore: QuestionRepository {
                     found.append((question, bucket, question.priority.rank))
                 }
             }
-            return found
+            var page = found.sorted {
+                ($1.score, $1.rank, $0.question.createdAt, $0.question.id)
+                    < ($0.score, $0.rank, $1.question.createdAt, $1.question.id)
+            }.prefix(limit).map(\.question)
+            // Which of them belong to an incident, in the same read (volunteers are shown it).
+            if !page.isEmpty {
+                var links: [String: String] = [:]
+                for row in try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT question_id, incident_id FROM incident_questions
+                        WHERE question_id IN (\(placeholders(page.count)))
+                        """,
+                    arguments: StatementArguments(page.map(\.id))
+                ) {
+                    links[row[0]] = row[1]
+                }
+                for index in page.indices { page[index].incidentId = links[page[index].id] }
+            }
+            return page
         }
-        return ranked.sorted {
-            ($1.score, $1.rank, $0.question.createdAt, $0.question.id) < ($0.score, $0.rank, $1.question.createdAt, $1.question.id)
-        }.prefix(limit).map(\.question)
     }
 
     public func isReady() async throws -> Bool {

@@ -1,6 +1,8 @@
 -- Question intake as a helpdesk sees it on an ordinary day: POST /v1/questions as the integration in $TOKEN, each
--- question six to ten words drawn at random from a carrier helpdesk's vocabulary (so similar questions meet now and
--- then, as they do, but no one group grows into a surge), each customer different.
+-- customer different, each question a few words of a carrier helpdesk's vocabulary (so questions share words and
+-- now and then a band, as they do) among words of its own (made-up ones: real questions are written in a far larger
+-- vocabulary than this list; drawn from these 110 words alone, hundreds of questions a second in one window chain
+-- into chance groups, which is not an ordinary day).
 local counter = 0
 local token = os.getenv("TOKEN")
 local words = {
@@ -21,9 +23,15 @@ function setup(thread)
     thread:set("prefix", tostring(math.random(1, 1e9)))
 end
 
+local function madeUp()
+    local letters = {}
+    for i = 1, math.random(4, 8) do letters[i] = string.char(math.random(97, 122)) end
+    return table.concat(letters)
+end
+
 local function sentence(n)
     local parts = { verbs[math.random(#verbs)] }
-    for _ = 1, n do parts[#parts + 1] = words[math.random(#words)] end
+    for i = 1, n do parts[#parts + 1] = (i <= 2) and words[math.random(#words)] or madeUp() end
     return table.concat(parts, " ")
 end
 
