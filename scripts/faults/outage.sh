@@ -25,8 +25,12 @@ sql_at_least() { [ "$(sql "$1")" -ge "$2" ]; }   # sql_at_least SQL NUMBER
 port=$(free_port)
 hook_port=$(free_port)
 base="http://127.0.0.1:$port"
+# The 20 questions below are one complaint from 20 customers: a surge (docs/incidents.md), whose incident and
+# escalation would add messages to the 40 counted here. This test is about delivery, so detection is off.
+python3 -c 'import json, sys; p = json.load(open(sys.argv[1])); p["surge"]["enabled"] = False; json.dump(p, open(sys.argv[2], "w"))' \
+    Config/policy.json "$work/policy.json"
 PATEN_LOG_LEVEL=error PATEN_WEBHOOK_ALLOW_LOOPBACK=true PATEN_DELIVERY_INTERVAL_MS=100 \
-    PATEN_WEBHOOK_RETRY_SCHEDULE=1s,1s,1s,1s \
+    PATEN_WEBHOOK_RETRY_SCHEDULE=1s,1s,1s,1s PATEN_POLICY="$work/policy.json" \
     "$bin" serve --port "$port" --data-dir "$work/data" >"$work/serve.log" 2>&1 &
 pids+=($!)
 wait_for "$work/serve.log" "paten listening" "the server's start" || { cat "$work/serve.log"; exit 1; }
