@@ -49,8 +49,17 @@ public struct IncidentController: Sendable {
         }
         group.get("incidents/{id}") { request, context in
             let viewer = try context.requireIdentity()
+            let questionsAfter = try request.uri.queryParameters.get("questions_after").map { text in
+                // A question id is never this long; the document says so with maxLength.
+                guard text.unicodeScalars.count <= 200 else {
+                    throw PatenError.malformed(
+                        "invalid_cursor", "questions_after must be a question id from a previous page."
+                    )
+                }
+                return String(text)
+            }
             let detail = try await incidents.detail(
-                id: try context.pathID(), questionsAfter: request.uri.queryParameters.get("questions_after").map { String($0) },
+                id: try context.pathID(), questionsAfter: questionsAfter,
                 questionsLimit: try request.query("questions_limit", default: 50), for: viewer
             )
             return IncidentDetailResource(detail)

@@ -336,7 +336,7 @@ public enum OpenAPIDocument {
               parameters:
                 - { $ref: '#/components/parameters/Id' }
                 - { name: questions_limit, in: query, description: 'Linked questions per page; outside 1 to 200 is 400 invalid_limit.', schema: { type: integer, minimum: 1, maximum: 200, default: 50 } }
-                - { name: questions_after, in: query, description: 'The previous page''s questions_next_cursor (the id of the last question read).', schema: { type: string, maxLength: 200 } }
+                - { name: questions_after, in: query, description: 'The previous page''s questions_next_cursor (the id of the last question read); longer than 200 is 400 invalid_cursor.', schema: { type: string, maxLength: 200 } }
               responses:
                 '200': { description: The incident., content: { application/json: { schema: { $ref: '#/components/schemas/IncidentDetail' } } } }
                 '400': { $ref: '#/components/responses/Malformed' }

@@ -194,6 +194,12 @@ struct IncidentAPITests {
             #expect(try await client.call(.get, "/v1/incidents/inc_nope", token: staff).status == 404)
             #expect(try await client.call(.get, "/v1/incidents?cursor=zzz", token: staff).errorCode == "invalid_cursor")
             #expect(try await client.call(.get, "/v1/incidents?limit=0", token: staff).status == 400)
+            // Found by the schema fuzzer: a questions_after longer than any question id was taken.
+            let long = String(repeating: "0", count: 201)
+            #expect(
+                try await client.call(.get, "/v1/incidents/\(incidentId)?questions_after=\(long)", token: staff).errorCode
+                    == "invalid_cursor"
+            )
         }
     }
 
