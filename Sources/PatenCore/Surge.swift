@@ -168,8 +168,10 @@ public enum SurgeRules {
     public static let baselineLimit = 2048
     /// Most questions of a group read at intake (the newest).
     public static let membersLimit = 500
-    /// Most recent signatures read per band key when looking for similar solved questions.
+    /// Most recent signatures read per band key when looking for similar solved questions (PostgreSQL).
     public static let solvedPerBand = 256
+    /// The same bound where the store reads the newest signatures sharing any band at once (SQLite's band index).
+    public static let solvedLimit = 2048
     /// What a store loads next once it has the horizon's matches.
     public enum Plan: Sendable, Equatable {
         /// Nothing similar: the question starts a group of its own.

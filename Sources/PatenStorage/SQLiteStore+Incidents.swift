@@ -463,7 +463,7 @@ extension SQLiteStore: IncidentRepository {
                     JOIN questions q ON q.rowid = hits.hit JOIN question_signatures s ON s.question_id = q.id
                     WHERE q.state = 'resolved' AND q.answer_id IS NOT NULL AND q.id <> ?
                     """,
-                arguments: [SimilaritySignature.bandQuery(bands), SurgeRules.solvedPerBand * 8, questionId]
+                arguments: [SimilaritySignature.bandQuery(bands), SurgeRules.solvedLimit, questionId]
             )
             return rows.map { row -> (id: String, terms: [String], shared: Int) in
                 let stored: Data = row[2]
