@@ -10,11 +10,12 @@ public protocol QuestionChangeStore: Sendable {
     /// repeated webhook id is a `duplicate_webhook` conflict, a conversation taken meanwhile `conversation_exists`.
     ///
     /// The loading follows `SurgeRules`: the horizon's signatures sharing a band with the new one; then, by
-    /// `SurgeRules.plan`, the open incident to join, or the count of the similar questions' groups in the window;
-    /// when that is `largeEnough`, the window's members (joining an open incident one of them is linked to), else
-    /// the past weeks' matches (`baselineWindows`, `baselineBands`); when `SurgeRules.verdict` says surge, the
-    /// horizon's members. On PostgreSQL the band keys (and the group, before its count) are locked first, so
-    /// similar questions arriving at two instances are grouped one after the other and open one incident.
+    /// `SurgeRules.plan`, the open incident to join; or, for similar questions' groups, the open incident one of
+    /// the groups' questions is linked to (read again here: it may have opened since the matches were read), else
+    /// the groups' count in the window; when that is `largeEnough`, the window's members and the past weeks' matches
+    /// (`baselineWindows`, `baselineBands`); when `SurgeRules.verdict` says surge, the horizon's members. On
+    /// PostgreSQL the band keys, then the groups, are locked first, so similar questions arriving at two instances
+    /// are grouped one after the other and open one incident, which any of them still in flight joins.
     func apply(
         intake surge: SurgeNeeds?, _ decide: @escaping @Sendable (SurgeSnapshot) -> QuestionChange
     ) async throws -> AppliedChange

@@ -215,11 +215,6 @@ public enum SurgeRules {
         groupCount + 1 >= needs.policy.minQuestions
     }
 
-    /// The open incident one of the group's questions is linked to, which the new question joins.
-    public static func openIncident(among members: [GroupMember]) -> String? {
-        members.first(where: { $0.incidentOpen })?.incidentId
-    }
-
     /// The past weeks' windows to count the group in: the same span of the week, one to `baselineWeeks` weeks back.
     public static func baselineWindows(_ needs: SurgeNeeds) -> [DateInterval] {
         (1...max(1, needs.policy.baselineWeeks)).map { week in

@@ -75,6 +75,19 @@ extension PostgresStore {
             snapshot.join = try await join(connection, incidentId)
             return snapshot
         case .groups(let groups):
+            // One intake at a time reads and grows these groups: one about to open an incident waits for one joining
+            // them and then links it, and one joining them after an opening sees the incident and joins it.
+            let groupKeys = Array(
+                Set(groups.map { Int32(truncatingIfNeeded: SimilaritySignature.fnv1a(Array($0.utf8))) })
+            ).sorted()
+            try await connection.query(
+                "SELECT pg_advisory_xact_lock(\(Self.groupLockClass), k) FROM unnest(\(groupKeys)::int4[]) AS k",
+                logger: logger
+            )
+            if let incidentId = try await openIncident(connection, groups, since: needs.horizonStart) {
+                snapshot.join = try await join(connection, incidentId)
+                return snapshot
+            }
             snapshot.groupCount =
                 try await connection.query(
                     """
@@ -85,20 +98,7 @@ extension PostgresStore {
                     logger: logger
                 ).first { try $0.decode(Int.self) } ?? 0
             guard SurgeRules.largeEnough(needs, groupCount: snapshot.groupCount) else { return snapshot }
-            // One intake at a time decides whether these groups open an incident; a second one waits and then sees
-            // the first one's links.
-            let groupKeys = Array(
-                Set(groups.map { Int32(truncatingIfNeeded: SimilaritySignature.fnv1a(Array($0.utf8))) })
-            ).sorted()
-            try await connection.query(
-                "SELECT pg_advisory_xact_lock(\(Self.groupLockClass), k) FROM unnest(\(groupKeys)::int4[]) AS k",
-                logger: logger
-            )
             snapshot.members = try await members(connection, groups, since: needs.windowStart)
-            if let incidentId = SurgeRules.openIncident(among: snapshot.members) {
-                snapshot.join = try await join(connection, incidentId)
-                return snapshot
-            }
             let bands = SurgeRules.baselineBands(needs, members: snapshot.members)
             var baseline: [[SignatureMatch]] = []
             for window in SurgeRules.baselineWindows(needs) {
@@ -167,6 +167,20 @@ extension PostgresStore {
                 groupId: try row.value("group_id"), terms: SimilaritySignature.terms(stored: try row.value("terms"))
             )
         }
+    }
+
+    /// The open incident one of the groups' questions asked since `since` is linked to, if any (the newest such link).
+    func openIncident(_ connection: PostgresConnection, _ groups: [String], since: Date) async throws -> String? {
+        try await connection.query(
+            """
+            SELECT i.id FROM question_signatures s
+            JOIN incident_questions iq ON iq.question_id = s.question_id
+            JOIN incidents i ON i.id = iq.incident_id AND i.state = 'open'
+            WHERE s.group_id = ANY(\(groups)) AND s.created_at >= \(since.millisecondsSince1970)
+            ORDER BY s.created_at DESC, s.question_id DESC LIMIT 1
+            """,
+            logger: logger
+        ).first { try $0.decode(String.self) }
     }
 
     /// The groups' questions asked since `since`, newest first (at most `SurgeRules.membersLimit`), with their

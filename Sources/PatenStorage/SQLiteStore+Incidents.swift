@@ -72,6 +72,11 @@ extension SQLiteStore {
             snapshot.join = try join(db, incidentId)
             return snapshot
         case .groups(let groups):
+            // An incident opened among these groups since the matches were read is joined.
+            if let incidentId = try openIncident(db, groups, since: needs.horizonStart) {
+                snapshot.join = try join(db, incidentId)
+                return snapshot
+            }
             snapshot.groupCount =
                 try Int.fetchOne(
                     db,
@@ -86,10 +91,6 @@ extension SQLiteStore {
                 ) ?? 0
             guard SurgeRules.largeEnough(needs, groupCount: snapshot.groupCount) else { return snapshot }
             snapshot.members = try members(db, groups, since: needs.windowStart)
-            if let incidentId = SurgeRules.openIncident(among: snapshot.members) {
-                snapshot.join = try join(db, incidentId)
-                return snapshot
-            }
             let bands = SurgeRules.baselineBands(needs, members: snapshot.members)
             snapshot.baseline = try SurgeRules.baselineWindows(needs).map { window in
                 try pastMatches(db, bands: bands, from: window.start, to: window.end)
@@ -157,6 +158,21 @@ extension SQLiteStore {
                 terms: SimilaritySignature.terms(stored: row[3])
             )
         }
+    }
+
+    /// The open incident one of the groups' questions asked since `since` is linked to, if any (the newest such link).
+    static func openIncident(_ db: Database, _ groups: [String], since: Date) throws -> String? {
+        try String.fetchOne(
+            db,
+            sql: """
+                SELECT i.id FROM question_signatures s
+                JOIN incident_questions iq ON iq.question_id = s.question_id
+                JOIN incidents i ON i.id = iq.incident_id AND i.state = 'open'
+                WHERE s.group_id IN (\(placeholders(groups.count))) AND s.created_at >= ?
+                ORDER BY s.created_at DESC, s.question_id DESC LIMIT 1
+                """,
+            arguments: StatementArguments(groups + [since.millisecondsSince1970] as [any DatabaseValueConvertible])
+        )
     }
 
     /// The groups' questions asked since `since`, newest first (at most `SurgeRules.membersLimit`), with their

@@ -349,4 +349,88 @@ struct IncidentAPITests {
             #expect((incidents.first?["observed"] as? Int ?? 0) >= 12, "\(incidents)")
         }
     }
+
+    /// Rewordings d1 to d8 of scripts/incidents/mix.json: d1 and d4 become one group, d2 and d3 another; d8 is like
+    /// both, d7 only like d4.
+    static let rewordings: [Int: (String, String)] = [
+        1: (
+            "Kein mobiles Internet seit heute Morgen",
+            "Seit heute Morgen habe ich kein mobiles Internet mehr. WLAN geht, aber unterwegs lädt keine Seite. Ist das eine Störung?"
+        ),
+        2: (
+            "Mobile Daten funktionieren nicht mehr",
+            "Meine mobilen Daten funktionieren seit heute früh nicht mehr. Das Handy zeigt LTE an, aber kein Internet. Neustart hat nichts gebracht."
+        ),
+        3: (
+            "Seit heute früh kein Netz für mobile Daten",
+            "Telefonieren geht, aber mobile Daten gehen nicht. Kein Internet am Handy seit heute früh. Gibt es eine Störung?"
+        ),
+        4: (
+            "Störung mobiles Internet?",
+            "Hallo, gibt es gerade eine Störung? Mein mobiles Internet geht seit heute Morgen nicht, in ganz Berlin. WLAN funktioniert."
+        ),
+        7: (
+            "Mobiles Internet tot",
+            "Mobiles Internet geht überhaupt nicht mehr, seit ca. 7 Uhr. Meine Frau hat das gleiche Problem. Störung?"
+        ),
+        8: (
+            "LTE verbunden aber kein Internet",
+            "Das Handy ist mit LTE verbunden, aber mobile Daten funktionieren nicht. Kein Internet seit heute Morgen. Was ist los?"
+        ),
+    ]
+
+    static func ask(_ client: any TestClientProtocol, _ key: Int, token: String) async throws -> String {
+        let (subject, text) = try #require(rewordings[key])
+        var body = questionBody(subject, body: text)
+        body["language"] = "de"
+        body["customer"] = ["id": "c\(key)", "name": "Kim"]
+        let response = try await client.call(.post, "/v1/questions", token: token, json: body)
+        #expect(response.status == 201, "\(response.raw)")
+        return try #require(response.string("id"), "\(response.raw)")
+    }
+
+    actor Finished {
+        var keys: Set<Int> = []
+        func add(_ key: Int) { keys.insert(key) }
+    }
+
+    // Found by scripts/incidents.sh in CI: on PostgreSQL a question joining one of the groups while another
+    // intake opened an incident over them (having read the members before it was written) was linked to nothing,
+    // because a group too small on its own was neither locked nor checked for an incident.
+    @Test(
+        "A question joining a group while another intake opens an incident over it is linked to that incident",
+        .enabled(if: PostgresTestServer.available)
+    )
+    func joinWhileOpening() async throws {
+        try await withAPI(backend: .postgres) { env, client in
+            let (_, staff) = try await env.account("sam", .staff)
+            for key in 1...4 { _ = try await Self.ask(client, key, token: staff) }
+            #expect(try await Self.incidents(client, token: staff).isEmpty)
+            let finished = Finished()
+            // d8 makes five customers over both groups and opens the incident; it is held before it links them (an
+            // incident_questions row needs a lock the held transaction conflicts with), while d7 joins d4's group.
+            let (opener, late) = try await env.holdingPostgresTransaction([
+                "LOCK TABLE incident_questions IN SHARE MODE"
+            ]) {
+                let opener = Task {
+                    let id = try await Self.ask(client, 8, token: staff)
+                    await finished.add(8)
+                    return id
+                }
+                try await Task.sleep(for: .milliseconds(500))
+                let late = Task { try await Self.ask(client, 7, token: staff) }
+                try await Task.sleep(for: .seconds(1))
+                #expect(await !finished.keys.contains(8), "the opener was not held: the test proves nothing")
+                return (opener, late)
+            }
+            let openerId = try await opener.value
+            let lateId = try await late.value
+            let incidents = try await Self.incidents(client, token: staff)
+            #expect(incidents.count == 1)
+            let incidentId = try #require(incidents.first?["id"] as? String)
+            let shown = try await client.call(.get, "/v1/incidents/\(incidentId)", token: staff)
+            let linked = Set((shown.body["questions"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String })
+            #expect(linked.isSuperset(of: [openerId, lateId]), "\(shown.raw)")
+        }
+    }
 }

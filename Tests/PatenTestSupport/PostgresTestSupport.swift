@@ -112,3 +112,33 @@ extension DatabaseURL {
         return redacted
     }
 }
+
+extension TestEnvironment {
+    /// Runs `statements` in a transaction on a connection of its own (on the environment's PostgreSQL database), then
+    /// the body while that transaction holds what they locked, then rolls it back: for stopping another transaction
+    /// at a chosen step.
+    public func holdingPostgresTransaction<T: Sendable>(
+        _ statements: [String], _ body: () async throws -> T
+    ) async throws -> T {
+        guard let text = runtime.configuration.databaseURL else {
+            throw PatenError.configuration("holdingPostgresTransaction needs a PostgreSQL environment")
+        }
+        let logger = Logger(label: "paten-test-hold")
+        return try await PostgresStore.with(try DatabaseURL(text)) { store in
+            try await store.client.withConnection { connection in
+                try await connection.query("BEGIN", logger: logger)
+                for statement in statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                do {
+                    let result = try await body()
+                    try await connection.query("ROLLBACK", logger: logger)
+                    return result
+                } catch {
+                    try? await connection.query("ROLLBACK", logger: logger)
+                    throw error
+                }
+            }
+        }
+    }
+}

@@ -29,7 +29,9 @@ from patenapi import call  # noqa: E402
 
 # INCIDENTS_MIX names another mix of the same shape (to try one out); scripts/incidents/mix.json by default.
 MIX = json.load(open(os.environ.get("INCIDENTS_MIX") or os.path.join(HERE, "mix.json"), encoding="utf-8"))
-SIMILARITY = 0.35  # surge.similarity of Config/policy.json
+# surge.similarity of the policy the server runs with (for the grouping diagnosis printed on a failure)
+SIMILARITY = json.load(open(os.environ.get("PATEN_POLICY") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "Config", "policy.json"), encoding="utf-8"))["surge"]["similarity"]
 
 
 def check(name, expected, actual):
