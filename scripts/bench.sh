@@ -4,7 +4,8 @@
 #   queue listing with 10,000 open questions, question intake (varied questions, then every question alike: one
 #   surge that opens an incident and grows it), claims under contention (64 connections racing for
 #   the same questions; exactly one winner each, checked in the database), replies; then, on a second data dir
-#   with LARGE questions (default 1,000,000) and 1 % due, one sweep pass and the metrics export. For each: requests per
+#   with LARGE questions (default 1,000,000) and 1 % due, one sweep pass, the metrics export and the console's overview
+#   (signed in through its login form; it must answer in under 100 ms). For each: requests per
 #   second, p50 and p99 latency, and the server's peak RSS.
 #   DURATION=10 (seconds per wrk run), CONNECTIONS=64, LARGE=1000000 (0 skips the large phase)
 #   BENCH_POSTGRES_URL=$(scripts/postgres.sh start): the same runs on PostgreSQL, each phase on a fresh database
@@ -126,6 +127,17 @@ if [ "$large" -gt 0 ]; then
     curl -sf -H "Authorization: Bearer $manager" -o "$work/export.csv" "$base/v1/metrics/export?from=2000-01-01&to=2100-01-01"
     elapsed=$(( ($(date +%s%N) - started) / 1000000 ))
     echo "export of $(($(wc -l <"$work/export.csv") - 1)) rows: $elapsed ms, $(du -m "$work/export.csv" | cut -f1) MB, server peak RSS $(peak_rss "$pid") MB"
+    # The console's overview with the large database behind it, signed in as the manager through the login form.
+    curl -sf -c "$work/jar" -o "$work/login.html" "$base/console/login"
+    csrf=$(sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' "$work/login.html" | head -n 1)
+    curl -sf -b "$work/jar" -c "$work/jar" -o /dev/null --data-urlencode "csrf=$csrf" \
+        --data-urlencode "token=$manager" "$base/console/login"
+    session=$(awk '$6 == "paten_session" {print $7}' "$work/jar")
+    first=$(curl -sf -b "paten_session=$session" -o "$work/overview.html" -w '%{time_total}' "$base/console")
+    echo "console overview, first request (computes the charts' 14 days): $(awk -v t="$first" 'BEGIN {printf "%.0f", t * 1000}') ms"
+    check "the overview counts every waiting question" "$large" \
+        "$(sed -n 's/.*data-count="waiting">\([0-9]*\)<.*/\1/p' "$work/overview.html")"
+    SESSION=$session bench "console overview ($large questions)" 2 scripts/bench/overview.lua "$base"
     stop
 fi
 

@@ -37,6 +37,9 @@ scripts/programme.sh
 echo "== surge detection end to end: a realistic replay, then two instances on one PostgreSQL"
 scripts/incidents.sh
 
+echo "== the console and the rating page in a real browser (headless Chromium)"
+scripts/browser.sh
+
 echo "== two instances on one PostgreSQL"
 scripts/multi-instance.sh
 

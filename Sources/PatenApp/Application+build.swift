@@ -41,11 +41,24 @@ public func buildRouter(
         streamsPerAccount: configuration.streamsPerAccount
     )
     .addRoutes(to: api)
-    RatingController(desk: runtime.desk).addRoutes(to: api)
+    let pages = HTMLPages()
+    RatingController(desk: runtime.desk, links: runtime.store, pages: pages).addRoutes(to: api)
     MetricsController(metrics: runtime.metrics).addRoutes(to: api)
     ProgrammeController(programme: runtime.programme, metrics: runtime.metrics).addRoutes(to: api)
     IntegrationController(integrations: runtime.integrations).addRoutes(to: api)
     IncidentController(incidents: runtime.incidents).addRoutes(to: api)
+    let store = runtime.store
+    ConsoleController(
+        desk: runtime.desk, escalations: runtime.escalations, incidents: runtime.incidents,
+        programme: runtime.programme, metrics: runtime.metrics, directory: runtime.directory,
+        sessions: runtime.consoleSessions, console: store,
+        feed: ConsoleFeed(escalations: runtime.escalations, counts: { try await ConsoleController.figures(store) }),
+        charts: ConsoleCharts(metrics: runtime.metrics, clock: runtime.clock), pages: pages,
+        secureCookies: configuration.externalURL.lowercased().hasPrefix("https:"),
+        heartbeatInterval: configuration.streamHeartbeatInterval, recheckInterval: configuration.streamRecheckInterval,
+        streamsPerAccount: configuration.streamsPerAccount
+    )
+    .addRoutes(to: router)
     router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
     return router
 }

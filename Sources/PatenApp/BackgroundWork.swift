@@ -5,7 +5,7 @@ import PatenStorage
 import ServiceLifecycle
 import UnixSignals
 
-/// `paten worker`: the background services alone (lease expiry, escalation sweeper, webhook delivery), no HTTP, until SIGTERM or
+/// `paten worker`: the background services alone (lease expiry, escalation sweeper, webhook delivery, queue count fold), no HTTP, until SIGTERM or
 /// SIGINT.
 public func runWorker(_ configuration: PatenConfiguration) async throws {
     var logger = Logger(label: "paten-worker")
@@ -31,6 +31,7 @@ public func backgroundServices(_ runtime: PatenRuntime, logger: Logger) -> [any 
         ),
         EscalationSweeper(desk: runtime.desk, interval: configuration.sweepInterval, clock: runtime.clock, logger: logger),
         WebhookDeliveryService(runtime: runtime, logger: logger),
+        QueueCountFolder(console: runtime.store, interval: configuration.sweepInterval, clock: runtime.clock, logger: logger),
     ]
 }
 

@@ -19,6 +19,8 @@ public struct PatenRuntime: Sendable {
     /// Incidents and similar solved questions.
     public let incidents: IncidentDesk
     public let integrations: IntegrationDirectory
+    /// Console sign-in sessions.
+    public let consoleSessions: ConsoleSessions
     /// Turns verified inbound webhooks into questions and customer messages.
     public let receiver: InboundWebhookReceiver
     /// Where outbound webhooks may go.
@@ -92,6 +94,9 @@ public struct PatenRuntime: Sendable {
                 policy: policy, incidents: store, questions: store, ratingLinks: ratingLinks, clock: clock, ids: ids
             ),
             integrations: integrations,
+            consoleSessions: ConsoleSessions(
+                sessions: store, tokens: store, helpers: store, hasher: hasher, clock: clock
+            ),
             receiver: InboundWebhookReceiver(integrations: integrations, accounts: directory, desk: desk, clock: clock),
             destinations: destinations, clock: clock
         )

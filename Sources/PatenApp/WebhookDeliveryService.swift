@@ -28,7 +28,8 @@ public struct WebhookDeliveryService: Service {
             schedule: runtime.configuration.webhookRetrySchedule, ratingLinks: runtime.desk.ratingLinks, logger: logger
         )
         let purger = ReceiptPurger(
-            integrations: runtime.integrations, signatures: runtime.store, clock: runtime.clock, logger: logger
+            integrations: runtime.integrations, signatures: runtime.store, sessions: runtime.consoleSessions,
+            clock: runtime.clock, logger: logger
         )
         let interval = runtime.configuration.deliveryInterval
         let clock = runtime.clock
@@ -47,20 +48,25 @@ public struct WebhookDeliveryService: Service {
     }
 }
 
-/// Forgets inbound webhook ids, old outbound messages and similarity signatures past their retention, at most once
-/// per period.
+/// Forgets inbound webhook ids, old outbound messages, similarity signatures past their retention and ended console
+/// sessions, at most once per period.
 final class ReceiptPurger: Sendable {
     private let integrations: IntegrationDirectory
     private let signatures: any IncidentRepository
+    private let sessions: ConsoleSessions
     private let clock: any Clock
     private let logger: Logger
     private let last = Mutex<ContinuousClock.Instant?>(nil)
     /// Signatures deleted per transaction.
     static let signatureBatch = 1000
 
-    init(integrations: IntegrationDirectory, signatures: any IncidentRepository, clock: any Clock, logger: Logger) {
+    init(
+        integrations: IntegrationDirectory, signatures: any IncidentRepository, sessions: ConsoleSessions,
+        clock: any Clock, logger: Logger
+    ) {
         self.integrations = integrations
         self.signatures = signatures
+        self.sessions = sessions
         self.clock = clock
         self.logger = logger
     }
@@ -85,6 +91,8 @@ final class ReceiptPurger: Sendable {
                 if purged < Self.signatureBatch { break }
             }
             if signatures > 0 { logger.info("purged expired similarity signatures", metadata: ["count": "\(signatures)"]) }
+            let sessions = try await self.sessions.purge()
+            if sessions > 0 { logger.info("purged ended console sessions", metadata: ["count": "\(sessions)"]) }
         } catch {
             logger.error("purging inbound webhook ids failed", metadata: ["error": "\(error)"])
         }

@@ -48,6 +48,9 @@ public struct SupportDesk: Sendable {
     private let volunteerView = VolunteerView()
     private let stopWords: StopWords
 
+    /// The desk's clock's time now (for pages that say whether something has expired).
+    public func now() -> Date { clock.now() }
+
     /// Creates the desk over its repositories; `ratingLinks` issues the links customers rate through.
     public init(
         policy: Policy, questions: any QuestionRepository, programme: (any ProgrammeRepository)? = nil,

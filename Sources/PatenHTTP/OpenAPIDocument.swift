@@ -455,6 +455,19 @@ public enum OpenAPIDocument {
                 '409': { description: '`incident_merged`: the incident was merged into another (details merged_into); its questions are there now.', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
                 '503': { $ref: '#/components/responses/Unavailable' }
           /v1/ratings/{token}:
+            get:
+              tags: [ratings]
+              operationId: ratingPage
+              summary: "The customer's rating page (HTML, no login, no JavaScript needed): the question's subject and a form that POSTs back here. Opening it records nothing (mail scanners follow links). In the question's language where Paten has the words (English, German, French, Spanish), else the browser's (Accept-Language), else English. A used, expired or unknown link says so in words. See docs/console.md."
+              security: []
+              parameters:
+                - { name: token, in: path, required: true, schema: { type: string } }
+              responses:
+                '200': { description: 'The form, or "already rated" for a used link.', content: { text/html: { schema: { type: string } } } }
+                '401': { description: A malformed or unknown bearer token was sent; the page needs none., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+                '404': { description: 'Unknown link, in words.', content: { text/html: { schema: { type: string } } } }
+                '410': { description: 'Expired link, in words.', content: { text/html: { schema: { type: string } } } }
+                '503': { $ref: '#/components/responses/Unavailable' }
             post:
               tags: [ratings]
               operationId: rateQuestion
@@ -473,14 +486,24 @@ public enum OpenAPIDocument {
                         score: { type: integer, minimum: 1, maximum: 5 }
                         comment: { type: string, maxLength: 2000 }
                         solved: { type: boolean, description: Whether the answer solved the problem. }
+                  application/x-www-form-urlencoded:
+                    schema:
+                      type: object
+                      description: "The rating page's form; every answer to it is a page (text/html) in the page's language."
+                      properties:
+                        score: { type: string, enum: ['1', '2', '3', '4', '5'] }
+                        solved: { type: string, enum: ['yes', 'no'] }
+                        comment: { type: string, maxLength: 2000 }
               responses:
+                '200': { description: 'The form was rated: the thank-you page.', content: { text/html: { schema: { type: string } } } }
                 '201': { description: The rating., content: { application/json: { schema: { $ref: '#/components/schemas/Rating' } } } }
                 '400': { $ref: '#/components/responses/Malformed' }
                 '401': { description: A malformed or unknown bearer token was sent; the link needs none., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
-                '404': { description: Unknown or expired link., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
-                '409': { $ref: '#/components/responses/Conflict' }
+                '404': { description: 'Unknown or expired link (JSON), or unknown link (the form: a page).', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } }, text/html: { schema: { type: string } } } }
+                '409': { description: 'Already rated (the form: a page).', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } }, text/html: { schema: { type: string } } } }
+                '410': { description: 'The form, on an expired link: a page.', content: { text/html: { schema: { type: string } } } }
                 '413': { $ref: '#/components/responses/TooLarge' }
-                '422': { $ref: '#/components/responses/Unprocessable' }
+                '422': { description: 'A score that is not 1 to 5, or a comment over 2,000 characters (the form: the page again, with what to fix).', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } }, text/html: { schema: { type: string } } } }
                 '503': { $ref: '#/components/responses/Unavailable' }
           /v1/metrics/summary:
             get:

@@ -213,15 +213,35 @@ public struct PostgresStore: Sendable, PatenStore, StoreDiagnostics {
     }
 }
 
-/// Splits a migration file into statements: full-line `--` comments dropped, statements ended by `;`.
-/// (Migrations hold no functions or quoted semicolons; a test keeps it so.)
+/// Splits a migration file into statements: full-line `--` comments dropped, statements ended by `;` outside
+/// dollar-quoted function bodies (`$$ ... $$`). (Migrations hold no quoted semicolons; a test keeps it so.)
 public enum SQLScript {
     public static func statements(_ sql: String) -> [String] {
         let lines = sql.split(separator: "\n", omittingEmptySubsequences: false).filter {
             !$0.trimmingCharacters(in: .whitespaces).hasPrefix("--")
         }
-        return lines.joined(separator: "\n").split(separator: ";").map {
-            $0.trimmingCharacters(in: .whitespacesAndNewlines)
-        }.filter { !$0.isEmpty }
+        let text = lines.joined(separator: "\n")
+        var statements: [String] = []
+        var current = ""
+        var inBody = false
+        var index = text.startIndex
+        while index < text.endIndex {
+            let character = text[index]
+            if character == "$", text[index...].hasPrefix("$$") {
+                inBody.toggle()
+                current += "$$"
+                index = text.index(index, offsetBy: 2)
+                continue
+            }
+            if character == ";" && !inBody {
+                statements.append(current)
+                current = ""
+            } else {
+                current.append(character)
+            }
+            index = text.index(after: index)
+        }
+        statements.append(current)
+        return statements.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
     }
 }
