@@ -549,6 +549,11 @@ enum EmbeddedPostgresMigrations {
 
             CREATE INDEX console_sessions_by_expiry ON console_sessions (expires_at);
 
+            -- The overview lists the newest open escalations and counts the unresolved ones by reason: both from indexes,
+            -- without sorting or reading every open escalation (the older index has the level between state and time).
+            CREATE INDEX escalations_by_state_time ON escalations (state, created_at, id);
+            CREATE INDEX escalations_by_state_reason ON escalations (state, reason);
+
             -- Open and claimed questions by tier, topic and state, kept by triggers on questions, so the overview reads a few
             -- rows however many questions there are. The live count of a cell is its queue_counts row plus its rows in
             -- queue_count_changes.
