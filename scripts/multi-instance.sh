@@ -41,10 +41,12 @@ export PATEN_DB_URL="$server/$database?sslmode=disable"
 PATEN_SECRETS_KEY=$(head -c 32 /dev/urandom | base64)
 export PATEN_SECRETS_KEY
 export PATEN_WEBHOOK_ALLOW_LOOPBACK=true PATEN_DELIVERY_INTERVAL_MS=50 PATEN_SWEEP_INTERVAL_MS=100 PATEN_LOG_LEVEL=error
+# The sweep counts below are read from text log lines (key=value).
+export PATEN_LOG_FORMAT=text
 
 echo "setup"
 if "$bin" serve --port 0 --data-dir "$work/a" >"$work/refused.log" 2>&1; then refused=0; else refused=$?; fi
-check "serve refuses a database with pending migrations" 1 "$refused"
+check "serve refuses a database with pending migrations (exit 6: the database is not ready)" 6 "$refused"
 check "and names them" 1 "$(grep -c '0001_foundation' "$work/refused.log")"
 "$bin" migrate >/dev/null
 "$bin" dev seed --questions 20000 --due-percent 10 >/dev/null

@@ -95,7 +95,7 @@ check "reply from stdin" "$question" "$(echo 'Switch on data roaming in Settings
 check "the first response is recorded" 1 "$("$bin" show "$question" --json | python3 -c 'import json,sys; print(int(json.load(sys.stdin)["question"].get("first_response_at") is not None))')"
 check "resolve" resolved "$("$bin" resolve "$question" --json | json state)"
 if "$bin" resolve "$question" 2>"$work/err"; then resolve_again=0; else resolve_again=$?; fi
-check "resolving twice exits 1" 1 "$resolve_again"
+check "resolving twice exits 5 (conflict)" 5 "$resolve_again"
 check "with one line on stderr" 1 "$(wc -l <"$work/err" | tr -d ' ')"
 check "staff see the resolved state" resolved "$(status GET "/v1/questions/$question" "$staff" >/dev/null; json question.state <"$work/body")"
 # (The volunteer's first accepted answer also raises a probation review for staff and earns the first badge.)

@@ -31,6 +31,9 @@ swift test
 echo "== smoke test"
 scripts/smoke.sh
 
+echo "== Prometheus metrics checked by promtool"
+scripts/promtool.sh
+
 echo "== the volunteer programme end to end"
 scripts/programme.sh
 
@@ -47,6 +50,9 @@ echo "== fault tests, short forms (scripts/faults/)"
 scripts/faults/crash.sh
 scripts/faults/outage.sh
 scripts/faults/concurrency.sh
+
+echo "== packaging checks (scripts/deploy/: Dockerfile paths and libraries, systemd-analyze verify, the unit's hardening)"
+scripts/deploy/check.sh
 
 echo "== webhook interoperability (Python standardwebhooks)"
 scripts/interop.sh

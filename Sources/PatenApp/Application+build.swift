@@ -13,9 +13,11 @@ import ServiceLifecycle
 /// Wires the routes: operations at the root, the API under `/v1` behind bearer authentication, one error
 /// middleware in front of everything, and 405 with `Allow` for a known path asked with a method it does not serve.
 public func buildRouter(
-    _ runtime: PatenRuntime, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
+    _ runtime: PatenRuntime, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+    accessLog: Logger = Logger(label: "paten.access")
 ) -> Router<PatenRequestContext> {
     let router = Router(context: PatenRequestContext.self)
+    router.add(middleware: RequestLogMiddleware(logger: accessLog))
     router.add(middleware: PatenErrorMiddleware())
     router.add(middleware: MetricsMiddleware())
     OperationsController(policy: runtime.policy, readiness: { try await runtime.store.isReady() }).addRoutes(to: router)
@@ -99,12 +101,13 @@ public func buildApplication(
 /// `paten serve`: opens the runtime, creates the first admin on an empty database, and serves until SIGTERM or
 /// SIGINT.
 public func runServer(_ configuration: PatenConfiguration) async throws {
+    LogOutput.bootstrap(format: configuration.logFormat, level: configuration.logLevel)
     var logger = Logger(label: "paten")
     logger.logLevel = configuration.logLevel
     try await PatenRuntime.with(configuration) { runtime in
         // One registry for the process: swift-metrics (HTTP, first responses, ratings) and the scrape-time gauges.
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        MetricsSystem.bootstrap(makePrometheusMetricsFactory(registry: registry))
         if let token = try await runtime.directory.bootstrapAdminIfEmpty() {
             FileHandle.standardError.write(Data("admin token: \(token.secret)\n".utf8))
         }

@@ -8,6 +8,7 @@ import UnixSignals
 /// `paten worker`: the background services alone (lease expiry, escalation sweeper, webhook delivery, queue count fold), no HTTP, until SIGTERM or
 /// SIGINT.
 public func runWorker(_ configuration: PatenConfiguration) async throws {
+    LogOutput.bootstrap(format: configuration.logFormat, level: configuration.logLevel)
     var logger = Logger(label: "paten-worker")
     logger.logLevel = configuration.logLevel
     try await PatenRuntime.with(configuration) { runtime in

@@ -31,7 +31,7 @@ public struct ClientCredentials: Codable, Sendable, Equatable {
         else {
             throw PatenError(
                 .unauthenticated, code: "not_logged_in",
-                message: "No server and token: run 'paten login --url URL --token TOKEN' or set PATEN_URL and PATEN_TOKEN."
+                message: "No server and token: run 'paten login --url URL' (it asks for the token) or set PATEN_URL and PATEN_TOKEN."
             )
         }
         return ClientCredentials(url: finalURL, token: finalToken)
@@ -48,6 +48,29 @@ public struct ClientCredentials: Codable, Sendable, Equatable {
             throw PatenError.configuration("\(path): no saved login.")
         }
         return try JSONDecoder().decode(ClientCredentials.self, from: data)
+    }
+
+    /// Removes the saved login; returns the file's path when there was one, nil when there was none.
+    @discardableResult
+    public static func remove(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String? {
+        let path = filePath(environment: environment)
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        try FileManager.default.removeItem(atPath: path)
+        return path
+    }
+
+    /// Where `resolve` finds the URL and the token: "flags", "environment", "saved login (PATH)", or a mix.
+    public static func source(
+        url: String? = nil, token: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> String {
+        func origin(_ flag: String?, _ variable: String) -> String {
+            if flag != nil { return "--\(variable.dropFirst("PATEN_".count).lowercased())" }
+            if environment[variable] != nil { return variable }
+            return "saved login (\(filePath(environment: environment)))"
+        }
+        let urlOrigin = origin(url, "PATEN_URL")
+        let tokenOrigin = origin(token, "PATEN_TOKEN")
+        return urlOrigin == tokenOrigin ? urlOrigin : "url from \(urlOrigin), token from \(tokenOrigin)"
     }
 
     /// Writes the file readable by its owner only, replacing any earlier login.

@@ -11,14 +11,26 @@ public struct PatenClient: Sendable {
     public let credentials: ClientCredentials
     private let http: HTTPClient
 
-    /// Creates a client; it uses the process-wide shared HTTP client.
-    public init(credentials: ClientCredentials, http: HTTPClient = .shared) {
+    /// Creates a client; by default it uses the process-wide `commandLine` HTTP client.
+    public init(credentials: ClientCredentials, http: HTTPClient = PatenClient.commandLine) {
         self.credentials = credentials
         self.http = http
     }
 
+    /// The HTTP client for the CLI: like `HTTPClient.shared`, but a refused connection fails at once (exit code 6)
+    /// instead of being retried until the request's deadline.
+    public static let commandLine: HTTPClient = {
+        var configuration = HTTPClient.Configuration.singletonConfiguration
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(10)
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
     /// The caller's own account.
     public func me() async throws -> HelperResource { try await send(.GET, "/v1/me") }
+
+    /// The server's liveness and version (`GET /healthz`, no token needed).
+    public func health() async throws -> OperationsController.Health { try await send(.GET, "/healthz") }
 
     /// The caller's queue.
     public func queue(tier: Tier? = nil, limit: Int? = nil) async throws -> QuestionListResource {
@@ -167,12 +179,17 @@ public struct PatenClient: Sendable {
         try await send(.GET, "/v1/questions/\(try pathSegment(id))/similar")
     }
 
-    /// Streams the per-question export to `output`, chunk by chunk, so memory stays flat.
-    public func exportMetrics(format: String, from: String?, to: String?, into output: FileHandle) async throws {
+    /// Streams the per-question export to `output`, chunk by chunk, so memory stays flat; `onChunk` sees each
+    /// chunk after it is written (for progress).
+    public func exportMetrics(
+        format: String, from: String?, to: String?, into output: FileHandle, onChunk: (Data) -> Void = { _ in }
+    ) async throws {
         let path = "/v1/metrics/export?" + Self.query(["format": format, "from": from, "to": to])
         let response = try await open(.GET, path)
         for try await chunk in response.body {
-            output.write(Data(chunk.readableBytesView))
+            let data = Data(chunk.readableBytesView)
+            output.write(data)
+            onChunk(data)
         }
     }
 
@@ -260,6 +277,7 @@ public struct PatenClient: Sendable {
         request.method = method
         request.headers.add(name: "Authorization", value: "Bearer \(credentials.token)")
         request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "User-Agent", value: PatenVersion.userAgent)
         for (name, value) in headers { request.headers.replaceOrAdd(name: name, value: value) }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")

@@ -14,6 +14,8 @@ public struct PatenConfiguration: Sendable, Equatable {
     /// The routing policy file; nil means Config/policy.json when it exists, else the policy built into the binary.
     public var policyPath: String?
     public var logLevel = Logger.Level.info
+    /// `text` or `json` log lines; nil: text on a terminal, JSON otherwise.
+    public var logFormat: LogFormat?
     /// How often the claim-lease expiry service looks for leases that ran out.
     public var leaseSweepInterval: Duration = .seconds(15)
     /// How often the escalation sweeper looks for clocks that are due.
@@ -153,6 +155,12 @@ public struct PatenConfiguration: Sendable, Equatable {
                 )
             }
             settings.logLevel = parsed
+        }
+        if let format = reader.string(forKey: "log_format") {
+            guard let parsed = LogFormat(rawValue: format.lowercased()) else {
+                throw PatenError.configuration("log_format: '\(format)' is not a format; use text or json.")
+            }
+            settings.logFormat = parsed
         }
         if let seconds = try integer(reader, "lease_sweep_interval") {
             guard seconds >= 1 else {

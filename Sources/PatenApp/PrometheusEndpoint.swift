@@ -10,7 +10,8 @@ import Synchronization
 /// outbound webhook messages per state (read from the database at most once per `cacheDuration` of the injected
 /// clock, however often it is scraped), plus whatever swift-metrics recorded into the same registry
 /// (first-response times, ratings, HTTP requests and latencies when the server bootstrapped the metrics system with
-/// it). With a `token`, a scrape must send `Authorization: Bearer <token>`.
+/// `makePrometheusMetricsFactory(registry:)`, which gives them Prometheus names, help texts and buckets; see
+/// `PatenMetrics` and docs/metrics.md). With a `token`, a scrape must send `Authorization: Bearer <token>`.
 public struct PrometheusEndpoint: Sendable {
     let registry: PrometheusCollectorRegistry
     let metrics: MetricsDesk
@@ -61,54 +62,34 @@ public struct PrometheusEndpoint: Sendable {
         }
     }
 
-    /// Sets the gauges from the database.
+    /// Sets the gauges from the database (names and help texts from `PatenMetrics`).
     func refresh() async throws {
         let depth = try await metrics.queueDepth()
         for tier in Tier.allCases {
-            registry.makeGauge(
-                descriptor: MetricNameDescriptor(
-                    namespace: "paten", metricName: "queue", unitName: "depth", helpText: "Claimable questions by tier."
-                ),
-                labels: [("tier", tier.rawValue)]
-            ).set(to: Double(depth[tier] ?? 0))
+            gauge(PatenMetrics.queueDepth, [("tier", tier.rawValue)]).set(to: Double(depth[tier] ?? 0))
         }
         let open = try await escalations.unresolvedCounts()
         for level in 1...2 {
-            registry.makeGauge(
-                descriptor: MetricNameDescriptor(
-                    namespace: "paten", metricName: "open", unitName: "escalations",
-                    helpText: "Escalations not yet resolved, by level."
-                ),
-                labels: [("level", String(level))]
-            ).set(to: Double(open[level] ?? 0))
+            gauge(PatenMetrics.openEscalations, [("level", String(level))]).set(to: Double(open[level] ?? 0))
         }
         let messages = try await integrations.messageCounts()
         for state in DeliveryState.allCases {
-            registry.makeGauge(
-                descriptor: MetricNameDescriptor(
-                    namespace: "paten", metricName: "webhook", unitName: "messages",
-                    helpText: "Outbound webhook messages by state (pending, delivered, dead)."
-                ),
-                labels: [("state", state.rawValue)]
-            ).set(to: Double(messages[state] ?? 0))
+            gauge(PatenMetrics.webhookMessages, [("state", state.rawValue)]).set(to: Double(messages[state] ?? 0))
         }
         if let programme {
             let volunteers = try await programme.volunteerCounts()
             for (level, count) in volunteers.byLevel {
-                registry.makeGauge(
-                    descriptor: MetricNameDescriptor(
-                        namespace: "paten", metricName: "volunteers", helpText: "Active volunteers by programme level."
-                    ),
-                    labels: [("level", level)]
-                ).set(to: Double(count))
+                gauge(PatenMetrics.volunteers, [("level", level)]).set(to: Double(count))
             }
-            registry.makeGauge(
-                descriptor: MetricNameDescriptor(
-                    namespace: "paten", metricName: "volunteers_paused",
-                    helpText: "Volunteers paused after low ratings, waiting for staff to resume them."
-                )
-            ).set(to: Double(volunteers.paused))
+            gauge(PatenMetrics.volunteersPaused, []).set(to: Double(volunteers.paused))
         }
+    }
+
+    /// The registry's gauge of a metric and label values.
+    func gauge(_ metric: PatenMetric, _ labels: [(String, String)]) -> Prometheus.Gauge {
+        labels.isEmpty
+            ? registry.makeGauge(descriptor: metric.descriptor)
+            : registry.makeGauge(descriptor: metric.descriptor, labels: labels)
     }
 }
 

@@ -1058,10 +1058,10 @@ public enum OpenAPIDocument {
             get:
               tags: [operations]
               operationId: healthz
-              summary: The process is alive.
+              summary: The process is alive, and which version of Paten it runs.
               security: []
               responses:
-                '200': { description: Alive., content: { application/json: { schema: { $ref: '#/components/schemas/Status' } } } }
+                '200': { description: Alive., content: { application/json: { schema: { $ref: '#/components/schemas/Health' } } } }
           /readyz:
             get:
               tags: [operations]
@@ -1156,6 +1156,12 @@ public enum OpenAPIDocument {
                     code: { type: string, description: A stable snake_case code. }
                     message: { type: string, description: What is wrong and how to fix it. }
                     details: { type: object, additionalProperties: { type: string } }
+            Health:
+              type: object
+              required: [status, version]
+              properties:
+                status: { type: string, enum: [ok] }
+                version: { type: string, description: 'The version of Paten answering, as `paten --version` prints it.' }
             Status:
               type: object
               required: [status]

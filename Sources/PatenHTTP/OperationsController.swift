@@ -15,14 +15,20 @@ public struct OperationsController: Sendable {
         self.document = OpenAPIDocument.yaml(for: policy)
     }
 
-    /// The body of `/healthz` and `/readyz`.
+    /// The body of `/readyz`.
     public struct Status: ResponseCodable, Sendable {
         public var status: String
     }
 
+    /// The body of `/healthz`: alive, and which version of Paten answers.
+    public struct Health: ResponseCodable, Sendable {
+        public var status: String
+        public var version: String
+    }
+
     /// Adds the routes to the router's root.
     public func addRoutes(to router: Router<PatenRequestContext>) {
-        router.get("healthz") { _, _ in Status(status: "ok") }
+        router.get("healthz") { _, _ in Health(status: "ok", version: PatenVersion.current) }
         router.get("readyz") { _, context -> EditedResponse<Status> in
             do {
                 if try await readiness() { return EditedResponse(status: .ok, response: Status(status: "ready")) }

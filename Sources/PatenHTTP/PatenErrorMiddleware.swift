@@ -14,6 +14,18 @@ public struct PatenErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     )
         async throws -> Response
     {
+        // A server error names the request (`RequestLogMiddleware` puts its id in the logger), so that a report of it
+        // finds its log lines.
+        let requestId = context.logger[metadataKey: RequestLogMiddleware.requestIdKey].map { "\($0)" }
+        func failure(
+            _ status: HTTPResponse.Status, _ code: String, _ message: String, _ details: [String: String] = [:]
+        )
+            -> Response
+        {
+            var details = details
+            if status.code >= 500, let requestId { details["request_id"] = requestId }
+            return Self.response(status: status, code: code, message: message, details: details)
+        }
         do {
             // A NUL in a path or query value could never name anything, and PostgreSQL cannot compare it.
             if JSONText.containsEncodedNUL(request.uri.description) { throw JSONText.nulRefused }
@@ -25,21 +37,20 @@ public struct PatenErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 context.logger.error("database unavailable", metadata: ["code": "\(error.code)", "error": "\(error.message)"])
                 if details["retry_after"] == nil { details["retry_after"] = "5" }
             }
-            return Self.response(status: Self.status(for: error.kind), code: error.code, message: error.message, details: details)
+            return failure(Self.status(for: error.kind), error.code, error.message, details)
         } catch let error as any StorageDriverError where error.meansUnavailable {
             context.logger.error("database unavailable", metadata: ["error": "\(String(reflecting: error))"])
-            return Self.response(
-                status: .serviceUnavailable, code: "database_unavailable",
-                message: "The database cannot be reached right now; try again shortly.", details: ["retry_after": "5"]
+            return failure(
+                .serviceUnavailable, "database_unavailable", "The database cannot be reached right now; try again shortly.",
+                ["retry_after": "5"]
             )
         } catch let error as any HTTPResponseError {
             let (code, message) = Self.describe(error.status, request: request)
-            return Self.response(status: error.status, code: code, message: message)
+            return failure(error.status, code, message)
         } catch {
             context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
-            return Self.response(
-                status: .internalServerError, code: "internal_error",
-                message: "Something went wrong on the server; the error is logged. Try again."
+            return failure(
+                .internalServerError, "internal_error", "Something went wrong on the server; the error is logged. Try again."
             )
         }
     }

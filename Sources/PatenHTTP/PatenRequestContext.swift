@@ -1,12 +1,17 @@
 import Foundation
 import Hummingbird
 import PatenCore
+import Synchronization
 
 /// The per-request context: Hummingbird's core storage plus the authenticated account, if any.
 public struct PatenRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The account the bearer token belongs to; set by `BearerAuthenticator`.
-    public var identity: Helper?
+    public var identity: Helper? {
+        didSet { if let identity { request.accountId = identity.id } }
+    }
+    /// What the access log reports of the request, filled in on the way in (shared by every copy of the context).
+    public let request = RequestFacts()
 
     /// Creates a context for a request.
     public init(source: ApplicationRequestContextSource) {
@@ -33,5 +38,19 @@ public struct PatenRequestContext: RequestContext {
             )
         }
         return helper
+    }
+}
+
+/// What the access log reports of a request that inner handlers learn: the account it was made by.
+public final class RequestFacts: Sendable {
+    private let account = Mutex<String?>(nil)
+
+    /// Creates empty facts.
+    public init() {}
+
+    /// The account the request was authenticated as, if any.
+    public var accountId: String? {
+        get { account.withLock { $0 } }
+        set { account.withLock { $0 = newValue } }
     }
 }

@@ -63,7 +63,11 @@ public struct NetworkDestinationGuard: DestinationGuard {
         return await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
                 var hints = addrinfo()
-                hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+                #if canImport(Glibc)
+                    hints.ai_socktype = Int32(SOCK_STREAM.rawValue)  // an enum in Glibc
+                #else
+                    hints.ai_socktype = SOCK_STREAM  // an Int32 macro on Darwin and Musl
+                #endif
                 var result: UnsafeMutablePointer<addrinfo>?
                 guard getaddrinfo(host, nil, &hints, &result) == 0 else {
                     continuation.resume(returning: [])

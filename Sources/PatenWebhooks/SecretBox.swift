@@ -4,6 +4,10 @@ import PatenCore
 
 #if canImport(Glibc)
     import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
 #endif
 
 /// Seals signing secrets with AES-GCM under one 256-bit key. The integration id is the authenticated data, so a
@@ -51,7 +55,14 @@ public struct SecretBox: SecretSealer {
             let bytes = SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
             let text = Data((Data(bytes).base64EncodedString() + "\n").utf8)
             // Created with 0600 from the start, never readable by others even for a moment; fails if it appeared.
-            let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+            // Qualified: `open` alone would find this type's `open(_:context:)`.
+            #if canImport(Glibc)
+                let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+            #elseif canImport(Musl)
+                let descriptor = Musl.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+            #elseif canImport(Darwin)
+                let descriptor = Darwin.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+            #endif
             if descriptor >= 0 {
                 let written = text.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
                 close(descriptor)

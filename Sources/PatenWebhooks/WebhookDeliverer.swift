@@ -203,7 +203,7 @@ public struct WebhookDeliverer: Sendable {
             var request = HTTPClientRequest(url: delivery.url)
             request.method = .POST
             request.headers.add(name: "content-type", value: "application/json")
-            request.headers.add(name: "user-agent", value: "Paten-Webhooks/1")
+            request.headers.add(name: "user-agent", value: PatenVersion.userAgent)
             request.headers.add(name: "webhook-id", value: message.id)
             request.headers.add(name: "webhook-timestamp", value: String(timestamp))
             request.headers.add(

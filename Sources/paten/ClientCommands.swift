@@ -4,6 +4,12 @@ import PatenApp
 import PatenCore
 import PatenHTTP
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Settings shared by every command that talks to a running server.
 struct ClientOptions: ParsableArguments {
     @Option(help: "Server URL (PATEN_URL, or the saved login).") var url: String?
@@ -23,17 +29,125 @@ struct ClientOptions: ParsableArguments {
 
 struct Login: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check a server URL and token, then save them (mode 0600) for the other client commands."
+        abstract: "Check a server URL and token, then save them (mode 0600) for the other client commands.",
+        discussion: """
+            The token is read, never needed on the command line: without --token, 'paten login' asks for it \
+            without echo when stdin is a terminal, and reads the first line of stdin otherwise; '--token -' reads \
+            the first line of stdin. A token written out as '--token pat_...' still works, but shows up in ps and \
+            shell history.
+            """
     )
 
-    @Option(help: "Server URL, such as http://127.0.0.1:8080.") var url: String
-    @Option(help: "Your token.") var token: String
+    @Option(help: "Server URL, such as http://127.0.0.1:8080 (default: PATEN_URL, or the saved login).") var url: String?
+    @Option(help: "'-' reads the token from stdin (default: ask, or read stdin when it is not a terminal).")
+    var token: String?
 
     func run() async throws {
-        let credentials = ClientCredentials(url: url, token: token)
+        let saved = try? ClientCredentials.load()
+        guard let server = url ?? ProcessInfo.processInfo.environment["PATEN_URL"] ?? saved?.url else {
+            throw ValidationError("Give the server with --url, such as --url http://127.0.0.1:8080.")
+        }
+        if let token, token != "-", isatty(STDERR_FILENO) != 0 {
+            FileHandle.standardError.write(
+                Data("paten: a token on the command line shows up in ps and shell history; next time use --token -\n".utf8)
+            )
+        }
+        let secret = try TokenInput.read(option: token, input: .standardInput, isTerminal: isatty(STDIN_FILENO) != 0)
+        let credentials = ClientCredentials(url: server, token: secret)
         let me = try await PatenClient(credentials: credentials).me()
         let path = try credentials.save()
         print("logged in as \(TerminalRenderer.safe(me.handle)) (\(me.role.rawValue)); saved to \(path)")
+    }
+}
+
+/// Where `paten login` gets the token: the option (a literal token, or '-' for stdin), a prompt without echo on a
+/// terminal, or the first line of stdin.
+enum TokenInput {
+    /// The token, trimmed; a usage error when there is none.
+    static func read(option: String?, input: FileHandle, isTerminal: Bool) throws -> String {
+        let raw: String?
+        switch option {
+        case "-"?: raw = firstLine(of: input)
+        case let literal?: raw = literal
+        case nil: raw = isTerminal ? prompt("Token: ") : firstLine(of: input)
+        }
+        guard let token = raw?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty else {
+            throw ValidationError("No token: give it on stdin ('--token -') or type it when asked.")
+        }
+        return token
+    }
+
+    /// The first line of a stream, read byte by byte so nothing after it is consumed; nil at once at end of file.
+    static func firstLine(of input: FileHandle) -> String? {
+        var bytes: [UInt8] = []
+        while true {
+            let byte = input.readData(ofLength: 1)
+            guard let first = byte.first else { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
+            if first == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
+            bytes.append(first)
+        }
+    }
+
+    /// Asks on the terminal without echo.
+    static func prompt(_ text: String) -> String? {
+        #if canImport(Glibc) || canImport(Darwin)
+            guard let answer = getpass(text) else { return nil }
+            return String(cString: answer)
+        #else
+            FileHandle.standardError.write(Data(text.utf8))
+            return readLine(strippingNewline: true)
+        #endif
+    }
+}
+
+struct Logout: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Forget the saved login (the token itself stays valid until revoked: paten tokens revoke)."
+    )
+
+    func run() async throws {
+        if let path = try ClientCredentials.remove() {
+            print("logged out; removed \(path)")
+        } else {
+            print("not logged in; nothing saved at \(ClientCredentials.filePath())")
+        }
+    }
+}
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Which server and account the client commands use, and your role."
+    )
+
+    @OptionGroup var options: ClientOptions
+
+    /// `paten status --json`.
+    struct Report: Encodable {
+        var server: String
+        var serverVersion: String?
+        var account: String
+        var name: String
+        var role: String
+        var credentials: String
+    }
+
+    func run() async throws {
+        let client = try options.client()
+        let me = try await client.me()
+        let version = try? await client.health().version
+        let report = Report(
+            server: client.credentials.url, serverVersion: version, account: me.handle, name: me.displayName,
+            role: me.role.rawValue, credentials: ClientCredentials.source(url: options.url, token: options.token)
+        )
+        try options.show(report) {
+            let safe: (String) -> String = { TerminalRenderer.safe($0) }
+            return [
+                "server: \(safe(report.server))" + (version.map { " (paten \(safe($0)))" } ?? ""),
+                "account: \(safe(report.account)) (\(safe(report.name)))",
+                "role: \(report.role)",
+                "credentials: \(safe(report.credentials))",
+            ].joined(separator: "\n")
+        }
     }
 }
 

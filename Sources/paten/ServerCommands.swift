@@ -4,14 +4,9 @@ import PatenApp
 import PatenCore
 
 /// Settings shared by every command that opens the server's database (the data directory's SQLite file, or PostgreSQL when
-/// `db_url` / `PATEN_DB_URL` is set).
+/// `db_url` / `PATEN_DB_URL` is set). The listening address is separate (`ServeOptions`): only `serve` and `worker`
+/// take it.
 struct ServerOptions: ParsableArguments {
-    @Option(help: "Address to listen on (PATEN_HOST; default 127.0.0.1).")
-    var host: String?
-
-    @Option(help: "Port to listen on; 0 picks a free one (PATEN_PORT; default 8080).")
-    var port: Int?
-
     @Option(name: .customLong("data-dir"), help: "Directory for the embedded database (PATEN_DATA_DIR; default ./data).")
     var dataDirectory: String?
 
@@ -24,8 +19,9 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "Service config file (PATEN_CONFIG; default Config/paten.json when present).")
     var config: String?
 
-    /// The settings, with these flags over environment and config file.
-    func load() async throws -> PatenConfiguration {
+    /// The settings, with these flags (and the listening address, when the command takes one) over environment and
+    /// config file.
+    func load(host: String? = nil, port: Int? = nil) async throws -> PatenConfiguration {
         try await PatenConfiguration.load(
             PatenConfiguration.Overrides(
                 host: host, port: port, dataDirectory: dataDirectory, policyPath: policy, logLevel: logLevel,
@@ -35,12 +31,32 @@ struct ServerOptions: ParsableArguments {
     }
 }
 
+/// The database settings plus where the service listens: only `serve` and `worker` take the address (the worker for
+/// the default base of rating links, `public_url`).
+struct ServeOptions: ParsableArguments {
+    @Option(help: "Address to listen on (PATEN_HOST; default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Port to listen on; 0 picks a free one (PATEN_PORT; default 8080).")
+    var port: Int?
+
+    @OptionGroup var database: ServerOptions
+
+    var dataDirectory: String? { database.dataDirectory }
+    var logLevel: String? { database.logLevel }
+
+    /// The settings, with these flags over environment and config file.
+    func load() async throws -> PatenConfiguration {
+        try await database.load(host: host, port: port)
+    }
+}
+
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the HTTP service and its background work (on the embedded database unless db_url is set)."
     )
 
-    @OptionGroup var options: ServerOptions
+    @OptionGroup var options: ServeOptions
     @Flag(help: "On PostgreSQL, apply pending migrations before serving instead of refusing to start (db_migrate).")
     var migrate = false
 
@@ -90,7 +106,7 @@ struct Worker: AsyncParsableCommand {
         abstract: "Run only the background work (lease expiry, escalation sweeper, webhook delivery), no HTTP."
     )
 
-    @OptionGroup var options: ServerOptions
+    @OptionGroup var options: ServeOptions
     @Flag(help: "On PostgreSQL, apply pending migrations before working instead of refusing to start (db_migrate).")
     var migrate = false
 
@@ -125,7 +141,47 @@ struct DevCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            print(try await DevTools.seed(try await options.load(), count: questions, duePercent: duePercent, spread: spreadDue))
+            print(try await seed())
+        }
+
+        /// DevTools.seed, with progress on stderr (rows written, read back while the batches commit) when stderr
+        /// is a terminal.
+        func seed() async throws -> String {
+            let configuration = try await options.load()
+            guard Progress.isTerminal else {
+                return try await DevTools.seed(configuration, count: questions, duePercent: duePercent, spread: spreadDue)
+            }
+            return try await PatenRuntime.with(configuration) { runtime in
+                _ = try await runtime.directory.bootstrapAdminIfEmpty()
+                let admin = try await runtime.directory.helper(HelperDirectory.bootstrapHandle)
+                let (count, spread) = (questions, spreadDue)
+                let due = Int((Double(count) * duePercent / 100).rounded())
+                let before = try await runtime.store.count("SELECT COUNT(*) FROM questions", [])
+                let progress = Progress(total: count, unit: "questions")
+                let started = ContinuousClock.now
+                let written = try await withThrowingTaskGroup(of: Int?.self) { group in
+                    group.addTask {
+                        try await runtime.store.seedOpenQuestions(
+                            count: count, dueCount: due, spread: spread, createdBy: admin.id, at: runtime.clock.now()
+                        )
+                    }
+                    group.addTask {
+                        while !Task.isCancelled {
+                            try? await Task.sleep(for: .seconds(1))
+                            if let now = try? await runtime.store.count("SELECT COUNT(*) FROM questions", []) {
+                                progress.update(done: now - before)
+                            }
+                        }
+                        return nil
+                    }
+                    var result = 0
+                    if let first = try await group.next(), let count = first { result = count }
+                    group.cancelAll()
+                    return result
+                }
+                progress.finish()
+                return "seeded \(written) open questions (\(due) due) in \(ContinuousClock.now - started)"
+            }
         }
     }
 

@@ -122,8 +122,27 @@ struct MetricsCommand: AsyncParsableCommand {
             } else {
                 handle = FileHandle.standardOutput
             }
-            try await options.client().exportMetrics(format: format, from: from, to: to, into: handle)
+            try await export(into: handle)
             if output != nil { try handle.close() }
+        }
+
+        /// Streams the export into the handle, with progress on stderr when stderr is a terminal: rows written,
+        /// rate, and time left (the total is the period's question count from the summary, when it can be read).
+        func export(into handle: FileHandle) async throws {
+            let client = try options.client()
+            guard Progress.isTerminal else {
+                try await client.exportMetrics(format: format, from: from, to: to, into: handle)
+                return
+            }
+            let total = try? await client.metricsSummary(from: from, to: to, groupBy: .all).groups.first?.questions
+            let progress = Progress(total: total, unit: "rows")
+            var lines = 0
+            try await client.exportMetrics(format: format, from: from, to: to, into: handle) { chunk in
+                lines += chunk.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+                // The CSV header, or the JSON array's opening line, is not a row.
+                progress.update(done: max(0, lines - 1))
+            }
+            progress.finish()
         }
 
         /// Customer names in the export could carry escape sequences: a terminal gets the export made safe.
@@ -134,7 +153,7 @@ struct MetricsCommand: AsyncParsableCommand {
             }
             defer { try? FileManager.default.removeItem(at: file) }
             let handle = try FileHandle(forWritingTo: file)
-            try await options.client().exportMetrics(format: format, from: from, to: to, into: handle)
+            try await export(into: handle)
             try handle.close()
             let text = String(decoding: try Data(contentsOf: file), as: UTF8.self)
             print(format == "json" ? TerminalRenderer.safeJSON(text) : TerminalRenderer.safe(text, multiline: true), terminator: "")

@@ -287,8 +287,10 @@ struct IncidentAPITests {
             #expect(try await client.call(.post, "/v1/questions/\(solved)/resolve", token: staff).status == 200)
             #expect(try await env.store.purgeSignatures(at: env.clock.now(), limit: 10) == 0)
             // Past the retention (4 weeks, a day and the horizon): the open question's signature goes, with its bands.
+            // (The running app's hourly purge may do it first when the clock moves: what is left is checked.)
             env.clock.advance(by: SurgePolicy.standard.retention + 60)
-            #expect(try await env.store.purgeSignatures(at: env.clock.now(), limit: 10) == 1)
+            _ = try await env.store.purgeSignatures(at: env.clock.now(), limit: 10)
+            #expect(try await env.store.count("SELECT COUNT(*) FROM question_signatures") == 1)
             #expect(try await env.store.signature(questionId: open) == nil)
             let kept = try #require(try await env.store.signature(questionId: solved))
             #expect(try await env.store.solvedCandidates(bands: kept.bands, excluding: "", limit: 5).map(\.id) == [solved])
@@ -303,7 +305,8 @@ struct IncidentAPITests {
             #expect(try await env.store.count(bandRows) == 32)
             // A year after its resolution, the solved one goes too.
             env.clock.advance(by: SurgePolicy.standard.keepSolved)
-            #expect(try await env.store.purgeSignatures(at: env.clock.now(), limit: 10) == 1)
+            _ = try await env.store.purgeSignatures(at: env.clock.now(), limit: 10)
+            #expect(try await env.store.count("SELECT COUNT(*) FROM question_signatures") == 0)
             #expect(try await env.store.count(bandRows) == 0)
         }
     }
