@@ -27,6 +27,10 @@ public enum EscalationReason: String, Codable, Sendable, CaseIterable {
 
     /// The level this reason raises: 2 (staff lead) for a breach, 1 (staff queue) for the rest.
     public var defaultLevel: Int { self == .slaBreached ? 2 : 1 }
+
+    /// Whether an unresolved escalation of this reason puts its question at risk (a staff target near or past
+    /// breach): what the console's overview counts as "at risk".
+    public var atRisk: Bool { self == .slaWarning || self == .slaBreached }
 }
 
 /// Where an escalation is in its handling.

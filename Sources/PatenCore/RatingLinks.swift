@@ -116,10 +116,22 @@ public enum RatingRules {
     /// Scores at or below this escalate (`low_rating`).
     public static let lowScore = 2
 
+    /// What a stored link can do now.
+    public enum LinkState: Sendable, Equatable {
+        case open, used, expired
+    }
+
+    /// The link's state now: used once rated, expired at `expiresAt`, else open.
+    public static func state(used: Bool, expiresAt: Date, at now: Date) -> LinkState {
+        if used { return .used }
+        return expiresAt <= now ? .expired : .open
+    }
+
     /// Whether the stored link can still take a rating now: unused and unexpired.
     public static func checkLink(used: Bool, expiresAt: Date, at now: Date) throws {
-        if used { throw PatenError.conflict("already_rated", "This question has been rated already; thank you.") }
-        if expiresAt <= now {
+        let state = state(used: used, expiresAt: expiresAt, at: now)
+        if state == .used { throw PatenError.conflict("already_rated", "This question has been rated already; thank you.") }
+        if state == .expired {
             throw PatenError(
                 .notFound, code: "rating_expired",
                 message: "This rating link has expired (links last \(Int(RatingLinks.lifetime / 86400)) days)."

@@ -51,6 +51,12 @@ public struct SupportDesk: Sendable {
     /// The desk's clock's time now (for pages that say whether something has expired).
     public func now() -> Date { clock.now() }
 
+    /// The hash a rating token is stored by; nil for text that cannot be a rating token (never looked up).
+    public func ratingTokenHash(_ token: String) -> String? {
+        guard token.hasPrefix("rt_"), token.count < 200 else { return nil }
+        return ratingLinks.hash(token: token)
+    }
+
     /// Creates the desk over its repositories; `ratingLinks` issues the links customers rate through.
     public init(
         policy: Policy, questions: any QuestionRepository, programme: (any ProgrammeRepository)? = nil,
@@ -302,11 +308,11 @@ public struct SupportDesk: Sendable {
             (comment?.unicodeScalars.count ?? 0) <= Self.maxCommentLength, "comment_too_long",
             "The comment has \(comment?.unicodeScalars.count ?? 0) characters; keep it to \(Self.maxCommentLength)."
         )
-        guard token.hasPrefix("rt_"), token.count < 200 else {
+        guard let tokenHash = ratingTokenHash(token) else {
             throw PatenError(.notFound, code: "rating_not_found", message: "This rating link is not valid.")
         }
         let (rating, paused) = try await questions.rate(
-            tokenHash: ratingLinks.hash(token: token), score: score, comment: text?.isEmpty == true ? nil : text,
+            tokenHash: tokenHash, score: score, comment: text?.isEmpty == true ? nil : text,
             solved: solved, context: context()
         )
         if let paused {

@@ -56,17 +56,17 @@ extension PostgresStore: ConsoleRepository {
     public func queueCells() async throws -> [QueueCell] {
         try await client.query(
             """
-            SELECT tier, topic, state, SUM(n)::bigint FROM (
+            SELECT tier, topic, state, SUM(n)::bigint AS n FROM (
                 SELECT tier, topic, state, n FROM queue_counts
                 UNION ALL SELECT tier, topic, state, delta FROM queue_count_changes
             ) cells GROUP BY tier, topic, state HAVING SUM(n) <> 0
             """,
             logger: logger
         ).all { row in
-            let (tier, topic, state, count) = try row.decode((String, String, String, Int).self)
+            let row = row.makeRandomAccess()
             return QueueCell(
-                tier: try storedValue(Tier.self, tier), topic: topic,
-                state: try storedValue(QuestionState.self, state), count: count
+                tier: try row.decoded("tier", as: Tier.self), topic: try row.value("topic"),
+                state: try row.decoded("state", as: QuestionState.self), count: try row.value("n")
             )
         }
     }
@@ -96,15 +96,15 @@ extension PostgresStore: ConsoleRepository {
     )] {
         try await client.query(
             """
-            SELECT reason, state, COUNT(*) FROM escalations WHERE state IN ('open', 'acknowledged')
+            SELECT reason, state, COUNT(*) AS n FROM escalations WHERE state IN ('open', 'acknowledged')
             GROUP BY reason, state ORDER BY reason, state
             """,
             logger: logger
         ).all { row in
-            let (reason, state, count) = try row.decode((String, String, Int).self)
+            let row = row.makeRandomAccess()
             return (
-                try storedValue(EscalationReason.self, reason), try storedValue(EscalationState.self, state),
-                count
+                try row.decoded("reason", as: EscalationReason.self), try row.decoded("state", as: EscalationState.self),
+                try row.value("n")
             )
         }
     }
@@ -123,12 +123,4 @@ extension PostgresStore: ConsoleRepository {
             )
         }
     }
-}
-
-/// One of an enumeration's raw values, as a text column holds it.
-private func storedValue<T: RawRepresentable>(_ type: T.Type, _ raw: String) throws -> T where T.RawValue == String {
-    guard let value = T(rawValue: raw) else {
-        throw PatenError(.unavailable, code: "corrupt_row", message: "Stored value '\(raw)' is not a \(T.self).")
-    }
-    return value
 }

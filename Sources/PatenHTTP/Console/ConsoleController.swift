@@ -625,7 +625,7 @@ struct ConsoleFigures: Encodable, Sendable {
             waiting: cells.filter { $0.state == .open }.reduce(0) { $0 + $1.count },
             claimed: cells.filter { $0.state == .claimed }.reduce(0) { $0 + $1.count },
             openEscalations: entries.filter { $0.state == .open }.reduce(0) { $0 + $1.count },
-            atRisk: entries.filter { [.slaWarning, .slaBreached].contains($0.reason) }.reduce(0) { $0 + $1.count },
+            atRisk: entries.filter(\.reason.atRisk).reduce(0) { $0 + $1.count },
             queue: queue.sorted { $0.key < $1.key }.map(\.value),
             reasons: reasons.sorted { $0.key < $1.key }.map(\.value)
         )

@@ -13,8 +13,8 @@ struct RatingPage: Sendable {
 
     /// The link as its page shows it; nil for an unknown or malformed token (never looked up).
     func link(_ token: String) async throws -> RatingLinkView? {
-        guard token.hasPrefix("rt_"), token.count < 200 else { return nil }
-        return try await links.ratingLink(tokenHash: desk.ratingLinks.hash(token: token))
+        guard let hash = desk.ratingTokenHash(token) else { return nil }
+        return try await links.ratingLink(tokenHash: hash)
     }
 
     /// The page's words in one language.
@@ -137,11 +137,12 @@ struct RatingPage: Sendable {
             return pages.message(words.invalidHeading, words.invalid, status: .notFound, lang: words.lang)
         }
         let words = Self.words(language: link.language, request: request)
-        if link.used { return page(words, heading: words.usedHeading, subject: link.subject, text: words.used) }
-        if link.expiresAt <= desk.now() {
+        switch RatingRules.state(used: link.used, expiresAt: link.expiresAt, at: desk.now()) {
+        case .used: return page(words, heading: words.usedHeading, subject: link.subject, text: words.used)
+        case .expired:
             return page(words, heading: words.expiredHeading, subject: link.subject, text: words.expired, status: .gone)
+        case .open: return form(words, subject: link.subject)
         }
-        return form(words, subject: link.subject)
     }
 
     /// The form's `POST /v1/ratings/{token}`: rates once; every refusal is a page in words.
