@@ -49,6 +49,7 @@ public func buildRouter(
     ProgrammeController(programme: runtime.programme, metrics: runtime.metrics).addRoutes(to: api)
     IntegrationController(integrations: runtime.integrations).addRoutes(to: api)
     IncidentController(incidents: runtime.incidents).addRoutes(to: api)
+    CustomerController(privacy: runtime.privacy).addRoutes(to: api)
     let store = runtime.store
     ConsoleController(
         desk: runtime.desk, escalations: runtime.escalations, incidents: runtime.incidents,

@@ -5,7 +5,7 @@ import PatenStorage
 import ServiceLifecycle
 import UnixSignals
 
-/// `paten worker`: the background services alone (lease expiry, escalation sweeper, webhook delivery, queue count fold), no HTTP, until SIGTERM or
+/// `paten worker`: the background services alone (lease expiry, escalation sweeper, webhook delivery, queue count fold, retention purge), no HTTP, until SIGTERM or
 /// SIGINT.
 public func runWorker(_ configuration: PatenConfiguration) async throws {
     LogOutput.bootstrap(format: configuration.logFormat, level: configuration.logLevel)
@@ -33,6 +33,7 @@ public func backgroundServices(_ runtime: PatenRuntime, logger: Logger) -> [any 
         EscalationSweeper(desk: runtime.desk, interval: configuration.sweepInterval, clock: runtime.clock, logger: logger),
         WebhookDeliveryService(runtime: runtime, logger: logger),
         QueueCountFolder(console: runtime.store, interval: configuration.sweepInterval, clock: runtime.clock, logger: logger),
+        RetentionPurge(privacy: runtime.privacy, interval: RetentionPurge.interval, clock: runtime.clock, logger: logger),
     ]
 }
 

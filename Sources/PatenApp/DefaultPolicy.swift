@@ -220,6 +220,9 @@ enum DefaultPolicy {
             "stop_words": {},
             "keep_solved": "365d",
             "similar_minimum": 0.2
+          },
+          "retention": {
+            "resolved_days": 365
           }
         }
         """##

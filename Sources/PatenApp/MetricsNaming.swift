@@ -74,6 +74,11 @@ public enum PatenMetrics {
         name: "paten_ratings_total", kind: .counter, labels: ["score"],
         help: "Customer ratings received, by score (1 to 5).", buckets: nil
     )
+    public static let redactedQuestions = PatenMetric(
+        name: "paten_redacted_questions_total", kind: .counter, labels: ["reason"],
+        help: "Questions whose texts were replaced by tombstones, by reason (erasure on request, retention purge).",
+        buckets: nil
+    )
     public static let httpRequests = PatenMetric(
         name: "http_server_requests_total", kind: .counter, labels: httpLabels,
         help: "HTTP requests answered, by route, method and status code.", buckets: nil
@@ -96,8 +101,8 @@ public enum PatenMetrics {
 
     /// Every metric, as docs/metrics.md lists them.
     public static let all: [PatenMetric] = [
-        queueDepth, openEscalations, webhookMessages, volunteers, volunteersPaused, firstResponse, ratings, httpRequests,
-        httpRequestDuration, httpRequestErrors, httpActiveRequests,
+        queueDepth, openEscalations, webhookMessages, volunteers, volunteersPaused, firstResponse, ratings, redactedQuestions,
+        httpRequests, httpRequestDuration, httpRequestErrors, httpActiveRequests,
     ]
 
     /// swift-metrics labels recorded by Hummingbird's `MetricsMiddleware` and their Prometheus names.

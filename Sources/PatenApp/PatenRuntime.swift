@@ -21,6 +21,8 @@ public struct PatenRuntime: Sendable {
     public let integrations: IntegrationDirectory
     /// Console sign-in sessions.
     public let consoleSessions: ConsoleSessions
+    /// Customers' data: erasure, export and the retention purge.
+    public let privacy: PrivacyDesk
     /// Turns verified inbound webhooks into questions and customer messages.
     public let receiver: InboundWebhookReceiver
     /// Where outbound webhooks may go.
@@ -97,6 +99,7 @@ public struct PatenRuntime: Sendable {
             consoleSessions: ConsoleSessions(
                 sessions: store, tokens: store, helpers: store, hasher: hasher, clock: clock
             ),
+            privacy: PrivacyDesk(store: store, policy: policy, clock: clock, ids: ids),
             receiver: InboundWebhookReceiver(integrations: integrations, accounts: directory, desk: desk, clock: clock),
             destinations: destinations, clock: clock
         )

@@ -99,7 +99,7 @@ public enum IncidentCommands {
         }
         var question = QuestionChange(from: target)
         question.link(to: snapshot.incident.id, kind: .manual, by: actor.id, context: context)
-        if let update = snapshot.latestUpdate, target.question.state != .resolved {
+        if let update = snapshot.latestUpdate, target.question.state != .resolved, !Redaction.isRedacted(target.question) {
             question = try QuestionCommands.reply(
                 target, by: actor, messageId: context.ids.make("m"), body: update.body,
                 lease: context.planner.policy.claimLease, context: context
@@ -197,7 +197,9 @@ public enum IncidentCommands {
     static func replies(
         _ snapshot: IncidentSnapshot, _ update: IncidentUpdate, by actor: Helper, context: ChangeContext
     ) throws -> [QuestionChange] {
-        try snapshot.questions.filter { $0.question.state != .resolved }.map { question in
+        // Redacted questions take no new words (their customers were erased); staff resolve them by hand.
+        try snapshot.questions.filter { $0.question.state != .resolved && !Redaction.isRedacted($0.question) }.map {
+            question in
             try QuestionCommands.reply(
                 question, by: actor, messageId: context.ids.make("m"), body: update.body,
                 lease: context.planner.policy.claimLease, context: context

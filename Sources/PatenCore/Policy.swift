@@ -73,6 +73,8 @@ public struct Policy: Sendable, Equatable {
     public var programme: Programme
     /// Similar questions, surges and incidents.
     public var surge: SurgePolicy
+    /// How long customers' words are kept (docs/privacy.md).
+    public var retention: RetentionPolicy
 
     /// Creates a policy; use `PolicyLoader` to read and validate one from a file.
     public init(
@@ -80,10 +82,11 @@ public struct Policy: Sendable, Equatable {
         languages: [String], defaultLanguage: String, peerWindow: [Priority: TimeInterval], claimLease: TimeInterval,
         defaultCapacity: [Role: Int], staffTargets: [StaffTarget: [Priority: TimeInterval]] = [:],
         warningThreshold: Double = 0.8, businessHours: BusinessCalendar = .alwaysOpen,
-        programme: Programme = .standard, surge: SurgePolicy = .standard
+        programme: Programme = .standard, surge: SurgePolicy = .standard, retention: RetentionPolicy = .standard
     ) {
         self.programme = programme
         self.surge = surge
+        self.retention = retention
         self.topics = topics
         self.defaultTopic = defaultTopic
         self.staffOnlyTopics = staffOnlyTopics

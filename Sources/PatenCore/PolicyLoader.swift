@@ -21,7 +21,7 @@ private struct PolicyDocument {
     static let knownKeys: Set<String> = [
         "topics", "default_topic", "staff_only_topics", "critical_keywords", "languages", "default_language",
         "peer_window", "claim_lease", "default_capacity", "staff_targets", "warning_threshold", "business_hours",
-        "programme", "surge",
+        "programme", "surge", "retention",
     ]
     static let weekdays = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"]
 
@@ -69,7 +69,8 @@ private struct PolicyDocument {
             warningThreshold: try readThreshold(object["warning_threshold"]),
             businessHours: try readBusinessHours(object["business_hours"]),
             programme: programme,
-            surge: try readSurge(object["surge"], languages: languages)
+            surge: try readSurge(object["surge"], languages: languages),
+            retention: try readRetention(object["retention"])
         )
     }
 
@@ -306,6 +307,24 @@ private struct PolicyDocument {
     }
 
     // MARK: Surges
+
+    /// The `retention` section; `resolved_days` is optional and falls back to `RetentionPolicy.standard`.
+    func readRetention(_ value: Any?) throws -> RetentionPolicy {
+        var retention = RetentionPolicy.standard
+        guard let value else { return retention }
+        guard let object = value as? [String: Any] else { throw fail("retention", "must be an object") }
+        try unknownKeys(object, ["resolved_days"], at: "retention")
+        if let raw = object["resolved_days"] {
+            guard let days = raw as? Int, (1...RetentionPolicy.maxResolvedDays).contains(days) else {
+                throw fail(
+                    "retention.resolved_days",
+                    "must be a whole number of days from 1 to \(RetentionPolicy.maxResolvedDays), such as 365"
+                )
+            }
+            retention.resolvedDays = days
+        }
+        return retention
+    }
 
     static let surgeKeys: Set<String> = [
         "enabled", "min_questions", "window", "similarity", "horizon", "baseline_weeks", "max_probability",

@@ -83,12 +83,16 @@ public struct SnapshotNeeds: Sendable, Equatable {
     public var answerId: String?
     /// A helper's programme standing (on PostgreSQL, under the helper's row lock).
     public var standing: StandingNeeds?
+    /// Every text about the question besides its row: message bodies, the rating comment, escalation notes, chat
+    /// conversation ids (a chat may key them by the customer's phone number).
+    public var texts: Bool
 
     /// Creates needs; by default only the row (and the expired claim's facts when its lease ran out).
     public init(
         claimsOf: String? = nil, holderHandle: Bool = false, recentFollowUps: Bool = false, resolution: Bool = false,
-        answerId: String? = nil, standing: StandingNeeds? = nil
+        answerId: String? = nil, standing: StandingNeeds? = nil, texts: Bool = false
     ) {
+        self.texts = texts
         self.claimsOf = claimsOf
         self.holderHandle = holderHandle
         self.recentFollowUps = recentFollowUps
@@ -119,6 +123,8 @@ public struct QuestionSnapshot: Sendable, Equatable {
     public var answer: Replier?
     /// With `SnapshotNeeds.standing`: the helper's standing, nil when there is no such helper (nobody answered, say).
     public var standing: HelperStanding?
+    /// With `SnapshotNeeds.texts`: message bodies, the rating comment and escalation notes, in no order.
+    public var texts: [String] = []
 
     /// Creates a snapshot.
     public init(
@@ -265,6 +271,11 @@ public enum QuestionEffect: Sendable, Equatable {
     case conversation(InboundOrigin, at: Date)
     /// Marks what an idempotent request wrote on its reservation.
     case idempotentWrite(IdempotencyReservation, IdempotentWrite)
+    /// Writes the tombstones of the question's subject and customer (the change's row) and of every text about it:
+    /// messages, rating comment, escalation notes, timeline facts, outbox payloads and stored idempotent responses
+    /// (`Redaction.redact(json:)`), the titles of incidents named after it; deletes its similarity signature and chat
+    /// conversation links (a later message in that conversation starts a new question); sets `redacted_at`.
+    case redact(Redaction)
 }
 
 /// Everything one command changes about one question: its row as it ends up, and the writes that go with it. Built

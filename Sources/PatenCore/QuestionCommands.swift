@@ -137,6 +137,7 @@ public enum QuestionCommands {
         let now = context.now
         var change = expireLease(snapshot, context: context)
         try QuestionRules.checkReply(change.question, by: helper, at: now)
+        try QuestionRules.checkNotRedacted(change.question)
         if let standing = snapshot.standing, standing.helperId == helper.id { try ProgrammeRules.checkNotPaused(standing) }
         change.effects.append(
             .message(
@@ -297,6 +298,8 @@ public enum QuestionCommands {
         change.record.tallies.awaitingReplySince = nil
         change.effects.append(.endTimers([.resolution], as: .met, at: now))
         change.effects.append(.endTimers([.peerWindow, .firstResponse, .nextResponse], as: .stopped, at: now))
+        // A redacted question keeps no new words about its customer.
+        let note = Redaction.isRedacted(change.question) ? note.map { _ in Tombstone.text } : note
         var data = ["tier": change.question.tier.rawValue]
         data["note"] = note
         data["helper_id"] = credited?.id
@@ -356,6 +359,7 @@ public enum QuestionCommands {
     ) throws -> QuestionChange {
         var change = expireLease(snapshot, context: context)
         let reason = try QuestionRules.checkEscalate(change.question, by: actor, at: context.now)
+        try QuestionRules.checkNotRedacted(change.question)
         if change.question.tier == .volunteer {
             change.moveToStaff(endingClaimAs: reason == .handoff ? .handoff : .moved, reason: nil, context: context)
         }
@@ -380,6 +384,8 @@ public enum QuestionCommands {
         let now = context.now
         try RatingRules.checkLink(used: rating.score != nil, expiresAt: rating.expiresAt, at: now)
         var change = QuestionChange(from: snapshot)
+        // The score of a redacted question counts; a comment would be new words under the tombstones.
+        let comment = Redaction.isRedacted(snapshot.question) ? nil : comment
         change.effects.append(.recordScore(score: score, comment: comment, solved: solved, at: now))
         var data = [
             "score": String(score), "helper_id": rating.helperId ?? "", "helper_tier": rating.helperTier?.rawValue ?? "",

@@ -158,6 +158,21 @@ public enum QuestionRules {
             )
         }
         try checkView(question, by: actor)
+        // An erased customer starts afresh (docs/privacy.md): their words go into a new question, not under the
+        // tombstones of the old one.
+        try checkNotRedacted(question)
+    }
+
+    /// Refuses new words on a redacted question (a customer message, a reply, an escalation note): they would be
+    /// about a customer whose data was erased, and no later erasure would find them.
+    public static func checkNotRedacted(_ question: Question) throws {
+        if Redaction.isRedacted(question) {
+            throw PatenError.conflict(
+                "question_redacted",
+                "Question \(question.id) was redacted (its customer's data erased or purged): it takes no new messages "
+                    + "or notes; open a new question, or resolve this one."
+            )
+        }
     }
 
     /// Whether the actor may escalate the question, and as what: a volunteer holding a live claim hands it off;

@@ -147,7 +147,7 @@ public protocol ProgrammeRepository: Sendable {
 /// Both implement every repository with the same behaviour; the contract tests run on both.
 public protocol PatenStore: HelperRepository, TokenRepository, QuestionRepository, EscalationRepository,
     MetricsRepository, IntegrationRepository, OutboxRepository, IdempotencyRepository, ProgrammeRepository,
-    IncidentRepository, ConsoleRepository
+    IncidentRepository, ConsoleRepository, PrivacyRepository
 {
     /// Where the data is, for messages: the file, or the URL without its password.
     var location: String { get }

@@ -103,6 +103,10 @@ public struct SupportDesk: Sendable {
         )
         let body = try Self.validMessage(submission.body)
         let customerId = submission.customer.id.trimmingCharacters(in: .whitespaces)
+        try Self.require(
+            customerId != Tombstone.text, "customer_id_reserved",
+            "'\(Tombstone.text)' stands for erased customers (docs/privacy.md); give the customer's real id."
+        )
         let customerName = submission.customer.name.trimmingCharacters(in: .whitespaces)
         try Self.require(
             !customerId.isEmpty && submission.customer.id.unicodeScalars.count <= 200, "customer_id_required",

@@ -30,6 +30,7 @@ public enum OpenAPIDocument {
           - name: metrics
           - name: integrations
           - name: programme
+          - name: customers
           - name: operations
         paths:
           /v1/questions:
@@ -59,7 +60,7 @@ public enum OpenAPIDocument {
               parameters:
                 - { name: state, in: query, schema: { $ref: '#/components/schemas/QuestionState' } }
                 - { name: tier, in: query, schema: { $ref: '#/components/schemas/Tier' } }
-                - { name: topic, in: query, description: A topic name; questions keep their topic when the policy drops it, so any name is taken., schema: { type: string } }
+                - { name: topic, in: query, description: 'A topic name; questions keep their topic when the policy drops it, so any name is taken.', schema: { type: string } }
                 - { name: limit, in: query, schema: { type: integer, minimum: 1, maximum: 200, default: 50 } }
                 - { name: cursor, in: query, description: next_cursor of the previous page; any other value is 400 invalid_cursor., schema: { type: string, minLength: 1 } }
               responses:
@@ -198,7 +199,7 @@ public enum OpenAPIDocument {
                 '401': { $ref: '#/components/responses/Unauthenticated' }
                 '403': { $ref: '#/components/responses/Forbidden' }
                 '404': { $ref: '#/components/responses/NotFound' }
-                '409': { $ref: '#/components/responses/IdempotencyKeyInUse' }
+                '409': { description: '`idempotency_key_in_use`: a request with this Idempotency-Key is still running; retry once it has finished. `question_redacted`: the customer''s data was erased (or purged); open a new question.', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
                 '413': { $ref: '#/components/responses/TooLarge' }
                 '422': { $ref: '#/components/responses/UnprocessableOrKeyReused' }
                 '429':
@@ -871,6 +872,61 @@ public enum OpenAPIDocument {
                 '400': { $ref: '#/components/responses/Malformed' }
                 '401': { $ref: '#/components/responses/Unauthenticated' }
                 '403': { $ref: '#/components/responses/Forbidden' }
+          /v1/customers/{channel}/{customer_id}:
+            delete:
+              tags: [customers]
+              operationId: eraseCustomer
+              summary: Erase a customer's data (admin; docs/privacy.md).
+              description: |
+                Replaces the customer's name and id, and the text of every message of their questions (helpers' replies
+                too, which quote them), rating comments and staff notes, with the tombstone `[erased]` wherever Paten keeps
+                them: questions, timelines, outbox messages (pending ones go out with tombstones), stored idempotent
+                responses, incident titles; deletes the questions' similarity signatures and chat conversation links, so a
+                later message from the customer starts a new question. One transaction per question. Counts, times, rating
+                scores and credit stay. Idempotent: erasing again finds nothing more (`questions` 0). The answer is the
+                erasure's audit fact, which never holds the customer or what was erased.
+              parameters:
+                - { $ref: '#/components/parameters/Channel' }
+                - { $ref: '#/components/parameters/CustomerId' }
+              responses:
+                '200': { description: The audit fact., content: { application/json: { schema: { $ref: '#/components/schemas/Erasure' } } } }
+                '400': { $ref: '#/components/responses/Malformed' }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { $ref: '#/components/responses/Forbidden' }
+                '422': { description: '`invalid_channel` or `invalid_customer_id`: empty, longer than 200 characters, or the tombstone itself.', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+                '503': { $ref: '#/components/responses/Unavailable' }
+          /v1/customers/{channel}/{customer_id}/export:
+            get:
+              tags: [customers]
+              operationId: exportCustomer
+              summary: Everything Paten holds about a customer, as one JSON document, streamed (admin; docs/privacy.md).
+              description: |
+                The customer's questions in the order they came, each with every message (a helper's reply says only that a
+                helper wrote it), the timeline (facts about helpers' levels, badges and pauses left out, and no helper
+                account ids) and the rating. 404 `customer_not_found` when Paten holds no question from them.
+              parameters:
+                - { $ref: '#/components/parameters/Channel' }
+                - { $ref: '#/components/parameters/CustomerId' }
+              responses:
+                '200': { description: The export., content: { application/json: { schema: { $ref: '#/components/schemas/CustomerExport' } } } }
+                '400': { $ref: '#/components/responses/Malformed' }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { $ref: '#/components/responses/Forbidden' }
+                '404': { $ref: '#/components/responses/NotFound' }
+                '422': { description: '`invalid_channel` or `invalid_customer_id`.', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+                '503': { $ref: '#/components/responses/Unavailable' }
+          /v1/erasures:
+            get:
+              tags: [customers]
+              operationId: listErasures
+              summary: The latest erasures' audit facts, newest first (admin).
+              parameters:
+                - { name: limit, in: query, schema: { type: integer, minimum: 1, maximum: 1000, default: 100 } }
+              responses:
+                '200': { description: The audit facts., content: { application/json: { schema: { $ref: '#/components/schemas/ErasureList' } } } }
+                '400': { $ref: '#/components/responses/Malformed' }
+                '401': { $ref: '#/components/responses/Unauthenticated' }
+                '403': { $ref: '#/components/responses/Forbidden' }
           /v1/integrations:
             post:
               tags: [integrations]
@@ -1013,7 +1069,7 @@ public enum OpenAPIDocument {
               summary: Send one message again now, with the same webhook-id (admin).
               parameters: [{ $ref: '#/components/parameters/Id' }]
               responses:
-                '200': { description: The delivery, pending again., content: { application/json: { schema: { $ref: '#/components/schemas/Delivery' } } } }
+                '200': { description: 'The delivery, pending again.', content: { application/json: { schema: { $ref: '#/components/schemas/Delivery' } } } }
                 '401': { $ref: '#/components/responses/Unauthenticated' }
                 '403': { $ref: '#/components/responses/Forbidden' }
                 '404': { $ref: '#/components/responses/NotFound' }
@@ -1045,7 +1101,7 @@ public enum OpenAPIDocument {
                           - { $ref: '#/components/schemas/HookResult' }
                           - { type: object, required: [challenge], properties: { challenge: { type: string } } }
                 '400': { $ref: '#/components/responses/Malformed' }
-                '401': { description: Unknown or disabled integration, or a signature that does not verify (always the same answer)., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+                '401': { description: 'Unknown or disabled integration, or a signature that does not verify (always the same answer).', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
                 '413': { description: The body is over 256 KiB., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
                 '422': { $ref: '#/components/responses/Unprocessable' }
                 '429':
@@ -1099,6 +1155,18 @@ public enum OpenAPIDocument {
               scheme: bearer
               description: The configured metrics_token (PATEN_METRICS_TOKEN), for GET /metrics only.
           parameters:
+            Channel:
+              name: channel
+              in: path
+              required: true
+              description: '`api`, or the id of the integration the customer wrote through (the question''s `channel`), percent-encoded.'
+              schema: { type: string, minLength: 1, maxLength: 200 }
+            CustomerId:
+              name: customer_id
+              in: path
+              required: true
+              description: The customer's id in that channel (the question's `customer.id`), percent-encoded.
+              schema: { type: string, minLength: 1, maxLength: 200 }
             Id:
               name: id
               in: path
@@ -1126,13 +1194,13 @@ public enum OpenAPIDocument {
               description: '`true` on a response replayed for a retried Idempotency-Key; absent on the first response.'
               schema: { type: string, enum: ['true'] }
           responses:
-            Malformed: { description: The request is malformed (bad JSON, a missing field, a bad query parameter, or text holding the NUL character - `invalid_text`)., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
-            Unauthenticated: { description: No token, or an unknown, revoked or deactivated one., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+            Malformed: { description: 'The request is malformed (bad JSON, a missing field, a bad query parameter, or text holding the NUL character - `invalid_text`).', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+            Unauthenticated: { description: 'No token, or an unknown, revoked or deactivated one.', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
             Forbidden: { description: The caller's role may not do this., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
             NotFound: { description: No such record (or not one the caller may see)., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
-            Conflict: { description: The current state does not allow it (already claimed, at capacity, resolved...); details may name the holder., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+            Conflict: { description: 'The current state does not allow it (already claimed, at capacity, resolved...); details may name the holder.', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
             TooLarge: { description: The body is over 64 KiB., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
-            Unprocessable: { description: A well-formed request that breaks a rule (unknown topic, empty subject...)., content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
+            Unprocessable: { description: 'A well-formed request that breaks a rule (unknown topic, empty subject...).', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
             UnprocessableOrKeyReused: { description: 'A well-formed request that breaks a rule (unknown topic, empty subject...), or `idempotency_key_reused`: the Idempotency-Key was used with another body.', content: { application/json: { schema: { $ref: '#/components/schemas/Error' } } } }
             Unavailable:
               description: |
@@ -1209,7 +1277,7 @@ public enum OpenAPIDocument {
                 id: { type: string }
                 subject: { type: string }
                 customer: { $ref: '#/components/schemas/Customer' }
-                channel: { type: string, description: api, or the id of the integration that submitted it. }
+                channel: { type: string, description: 'api, or the id of the integration that submitted it.' }
                 topic: { type: string }
                 language: { type: string }
                 priority: { $ref: '#/components/schemas/Priority' }
@@ -1318,6 +1386,71 @@ public enum OpenAPIDocument {
               required: [helpers]
               properties:
                 helpers: { type: array, items: { $ref: '#/components/schemas/Helper' } }
+            Erasure:
+              type: object
+              required: [id, channel, erased_by, erased_at, questions]
+              properties:
+                id: { type: string }
+                channel: { type: string }
+                erased_by: { type: string, description: The admin who asked. }
+                erased_at: { type: string, format: date-time }
+                questions: { type: integer, minimum: 0, description: 'Questions this request redacted (0 when there was nothing more to erase).' }
+            ErasureList:
+              type: object
+              required: [erasures]
+              properties:
+                erasures: { type: array, items: { $ref: '#/components/schemas/Erasure' } }
+            CustomerExport:
+              type: object
+              required: [channel, customer_id, exported_at, questions]
+              properties:
+                channel: { type: string }
+                customer_id: { type: string }
+                exported_at: { type: string, format: date-time }
+                questions:
+                  type: array
+                  items:
+                    type: object
+                    required: [id, customer, subject, topic, language, priority, tier, state, created_at, messages, timeline]
+                    properties:
+                      id: { type: string }
+                      customer: { $ref: '#/components/schemas/Customer' }
+                      subject: { type: string }
+                      topic: { type: string }
+                      language: { type: string }
+                      priority: { type: string }
+                      tier: { type: string }
+                      state: { type: string }
+                      created_at: { type: string, format: date-time }
+                      first_response_at: { type: string, format: date-time }
+                      resolved_at: { type: string, format: date-time }
+                      messages:
+                        type: array
+                        items:
+                          type: object
+                          required: [id, author, body, created_at]
+                          properties:
+                            id: { type: string }
+                            author: { type: string, enum: [customer, helper] }
+                            body: { type: string }
+                            created_at: { type: string, format: date-time }
+                      timeline:
+                        type: array
+                        items:
+                          type: object
+                          required: [type, at, data]
+                          properties:
+                            type: { type: string }
+                            at: { type: string, format: date-time }
+                            data: { type: object, additionalProperties: { type: string } }
+                      rating:
+                        type: object
+                        required: [score, rated_at]
+                        properties:
+                          score: { type: integer, minimum: 1, maximum: 5 }
+                          comment: { type: string }
+                          solved: { type: boolean }
+                          rated_at: { type: string, format: date-time }
             Token:
               type: object
               required: [id, helper_id, label, prefix, created_at]
@@ -1325,7 +1458,7 @@ public enum OpenAPIDocument {
                 id: { type: string }
                 helper_id: { type: string }
                 label: { type: string }
-                prefix: { type: string, description: The first characters of the secret, to tell tokens apart. }
+                prefix: { type: string, description: 'The first characters of the secret, to tell tokens apart.' }
                 created_at: { type: string, format: date-time }
                 last_used_at: { type: string, format: date-time, description: Updated at most once a minute. }
                 revoked_at: { type: string, format: date-time }
@@ -1348,7 +1481,7 @@ public enum OpenAPIDocument {
                 id: { type: string }
                 question_id: { type: string }
                 reason: { $ref: '#/components/schemas/EscalationReason' }
-                level: { type: integer, enum: [1, 2], description: 1 = staff queue, 2 = staff lead. }
+                level: { type: integer, enum: [1, 2], description: '1 = staff queue, 2 = staff lead.' }
                 state: { type: string, enum: [open, acknowledged, resolved] }
                 note: { type: string }
                 created_by: { type: string, description: Absent for escalations raised by intake or the sweeper. }

@@ -315,6 +315,9 @@ extension PostgresStore {
                 locking: locking && needs.claimsOf != whom
             )
         }
+        if needs.texts {
+            snapshot.texts = try await redactableTexts(connection, id)
+        }
         return snapshot
     }
 
@@ -450,6 +453,8 @@ extension PostgresStore {
                 try await startConversation(connection, origin, questionId: question.id, at: at)
             case .idempotentWrite(let reservation, let write):
                 try await markIdempotentWrite(connection, reservation, write)
+            case .redact(let redaction):
+                try await applyRedaction(connection, question, redaction)
             }
         }
         try await appendCreated(connection, feed)

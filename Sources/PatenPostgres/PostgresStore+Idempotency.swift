@@ -59,14 +59,17 @@ extension PostgresStore: IdempotencyRepository {
         }
     }
 
+    /// The answer is not kept when the question it wrote to was redacted meanwhile (it holds the customer's words);
+    /// the question's row is read under a share lock, so an erasure in flight is waited for. A retry rebuilds it.
     public func completeIdempotencyKey(
         _ scope: IdempotencyScope, token: String, response: IdempotentResponse
     ) async throws {
         try await client.query(
             """
-            UPDATE idempotency_keys SET response_status = \(response.status), response_body = \(response.body)
+            UPDATE idempotency_keys k SET response_status = \(response.status), response_body = \(response.body)
             WHERE account_id = \(scope.accountId) AND route = \(scope.route) AND idempotency_key = \(scope.key.value)
             AND token = \(token) AND response_status IS NULL
+            AND (SELECT q.redacted_at FROM questions q WHERE q.id = k.question_id FOR SHARE) IS NULL
             """,
             logger: logger
         )

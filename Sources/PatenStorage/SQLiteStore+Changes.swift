@@ -264,6 +264,9 @@ extension SQLiteStore {
         {
             snapshot.standing = try standing(db, helperId: whom, questionId: id, needs: standingNeeds, at: now)
         }
+        if needs.texts {
+            snapshot.texts = try redactableTexts(db, id)
+        }
         return snapshot
     }
 
@@ -387,6 +390,8 @@ extension SQLiteStore {
                 try startConversation(db, origin, questionId: question.id, at: at)
             case .idempotentWrite(let reservation, let write):
                 try markIdempotentWrite(db, reservation, write)
+            case .redact(let redaction):
+                try applyRedaction(db, question, redaction)
             }
         }
         return AppliedChange(

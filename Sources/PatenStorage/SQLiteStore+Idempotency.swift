@@ -32,6 +32,8 @@ extension SQLiteStore: IdempotencyRepository {
         }
     }
 
+    /// The answer is not kept when the question it wrote to was redacted meanwhile (it holds the customer's words);
+    /// a retry rebuilds it.
     public func completeIdempotencyKey(
         _ scope: IdempotencyScope, token: String, response: IdempotentResponse
     ) async throws {
@@ -40,6 +42,9 @@ extension SQLiteStore: IdempotencyRepository {
                 sql: """
                     UPDATE idempotency_keys SET response_status = ?, response_body = ?
                     WHERE account_id = ? AND route = ? AND idempotency_key = ? AND token = ? AND response_status IS NULL
+                    AND NOT EXISTS (
+                        SELECT 1 FROM questions q WHERE q.id = idempotency_keys.question_id AND q.redacted_at IS NOT NULL
+                    )
                     """,
                 arguments: [response.status, response.body, scope.accountId, scope.route, scope.key.value, token]
             )

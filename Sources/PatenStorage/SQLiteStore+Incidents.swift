@@ -540,19 +540,23 @@ extension SQLiteStore: IncidentRepository {
             )
             for row in rows {
                 let id: String = row[0]
-                let bands: Data = row[2]
-                // A contentless index forgets a document given the words it was made of, which the signature holds.
-                try db.run(
-                    sql: """
-                        INSERT INTO signature_band_index (signature_band_index, rowid, bands)
-                        SELECT 'delete', rowid, ? FROM questions WHERE id = ?
-                        """,
-                    arguments: [SimilaritySignature.bandWords(SimilaritySignature.bands(stored: Array(bands)) ?? []), id]
-                )
-                try db.run(sql: "DELETE FROM question_signatures WHERE question_id = ?", arguments: [id])
+                try Self.deleteSignature(db, questionId: id, bands: row[2])
             }
             return rows.count
         }
+    }
+
+    /// Deletes the question's signature and its entry in the band index.
+    static func deleteSignature(_ db: Database, questionId id: String, bands: Data) throws {
+        // A contentless index forgets a document given the words it was made of, which the signature holds.
+        try db.run(
+            sql: """
+                INSERT INTO signature_band_index (signature_band_index, rowid, bands)
+                SELECT 'delete', rowid, ? FROM questions WHERE id = ?
+                """,
+            arguments: [SimilaritySignature.bandWords(SimilaritySignature.bands(stored: Array(bands)) ?? []), id]
+        )
+        try db.run(sql: "DELETE FROM question_signatures WHERE question_id = ?", arguments: [id])
     }
 
     // MARK: Loading

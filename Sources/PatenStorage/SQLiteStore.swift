@@ -29,6 +29,9 @@ public struct SQLiteStore: Sendable, PatenStore, StoreDiagnostics {
                 // Each change of a group commit has a savepoint, whose undo pages go to a sub-journal: keep it in
                 // memory rather than in a temporary file.
                 try db.run(sql: "PRAGMA temp_store = MEMORY")
+                // Erased and purged texts (docs/privacy.md) must not stay readable in the file's free space: what a
+                // write deletes or shrinks is overwritten with zeros.
+                try db.run(sql: "PRAGMA secure_delete = ON")
             }
         }
         do {

@@ -24,7 +24,7 @@ struct Paten: AsyncParsableCommand {
             Serve.self, Migrate.self, HelpersCommand.self, TokensCommand.self, IntegrationsCommand.self, PolicyCommand.self,
             Login.self, Logout.self, StatusCommand.self, Queue.self, Show.self, Claim.self, Release.self, Reply.self,
             Resolve.self, Reopen.self, Escalate.self, Escalations.self, Ack.self, MetricsCommand.self, Me.self,
-            Leaderboard.self, PayoutsCommand.self, IncidentsCommand.self, Worker.self, DevCommand.self,
+            Leaderboard.self, PayoutsCommand.self, IncidentsCommand.self, CustomersCommand.self, Worker.self, DevCommand.self,
         ]
     )
 

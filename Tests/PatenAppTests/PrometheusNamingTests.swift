@@ -60,6 +60,10 @@ struct PrometheusNamingTests {
                     let url = try #require(question.string("rating_url"))
                     let path = String(url.dropFirst(env.runtime.configuration.externalURL.count))
                     #expect(try await client.call(.post, path, json: ["score": 5]).status == 201)
+                    // An erasure, counted by reason.
+                    let admin = try await env.account("root", .admin)
+                    let erased = try await client.call(.delete, "/v1/customers/api/cust-42", token: admin.token)
+                    #expect(erased.body["questions"] as? Int == 1, "\(erased.raw)")
                     #expect(try await client.call(.get, "/v1/questions/q_nope", token: staff.token).status == 404)
                     #expect(try await client.call(.get, "/no/such/path").status == 404)
                     #expect(try await client.call(.get, "/v1/me").status == 401)

@@ -1244,6 +1244,7 @@ extension QuestionChange {
             case .openIncident: "openIncident"
             case .linkIncident(let link): "link(\(link.questionId) \(link.kind.rawValue))"
             case .unlinkIncident(let id): "unlink(\(id))"
+            case .redact(let redaction): "redact(\(redaction.reason.rawValue))"
             }
         }
     }

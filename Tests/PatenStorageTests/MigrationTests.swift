@@ -19,7 +19,7 @@ struct MigrationTests {
                 "0001_foundation", "0002_escalations", "0003_integrations", "0004_message_order", "0005_queue_order",
                 "0006_idempotency_keys", "0007_rating_links", "0008_idempotency_writes", "0009_programme", "0010_incidents",
                 "0011_band_index",
-                "0012_console",
+                "0012_console", "0013_privacy",
             ])
         #expect(try await store.isReady() == false)
         #expect(
@@ -27,7 +27,7 @@ struct MigrationTests {
                 "0001_foundation", "0002_escalations", "0003_integrations", "0004_message_order", "0005_queue_order",
                 "0006_idempotency_keys", "0007_rating_links", "0008_idempotency_writes", "0009_programme", "0010_incidents",
                 "0011_band_index",
-                "0012_console",
+                "0012_console", "0013_privacy",
             ])
         #expect(try await store.migrate() == [])
         #expect(try await store.isReady())
