@@ -10,7 +10,8 @@ let package = Package(
     name: "paten",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "paten", targets: ["paten"])
+        .executable(name: "paten", targets: ["paten"]),
+        .library(name: "PatenClient", targets: ["PatenClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -29,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
+        .package(url: "https://github.com/swift-server/swift-openapi-async-http-client", from: "1.5.0"),
     ],
     targets: [
         .target(
@@ -103,10 +106,26 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The API client for integrators and the CLI, generated from docs/openapi.yaml by scripts/openapi-generate.sh
+        // (committed under Generated/); it depends on no server module.
+        .target(
+            name: "PatenClient",
+            dependencies: [
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            exclude: ["openapi-generator-config.yaml", "Generated/openapi.sha256"],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "paten",
             dependencies: [
                 "PatenApp",
+                "PatenClient",
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -165,7 +184,10 @@ let package = Package(
                 "PatenStorage",
                 "PatenTestSupport",
                 "PatenWebhooks",
+                "PatenClient",
                 "paten",
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),

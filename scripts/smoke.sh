@@ -155,6 +155,13 @@ check "rotation prints a new secret" whsec_ "$("$bin" integrations rotate-secret
 check "Prometheus counts outbound messages by state" 3 "$(curl -s "$base/metrics" | grep -c '^paten_webhook_messages{state=')"
 check "the admin trail records the rotation" 1 "$("$bin" integrations show webchat --data-dir "$work/data" | grep -c 'secret.rotated')"
 
+echo "admin commands against the running server (--remote)"
+remote_token=$(PATEN_URL="$base" PATEN_TOKEN="$admin" "$bin" helpers add --remote --handle rita --role volunteer --skills roaming)
+check "helpers add --remote prints a token that works" 200 "$(status GET /v1/me "$remote_token")"
+check "helpers list --remote lists her" 1 "$(PATEN_URL="$base" PATEN_TOKEN="$admin" "$bin" helpers list --remote | grep -c rita)"
+check "integrations show --remote reads the audit trail" 1 "$(PATEN_URL="$base" PATEN_TOKEN="$admin" "$bin" integrations show webchat --remote | grep -c 'secret.rotated')"
+check "a volunteer's login exits 3" 3 "$(PATEN_URL="$base" PATEN_TOKEN="$vera" "$bin" helpers list --remote 2>/dev/null; echo $?)"
+
 if [ -n "${PATEN_TEST_POSTGRES_URL:-}" ]; then
     echo "postgresql"
     check "paten migrate prepares a PostgreSQL schema" 1 "$(PATEN_DB_URL="$PATEN_TEST_POSTGRES_URL?sslmode=disable" "$bin" migrate | grep -c 'the schema is current')"

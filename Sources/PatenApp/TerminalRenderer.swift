@@ -147,7 +147,8 @@ public enum TerminalRenderer {
         return safeJSON(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 
-    static func age(since date: Date, now: Date = Date()) -> String {
+    /// How long ago a time was, in its largest unit or two: `45s`, `12m`, `3h5m`, `2d`.
+    public static func age(since date: Date, now: Date = Date()) -> String {
         let seconds = max(0, Int(now.timeIntervalSince(date)))
         switch seconds {
         case ..<60: return "\(seconds)s"
@@ -157,7 +158,8 @@ public enum TerminalRenderer {
         }
     }
 
-    static func clip(_ text: String, _ length: Int) -> String {
+    /// The text cut to `length` characters, the last one an ellipsis when cut.
+    public static func clip(_ text: String, _ length: Int) -> String {
         text.count <= length ? text : String(text.prefix(length - 1)) + "…"
     }
 
@@ -183,106 +185,6 @@ extension TerminalRenderer {
             lines.append(line)
         }
         return lines.joined(separator: "\n")
-    }
-
-    /// Incidents as a table, or a line saying there are none.
-    public static func incidents(_ page: IncidentListResource) -> String {
-        guard !page.incidents.isEmpty else { return "No incidents." }
-        var text = table(
-            ["ID", "STATE", "QUESTIONS", "OPEN", "OBSERVED", "EXPECTED", "LAST SEEN", "TITLE"],
-            page.incidents.map { incident in
-                [
-                    incident.id, incident.state.rawValue, String(incident.questionCount), String(incident.openQuestions),
-                    String(incident.observed), String(incident.expected),
-                    incident.lastSeenAt.map { age(since: $0) } ?? "-", clip(incident.title, 50),
-                ]
-            }
-        )
-        if let next = page.nextCursor {
-            text += "\n\nMore incidents follow: paten incidents list --cursor \(safe(next))"
-        }
-        return text
-    }
-
-    /// One incident: what opened it, what its questions say now, its latest updates and a page of its questions.
-    public static func incident(_ detail: IncidentDetailResource, updates shown: Int = 5) -> String {
-        let incident = detail.incident
-        var lines = ["\(safe(incident.id))  \(safe(incident.title))", incidentState(incident)]
-        lines.append(
-            "surge: \(incident.observed) questions in \(duration(incident.windowSeconds)) against \(incident.expected) "
-                + String(format: "expected (p = %.2g)", incident.probability)
-        )
-        lines.append("top terms: " + (incident.topTerms.isEmpty ? "-" : incident.topTerms.map { safe($0) }.joined(separator: ", ")))
-        lines.append("questions: \(incident.questionCount) (\(incident.openQuestions) open)")
-        lines.append("topics: \(counts(incident.topics))  languages: \(counts(incident.languages))")
-        lines.append(
-            "first seen: \(incident.firstSeenAt.map(APICoding.format) ?? "-")  "
-                + "last seen: \(incident.lastSeenAt.map(APICoding.format) ?? "-")"
-        )
-        lines.append("")
-        if detail.updates.isEmpty {
-            lines.append("No updates yet.")
-        } else {
-            let earlier = detail.updates.count - min(shown, detail.updates.count)
-            lines.append("Latest updates" + (earlier > 0 ? " (\(earlier) earlier; --json shows them):" : ":"))
-            for update in detail.updates.suffix(shown) {
-                lines.append("[\(APICoding.format(update.createdAt))] \(update.kind.rawValue) by \(safe(update.createdBy)):")
-                let body = safe(update.body, multiline: true)
-                lines.append(contentsOf: body.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 })
-            }
-        }
-        lines.append("")
-        if detail.questions.isEmpty {
-            lines.append("No linked questions.")
-        } else {
-            lines.append(
-                table(
-                    ["ID", "STATE", "TIER", "TOPIC", "LANG", "LINK", "AGE", "SUBJECT"],
-                    detail.questions.map { question in
-                        [
-                            question.id, question.state.rawValue, question.tier.rawValue, question.topic, question.language,
-                            question.link.rawValue, age(since: question.createdAt), clip(question.subject, 50),
-                        ]
-                    }
-                )
-            )
-        }
-        if let next = detail.questionsNextCursor {
-            lines.append("")
-            lines.append("More questions follow: paten incidents show \(safe(incident.id)) --questions-after \(safe(next))")
-        }
-        return lines.joined(separator: "\n")
-    }
-
-    /// One line describing an incident after an action.
-    public static func incidentSummary(_ incident: IncidentResource, _ verb: String) -> String {
-        var line = "\(verb) \(safe(incident.id)) (\(incident.state.rawValue); \(incident.questionCount) questions, "
-        line += "\(incident.openQuestions) open)"
-        if let into = incident.mergedInto { line += "; merged into \(safe(into))" }
-        return line
-    }
-
-    private static func incidentState(_ incident: IncidentResource) -> String {
-        var line = "state: \(incident.state.rawValue)  opened: \(APICoding.format(incident.openedAt))"
-        if let resolved = incident.resolvedAt {
-            line += "  resolved: \(APICoding.format(resolved))" + (incident.resolvedBy.map { " by \(safe($0))" } ?? "")
-        }
-        if let into = incident.mergedInto { line += "  merged into: \(safe(into))" }
-        return line
-    }
-
-    private static func counts(_ counts: [String: Int]) -> String {
-        guard !counts.isEmpty else { return "-" }
-        return counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-            .map { "\(safe($0.key)) \($0.value)" }.joined(separator: ", ")
-    }
-
-    private static func duration(_ seconds: Int) -> String {
-        switch seconds {
-        case ..<120: "\(seconds)s"
-        case ..<7200: "\(seconds / 60)m"
-        default: seconds % 3600 == 0 ? "\(seconds / 3600)h" : String(format: "%.1fh", Double(seconds) / 3600)
-        }
     }
 }
 

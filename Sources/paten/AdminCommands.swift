@@ -1,11 +1,13 @@
 import ArgumentParser
 import PatenApp
+import PatenClient
 import PatenCore
 import PatenHTTP
 
 struct HelpersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "helpers", abstract: "Manage helper and integration accounts in the database (SQLite, or PostgreSQL with db_url).",
+        discussion: "With --remote, through a running server with an admin login instead: no shell on the database host needed.",
         subcommands: [Add.self, List.self, Update.self]
     )
 
@@ -15,6 +17,7 @@ struct HelpersCommand: AsyncParsableCommand {
         )
 
         @OptionGroup var options: ServerOptions
+        @OptionGroup var remote: RemoteOptions
         @Option(help: "Unique handle: 2 to 32 letters, digits, '.', '_' or '-'.") var handle: String
         @Option(help: "volunteer, staff, admin or integration.") var role: Role
         @Option(help: "Display name (default: the handle).") var name: String?
@@ -23,6 +26,18 @@ struct HelpersCommand: AsyncParsableCommand {
         @Option(help: "Most questions held at once (default from the policy).") var capacity: Int?
 
         func run() async throws {
+            if remote.remote {
+                let secret = try await remote.call { api in
+                    let body = Components.Schemas.HelperCreate(
+                        handle: handle, displayName: name, role: try wire(role), skills: skills, languages: languages,
+                        capacity: capacity
+                    )
+                    let helper = try await api.createHelper(body: .json(body)).created.body.json
+                    return try await api.issueToken(path: .init(id: helper.id), body: .json(.init(label: "cli"))).created.body.json.token
+                }
+                print(secret)
+                return
+            }
             try await options.withRuntime { runtime in
                 let directory = runtime.directory
                 let helper = try await directory.create(
@@ -40,10 +55,18 @@ struct HelpersCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List accounts.")
 
         @OptionGroup var options: ServerOptions
+        @OptionGroup var remote: RemoteOptions
         @Option(help: "Only this role.") var role: Role?
         @Flag(help: "JSON instead of a table.") var json = false
 
         func run() async throws {
+            if remote.remote {
+                let helpers = try await remote.call { api in
+                    try await api.listHelpers(query: .init(role: try role.map(wire))).ok.body.json.helpers
+                }
+                print(json ? try TerminalRenderer.json(helpers) : TerminalRenderer.helpers(helpers))
+                return
+            }
             try await options.withRuntime { runtime in
                 let helpers = try await runtime.directory.list(role: role)
                 print(json ? try TerminalRenderer.json(helpers.map(HelperResource.init)) : TerminalRenderer.helpers(helpers))
@@ -55,6 +78,7 @@ struct HelpersCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Change an account.")
 
         @OptionGroup var options: ServerOptions
+        @OptionGroup var remote: RemoteOptions
         @Argument(help: "The helper's id or handle.") var helper: String
         @Option(help: "Display name.") var name: String?
         @Option(help: "volunteer, staff, admin or integration.") var role: Role?
@@ -67,6 +91,17 @@ struct HelpersCommand: AsyncParsableCommand {
         @Flag(help: "JSON instead of a table.") var json = false
 
         func run() async throws {
+            if remote.remote {
+                let updated = try await remote.call { api in
+                    let change = Components.Schemas.HelperUpdate(
+                        displayName: name, role: try role.map(wire), skills: skills, languages: languages, capacity: capacity,
+                        presence: try presence.map(wire), active: active
+                    )
+                    return try await api.updateHelper(path: .init(id: helper), body: .json(change)).ok.body.json
+                }
+                print(json ? try TerminalRenderer.json(updated) : TerminalRenderer.helpers([updated]))
+                return
+            }
             try await options.withRuntime { runtime in
                 let directory = runtime.directory
                 let updated = try await directory.update(
@@ -85,6 +120,7 @@ struct HelpersCommand: AsyncParsableCommand {
 struct TokensCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokens", abstract: "Issue, list and revoke tokens in the database.",
+        discussion: "With --remote, through a running server with an admin login instead: no shell on the database host needed.",
         subcommands: [Issue.self, List.self, Revoke.self]
     )
 
@@ -92,10 +128,18 @@ struct TokensCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Issue a token and print it alone on stdout.")
 
         @OptionGroup var options: ServerOptions
+        @OptionGroup var remote: RemoteOptions
         @Argument(help: "The helper's id or handle.") var helper: String
         @Option(help: "A label to tell the token apart.") var label: String?
 
         func run() async throws {
+            if remote.remote {
+                let secret = try await remote.call { api in
+                    try await api.issueToken(path: .init(id: helper), body: .json(.init(label: label))).created.body.json.token
+                }
+                print(secret)
+                return
+            }
             try await options.withRuntime { runtime in
                 let directory = runtime.directory
                 print(try await directory.issueToken(for: helper, label: label).secret)
@@ -107,10 +151,19 @@ struct TokensCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List tokens (never their secrets).")
 
         @OptionGroup var options: ServerOptions
+        @OptionGroup var remote: RemoteOptions
         @Option(help: "Only this helper's (id or handle).") var helper: String?
         @Flag(help: "JSON instead of a table.") var json = false
 
         func run() async throws {
+            if remote.remote {
+                let tokens = try await remote.call { api in
+                    let helperId = try await helper.asyncMap { try await api.getHelper(path: .init(id: $0)).ok.body.json.id }
+                    return try await api.listTokens(query: .init(helperId: helperId)).ok.body.json.tokens
+                }
+                print(json ? try TerminalRenderer.json(tokens) : TerminalRenderer.tokens(tokens))
+                return
+            }
             try await options.withRuntime { runtime in
                 let helperId = try await helper.asyncMap { try await runtime.directory.helper($0).id }
                 let tokens = try await runtime.directory.allTokens(helperId: helperId)
@@ -123,9 +176,15 @@ struct TokensCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Revoke a token at once.")
 
         @OptionGroup var options: ServerOptions
+        @OptionGroup var remote: RemoteOptions
         @Argument(help: "The token id (tok_...).") var token: String
 
         func run() async throws {
+            if remote.remote {
+                let revoked = try await remote.call { api in try await api.revokeToken(path: .init(id: token)).ok.body.json }
+                print("revoked \(revoked.id)")
+                return
+            }
             try await options.withRuntime { runtime in
                 let directory = runtime.directory
                 let revoked = try await directory.revokeToken(token)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PatenApp
+import PatenClient
 import PatenCore
 import PatenHTTP
 
@@ -17,8 +18,13 @@ struct ClientOptions: ParsableArguments {
     @Flag(help: "JSON instead of text, for scripts.") var json = false
 
     /// A client for the resolved server and token.
-    func client() throws -> PatenClient {
-        PatenClient(credentials: try ClientCredentials.resolve(url: url, token: token))
+    func client() throws -> APIClient {
+        APIClient(credentials: try ClientCredentials.resolve(url: url, token: token))
+    }
+
+    /// Runs `body` with a generated API client for the resolved server and token; refusals become `PatenError`s.
+    func call<T: Sendable>(_ body: (Client) async throws -> T) async throws -> T {
+        try await APISession.call(try ClientCredentials.resolve(url: url, token: token), body)
     }
 
     /// Prints JSON or the text form.
@@ -54,7 +60,7 @@ struct Login: AsyncParsableCommand {
         }
         let secret = try TokenInput.read(option: token, input: .standardInput, isTerminal: isatty(STDIN_FILENO) != 0)
         let credentials = ClientCredentials(url: server, token: secret)
-        let me = try await PatenClient(credentials: credentials).me()
+        let me = try await APIClient(credentials: credentials).me()
         let path = try credentials.save()
         print("logged in as \(TerminalRenderer.safe(me.handle)) (\(me.role.rawValue)); saved to \(path)")
     }
@@ -185,7 +191,7 @@ struct Show: AsyncParsableCommand {
     }
 
     /// Similar solved questions; nil when the caller may not see them (403) or the server has none to offer (404).
-    func similarQuestions(_ client: PatenClient) async throws -> SimilarListResource? {
+    func similarQuestions(_ client: APIClient) async throws -> SimilarListResource? {
         do {
             return try await client.similar(to: id)
         } catch let error as PatenError where error.kind == .forbidden || error.kind == .notFound {
@@ -217,7 +223,7 @@ struct ShownQuestion: Encodable {
 
 /// The commands that run one body-less action on a question.
 protocol QuestionActionCommand: AsyncParsableCommand {
-    static var action: PatenClient.QuestionAction { get }
+    static var action: APIClient.QuestionAction { get }
     static var verb: String { get }
     var options: ClientOptions { get }
     var id: String { get }
@@ -232,7 +238,7 @@ extension QuestionActionCommand {
 
 struct Claim: QuestionActionCommand {
     static let configuration = CommandConfiguration(abstract: "Claim a question; it is yours until the lease runs out.")
-    static let action = PatenClient.QuestionAction.claim
+    static let action = APIClient.QuestionAction.claim
     static let verb = "claimed"
     @OptionGroup var options: ClientOptions
     @Argument(help: "The question id.") var id: String
@@ -240,7 +246,7 @@ struct Claim: QuestionActionCommand {
 
 struct Release: QuestionActionCommand {
     static let configuration = CommandConfiguration(abstract: "Give a claimed question back to the pool.")
-    static let action = PatenClient.QuestionAction.release
+    static let action = APIClient.QuestionAction.release
     static let verb = "released"
     @OptionGroup var options: ClientOptions
     @Argument(help: "The question id.") var id: String
@@ -263,7 +269,7 @@ struct Resolve: AsyncParsableCommand {
 
 struct Reopen: QuestionActionCommand {
     static let configuration = CommandConfiguration(abstract: "Reopen a resolved question.")
-    static let action = PatenClient.QuestionAction.reopen
+    static let action = APIClient.QuestionAction.reopen
     static let verb = "reopened"
     @OptionGroup var options: ClientOptions
     @Argument(help: "The question id.") var id: String

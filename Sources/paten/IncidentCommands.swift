@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
 import PatenApp
+import PatenClient
 import PatenCore
-import PatenHTTP
 
 struct IncidentsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,7 +21,9 @@ struct IncidentsCommand: AsyncParsableCommand {
         @Option(help: "Start where the previous page ended (its next cursor).") var cursor: String?
 
         func run() async throws {
-            let page = try await options.client().incidents(state: state, limit: limit, cursor: cursor)
+            let page = try await options.call { api in
+                try await api.listIncidents(query: .init(state: try state.map(wire), limit: limit, cursor: cursor)).ok.body.json
+            }
             try options.show(page) { TerminalRenderer.incidents(page) }
         }
     }
@@ -37,9 +39,11 @@ struct IncidentsCommand: AsyncParsableCommand {
         @Option(help: "Start after this question id (the end of the previous page).") var questionsAfter: String?
 
         func run() async throws {
-            let detail = try await options.client().incident(
-                id, questionsAfter: questionsAfter, questionsLimit: questionsLimit
-            )
+            let detail = try await options.call { api in
+                try await api.getIncident(
+                    path: .init(id: id), query: .init(questionsLimit: questionsLimit, questionsAfter: questionsAfter)
+                ).ok.body.json
+            }
             try options.show(detail) { TerminalRenderer.incident(detail) }
         }
     }
@@ -56,7 +60,9 @@ struct IncidentsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let body = try argumentOrStdin(text, missing: "Give the update as an argument or on stdin.")
-            let incident = try await options.client().postIncidentUpdate(id, body: body)
+            let incident = try await options.call { api in
+                try await api.postIncidentUpdate(path: .init(id: id), body: .json(.init(body: body))).created.body.json
+            }
             try options.show(incident) { TerminalRenderer.incidentSummary(incident, "posted an update to") }
         }
     }
@@ -74,7 +80,11 @@ struct IncidentsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let body = try argumentOrStdin(text, missing: "Give the final message as an argument or on stdin.")
-            let incident = try await options.client().resolveIncident(id, body: body, resolveQuestions: resolveQuestions)
+            let incident = try await options.call { api in
+                try await api.resolveIncident(
+                    path: .init(id: id), body: .json(.init(body: body, resolveQuestions: resolveQuestions))
+                ).ok.body.json
+            }
             try options.show(incident) { TerminalRenderer.incidentSummary(incident, "resolved") }
         }
     }
@@ -87,10 +97,10 @@ struct IncidentsCommand: AsyncParsableCommand {
         @Argument(help: "The question id.") var question: String
 
         func run() async throws {
-            let incident = try await options.client().linkIncident(id, questionId: question)
-            try options.show(incident) {
-                TerminalRenderer.incidentSummary(incident, "linked \(TerminalRenderer.safe(question)) to")
+            let incident = try await options.call { api in
+                try await api.linkIncidentQuestion(path: .init(id: id), body: .json(.init(questionId: question))).ok.body.json
             }
+            try options.show(incident) { TerminalRenderer.incidentSummary(incident, "linked \(TerminalRenderer.safe(question)) to") }
         }
     }
 
@@ -102,10 +112,10 @@ struct IncidentsCommand: AsyncParsableCommand {
         @Argument(help: "The question id.") var question: String
 
         func run() async throws {
-            let incident = try await options.client().unlinkIncident(id, questionId: question)
-            try options.show(incident) {
-                TerminalRenderer.incidentSummary(incident, "unlinked \(TerminalRenderer.safe(question)) from")
+            let incident = try await options.call { api in
+                try await api.unlinkIncidentQuestion(path: .init(id: id, questionId: question)).ok.body.json
             }
+            try options.show(incident) { TerminalRenderer.incidentSummary(incident, "unlinked \(TerminalRenderer.safe(question)) from") }
         }
     }
 
@@ -119,10 +129,10 @@ struct IncidentsCommand: AsyncParsableCommand {
         @Argument(help: "The incident merged into it (inc_...).") var other: String
 
         func run() async throws {
-            let incident = try await options.client().mergeIncident(id, from: other)
-            try options.show(incident) {
-                TerminalRenderer.incidentSummary(incident, "merged \(TerminalRenderer.safe(other)) into")
+            let incident = try await options.call { api in
+                try await api.mergeIncident(path: .init(id: id), body: .json(.init(incidentId: other))).ok.body.json
             }
+            try options.show(incident) { TerminalRenderer.incidentSummary(incident, "merged \(TerminalRenderer.safe(other)) into") }
         }
     }
 }

@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
+import OpenAPIRuntime
 import PatenApp
+import PatenClient
 import PatenCore
-import PatenHTTP
 
 struct Me: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,7 +13,7 @@ struct Me: AsyncParsableCommand {
     @OptionGroup var options: ClientOptions
 
     func run() async throws {
-        let programme = try await options.client().programme()
+        let programme = try await options.call { api in try await api.getMyProgramme().ok.body.json }
         try options.show(programme) { ProgrammeText.summary(programme) }
     }
 }
@@ -25,8 +26,17 @@ struct Leaderboard: AsyncParsableCommand {
     @Option(help: "Only points earned in this topic.") var topic: String?
 
     func run() async throws {
-        let board = try await options.client().leaderboard(period: period, topic: topic)
+        let query = Operations.GetLeaderboard.Input.Query(period: try period.map(Self.period), topic: topic)
+        let board = try await options.call { api in try await api.getLeaderboard(query: query).ok.body.json }
         try options.show(board) { ProgrammeText.leaderboard(board) }
+    }
+
+    /// The period as the API names it.
+    static func period(_ text: String) throws -> Operations.GetLeaderboard.Input.Query.PeriodPayload {
+        guard let period = Operations.GetLeaderboard.Input.Query.PeriodPayload(rawValue: text) else {
+            throw PatenError.malformed("invalid_period", "--period must be week, month or all.")
+        }
+        return period
     }
 }
 
@@ -45,7 +55,13 @@ struct PayoutsCommand: AsyncParsableCommand {
         @Option(help: "The period's end: an RFC 3339 time, or a date (its midnight UTC).") var periodEnd: String
 
         func run() async throws {
-            let payout = try await options.client().createPayout(periodEnd: periodEnd)
+            let payout = try await options.call { api in
+                switch try await api.createPayout(body: .json(.init(periodEnd: .init(value2: periodEnd)))) {
+                case .created(let created): try created.body.json
+                case .ok(let booked): try booked.body.json
+                case let other: throw PatenError(.unavailable, code: "unexpected_response", message: "The server answered \(other).")
+                }
+            }
             try options.show(payout) { ProgrammeText.payout(payout) }
         }
     }
@@ -58,12 +74,17 @@ struct PayoutsCommand: AsyncParsableCommand {
         @Flag(help: "The payout file (helper, handle, points, amount, currency) as CSV.") var csv = false
 
         func run() async throws {
-            let client = try options.client()
             if csv {
-                try await client.payoutFile(id, into: FileHandle.standardOutput)
+                try await options.call { api in
+                    let file = try await api.getPayout(
+                        path: .init(id: id), query: .init(format: .csv), headers: .init(accept: [.init(contentType: .csv)]))
+                    for try await chunk in try file.ok.body.csv {
+                        FileHandle.standardOutput.write(Data(chunk))
+                    }
+                }
                 return
             }
-            let payout = try await client.payout(id)
+            let payout = try await options.call { api in try await api.getPayout(path: .init(id: id)).ok.body.json }
             try options.show(payout) { ProgrammeText.payout(payout) }
         }
     }
@@ -71,7 +92,7 @@ struct PayoutsCommand: AsyncParsableCommand {
 
 /// The programme's text forms for a terminal; every value a person chose passes through `TerminalRenderer.safe`.
 enum ProgrammeText {
-    static func summary(_ programme: ProgrammeResource) -> String {
+    static func summary(_ programme: Components.Schemas.Programme) -> String {
         let safe: (String) -> String = { TerminalRenderer.safe($0) }
         var lines = [
             "\(safe(programme.handle)): \(programme.points.total) points (\(programme.points.week) this week, "
@@ -94,7 +115,7 @@ enum ProgrammeText {
         return lines.joined(separator: "\n")
     }
 
-    static func leaderboard(_ board: LeaderboardResource) -> String {
+    static func leaderboard(_ board: Components.Schemas.Leaderboard) -> String {
         guard !board.entries.isEmpty else { return "No points in this period yet." }
         return board.entries.enumerated().map { index, entry in
             "\(index + 1). \(TerminalRenderer.safe(entry.handle)) \(entry.points)"
@@ -102,7 +123,7 @@ enum ProgrammeText {
         }.joined(separator: "\n")
     }
 
-    static func payout(_ payout: PayoutResource) -> String {
+    static func payout(_ payout: Components.Schemas.Payout) -> String {
         var lines = [
             "\(payout.id): \(payout.lines.count) helper(s), \(payout.totalPoints) points, "
                 + "\(payout.totalAmount) \(TerminalRenderer.safe(payout.currency))"

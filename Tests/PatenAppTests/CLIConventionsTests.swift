@@ -24,14 +24,14 @@ private func exitStatus(_ arguments: [String]) async -> Int32 {
 }
 
 /// What a run of the built `paten` binary printed, and its exit code.
-private struct BinaryRun {
+struct BinaryRun {
     var status: Int32
     var stdout: String
     var stderr: String
 }
 
 /// Runs the built binary (`.build/debug/paten`, made by `swift build --build-tests`) with stdin and environment.
-private func runBinary(_ arguments: [String], stdin: String = "", environment: [String: String]) async throws -> BinaryRun {
+func runBinary(_ arguments: [String], stdin: String = "", environment: [String: String]) async throws -> BinaryRun {
     let binary = repositoryRoot.appendingPathComponent(".build/debug/paten")
     try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build the paten binary first")
     let process = Process()
@@ -63,7 +63,7 @@ private func runBinary(_ arguments: [String], stdin: String = "", environment: [
 }
 
 /// A fresh, empty config home for a saved login.
-private func withConfigHome(_ body: ([String: String]) async throws -> Void) async throws {
+func withConfigHome(_ body: ([String: String]) async throws -> Void) async throws {
     let home = FileManager.default.temporaryDirectory.appendingPathComponent("paten-cli-\(UUID().uuidString)").path
     defer { try? FileManager.default.removeItem(atPath: home) }
     try await body(["XDG_CONFIG_HOME": home, "HOME": home, "PATH": "/usr/bin:/bin"])

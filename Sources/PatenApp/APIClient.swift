@@ -7,12 +7,12 @@ import PatenHTTP
 
 /// The CLI's view of a running Paten server: one method per API call, decoding the same resource types the
 /// server encodes. Failures come back as `PatenError` with the server's code and message.
-public struct PatenClient: Sendable {
+public struct APIClient: Sendable {
     public let credentials: ClientCredentials
     private let http: HTTPClient
 
     /// Creates a client; by default it uses the process-wide `commandLine` HTTP client.
-    public init(credentials: ClientCredentials, http: HTTPClient = PatenClient.commandLine) {
+    public init(credentials: ClientCredentials, http: HTTPClient = APIClient.commandLine) {
         self.credentials = credentials
         self.http = http
     }
@@ -104,76 +104,6 @@ public struct PatenClient: Sendable {
         try await send(.GET, "/v1/metrics/summary?" + Self.query(["from": from, "to": to, "group_by": groupBy.rawValue]))
     }
 
-    /// The caller's programme: points, level, badges, topics, budget and pause.
-    public func programme() async throws -> ProgrammeResource { try await send(.GET, "/v1/me/programme") }
-
-    /// The leaderboard of a period, in a topic when named.
-    public func leaderboard(period: String?, topic: String?) async throws -> LeaderboardResource {
-        try await send(.GET, "/v1/programme/leaderboard?" + Self.query(["period": period, "topic": topic]))
-    }
-
-    /// Books a payout for the period ending at `periodEnd` (admin).
-    public func createPayout(periodEnd: String) async throws -> PayoutResource {
-        try await send(.POST, "/v1/programme/payouts", body: ["period_end": periodEnd])
-    }
-
-    /// A payout batch.
-    public func payout(_ id: String) async throws -> PayoutResource {
-        try await send(.GET, "/v1/programme/payouts/\(try pathSegment(id))")
-    }
-
-    /// A payout's CSV file, written to `output`.
-    public func payoutFile(_ id: String, into output: FileHandle) async throws {
-        let response = try await open(.GET, "/v1/programme/payouts/\(try pathSegment(id))?format=csv")
-        for try await chunk in response.body {
-            output.write(Data(chunk.readableBytesView))
-        }
-    }
-
-    /// Incidents, newest first, a page at a time (staff).
-    public func incidents(state: IncidentState?, limit: Int?, cursor: String?) async throws -> IncidentListResource {
-        let query = Self.query(["state": state?.rawValue, "limit": limit.map(String.init), "cursor": cursor])
-        return try await send(.GET, "/v1/incidents" + (query.isEmpty ? "" : "?" + query))
-    }
-
-    /// An incident with its latest updates and a page of its questions (after the question id, if given).
-    public func incident(
-        _ id: String, questionsAfter: String? = nil, questionsLimit: Int? = nil
-    ) async throws
-        -> IncidentDetailResource
-    {
-        let query = Self.query(["questions_after": questionsAfter, "questions_limit": questionsLimit.map(String.init)])
-        return try await send(.GET, "/v1/incidents/\(try incidentSegment(id))" + (query.isEmpty ? "" : "?" + query))
-    }
-
-    /// Posts an update to every customer of an incident.
-    public func postIncidentUpdate(_ id: String, body: String) async throws -> IncidentResource {
-        try await send(.POST, "/v1/incidents/\(try incidentSegment(id))/updates", body: ["body": body])
-    }
-
-    /// Resolves an incident with a final message; with `resolveQuestions`, its open questions too.
-    public func resolveIncident(_ id: String, body: String, resolveQuestions: Bool) async throws -> IncidentResource {
-        try await send(
-            .POST, "/v1/incidents/\(try incidentSegment(id))/resolve",
-            json: ResolveIncidentBody(body: body, resolveQuestions: resolveQuestions)
-        )
-    }
-
-    /// Links a question to an incident by hand.
-    public func linkIncident(_ id: String, questionId: String) async throws -> IncidentResource {
-        try await send(.POST, "/v1/incidents/\(try incidentSegment(id))/questions", body: ["question_id": questionId])
-    }
-
-    /// Takes a question out of an incident.
-    public func unlinkIncident(_ id: String, questionId: String) async throws -> IncidentResource {
-        try await send(.DELETE, "/v1/incidents/\(try incidentSegment(id))/questions/\(try pathSegment(questionId))")
-    }
-
-    /// Merges the incident `other` into `id`, which keeps its questions.
-    public func mergeIncident(_ id: String, from other: String) async throws -> IncidentResource {
-        try await send(.POST, "/v1/incidents/\(try incidentSegment(id))/merge", body: ["incident_id": other])
-    }
-
     /// Solved questions similar to a question, most similar first, with their credited answers.
     public func similar(to id: String) async throws -> SimilarListResource {
         try await send(.GET, "/v1/questions/\(try pathSegment(id))/similar")
@@ -231,14 +161,10 @@ public struct PatenClient: Sendable {
         case claim, release, reopen
     }
 
-    private func pathSegment(_ id: String, example: String = "a question id such as q_abc123") throws -> String {
+    private func pathSegment(_ id: String) throws -> String {
         guard !id.isEmpty, let encoded = id.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["_", "-"]))
-        else { throw PatenError.malformed("invalid_id", "Give \(example).") }
+        else { throw PatenError.malformed("invalid_id", "Give a question id such as q_abc123.") }
         return encoded
-    }
-
-    private func incidentSegment(_ id: String) throws -> String {
-        try pathSegment(id, example: "an incident id such as inc_abc123")
     }
 
     private func send<Response: Decodable>(
@@ -324,10 +250,4 @@ public struct PatenClient: Sendable {
 struct EscalateBody: Encodable, Sendable {
     var note: String
     var level: Int?
-}
-
-/// The body of an incident's resolution.
-struct ResolveIncidentBody: Encodable, Sendable {
-    var body: String
-    var resolveQuestions: Bool
 }
