@@ -120,10 +120,24 @@ let package = Package(
             exclude: ["openapi-generator-config.yaml", "Generated/openapi.sha256"],
             swiftSettings: strictSettings
         ),
+        // The client commands (everything that talks to a running server) and their terminal output; they link
+        // only the generated PatenClient, never a server module (CLIConventionsTests checks).
+        .target(
+            name: "PatenCLI",
+            dependencies: [
+                "PatenCore",
+                "PatenClient",
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "paten",
             dependencies: [
                 "PatenApp",
+                "PatenCLI",
                 "PatenClient",
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -185,6 +199,7 @@ let package = Package(
                 "PatenTestSupport",
                 "PatenWebhooks",
                 "PatenClient",
+                "PatenCLI",
                 "paten",
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -250,8 +250,8 @@ public struct PrivacyDesk: Sendable {
 
     /// Refuses anyone but admins, and ids that cannot name a customer.
     public static func check(actor: Helper, channel: String, customerId: String) throws {
-        guard actor.role == .admin else {
-            throw PatenError.forbidden("admin_only", "Only admins can erase or export a customer's data.")
+        guard actor.role == .admin, actor.active else {
+            throw PatenError.forbidden("admin_only", "Only active admins can erase or export a customer's data.")
         }
         for (name, value) in [("channel", channel), ("customer_id", customerId)] {
             if value.isEmpty || value.count > maxIdLength {

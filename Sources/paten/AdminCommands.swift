@@ -1,5 +1,6 @@
 import ArgumentParser
 import PatenApp
+import PatenCLI
 import PatenClient
 import PatenCore
 import PatenHTTP
@@ -69,7 +70,10 @@ struct HelpersCommand: AsyncParsableCommand {
             }
             try await options.withRuntime { runtime in
                 let helpers = try await runtime.directory.list(role: role)
-                print(json ? try TerminalRenderer.json(helpers.map(HelperResource.init)) : TerminalRenderer.helpers(helpers))
+                print(
+                    json
+                        ? try TerminalRenderer.json(helpers.map(HelperResource.init))
+                        : TerminalRenderer.helpers(try WireForm.of(helpers.map(HelperResource.init))))
             }
         }
     }
@@ -111,7 +115,10 @@ struct HelpersCommand: AsyncParsableCommand {
                         presence: presence, active: active
                     )
                 )
-                print(json ? try TerminalRenderer.json(HelperResource(updated)) : TerminalRenderer.helpers([updated]))
+                print(
+                    json
+                        ? try TerminalRenderer.json(HelperResource(updated))
+                        : TerminalRenderer.helpers(try WireForm.of([HelperResource(updated)])))
             }
         }
     }
@@ -167,7 +174,10 @@ struct TokensCommand: AsyncParsableCommand {
             try await options.withRuntime { runtime in
                 let helperId = try await helper.asyncMap { try await runtime.directory.helper($0).id }
                 let tokens = try await runtime.directory.allTokens(helperId: helperId)
-                print(json ? try TerminalRenderer.json(tokens.map(TokenResource.init)) : TerminalRenderer.tokens(tokens))
+                print(
+                    json
+                        ? try TerminalRenderer.json(tokens.map(TokenResource.init))
+                        : TerminalRenderer.tokens(try WireForm.of(tokens.map(TokenResource.init))))
             }
         }
     }
@@ -201,7 +211,6 @@ func commaList(_ text: String) -> [String] {
 
 extension Role: ExpressibleByArgument {}
 extension Presence: ExpressibleByArgument {}
-extension Tier: ExpressibleByArgument {}
 
 extension Optional {
     func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {

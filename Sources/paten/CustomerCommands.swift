@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PatenApp
+import PatenCLI
 import PatenCore
 import PatenHTTP
 

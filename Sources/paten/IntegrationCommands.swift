@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PatenApp
+import PatenCLI
 import PatenClient
 import PatenCore
 import PatenHTTP
@@ -83,7 +84,7 @@ struct IntegrationsCommand: AsyncParsableCommand {
             try await options.withRuntime { runtime in
                 let integrations = try await runtime.integrations.list()
                 let resources = integrations.map(IntegrationResource.init)
-                print(json ? try TerminalRenderer.json(resources) : TerminalRenderer.integrations(resources))
+                print(json ? try TerminalRenderer.json(resources) : TerminalRenderer.integrations(try WireForm.of(resources)))
             }
         }
     }
@@ -109,7 +110,7 @@ struct IntegrationsCommand: AsyncParsableCommand {
             try await options.withRuntime { runtime in
                 let integrations = runtime.integrations
                 let detail = IntegrationDetailResource(try await integrations.detail(integration), now: integrations.now)
-                print(json ? try TerminalRenderer.json(detail) : TerminalRenderer.integration(detail))
+                print(json ? try TerminalRenderer.json(detail) : TerminalRenderer.integration(try WireForm.of(detail)))
             }
         }
     }
@@ -155,7 +156,7 @@ struct IntegrationsCommand: AsyncParsableCommand {
                     )
                 )
                 let resource = IntegrationResource(updated)
-                print(json ? try TerminalRenderer.json(resource) : TerminalRenderer.integrations([resource]))
+                print(json ? try TerminalRenderer.json(resource) : TerminalRenderer.integrations(try WireForm.of([resource])))
             }
         }
     }
@@ -243,7 +244,7 @@ struct IntegrationsCommand: AsyncParsableCommand {
                 let integrations = runtime.integrations
                 let change = outbound ? IntegrationChange(outboundEnabled: false) : IntegrationChange(state: .disabled)
                 let updated = try await integrations.update(integration, change)
-                print(TerminalRenderer.integrations([IntegrationResource(updated)]))
+                print(TerminalRenderer.integrations(try WireForm.of([IntegrationResource(updated)])))
             }
         }
     }
@@ -275,7 +276,7 @@ struct IntegrationsCommand: AsyncParsableCommand {
                 var change = IntegrationChange(state: .active)
                 if current.outboundURL != nil { change.outboundEnabled = true }
                 let updated = try await integrations.update(integration, change)
-                print(TerminalRenderer.integrations([IntegrationResource(updated)]))
+                print(TerminalRenderer.integrations(try WireForm.of([IntegrationResource(updated)])))
             }
         }
     }
@@ -307,7 +308,7 @@ struct IntegrationsCommand: AsyncParsableCommand {
                 let integrations = runtime.integrations
                 let records = try await integrations.deliveries(integration, state: dead ? .dead : state, limit: limit)
                 let resources = records.map { DeliveryResource($0) }
-                print(json ? try TerminalRenderer.json(resources) : TerminalRenderer.deliveries(resources))
+                print(json ? try TerminalRenderer.json(resources) : TerminalRenderer.deliveries(try WireForm.of(resources)))
             }
         }
     }

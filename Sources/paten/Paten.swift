@@ -1,10 +1,12 @@
 import ArgumentParser
 import Foundation
 import PatenApp
+import PatenCLI
 import PatenCore
 
 /// The `paten` executable: server commands, admin commands on the data directory, and the volunteer and staff
-/// client. Every command is a thin layer over PatenApp.
+/// client. Every command is a thin layer: over PatenApp on the server side, over PatenCLI (which links only the
+/// generated PatenClient) for the commands that talk to a running server.
 @main
 struct Paten: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PatenApp
+import PatenCLI
 import PatenCore
 
 /// Settings shared by every command that opens the server's database (the data directory's SQLite file, or PostgreSQL when

@@ -6,6 +6,7 @@ import PatenTestSupport
 import Synchronization
 import Testing
 
+@testable import PatenCLI
 @testable import paten
 
 /// Runs a command line in-process as `paten` would and returns its exit code (`CLIExit`).
@@ -199,4 +200,51 @@ struct CLIConventionsTests {
         quiet.update(done: 5)
         quiet.finish()
     }
+
+    @Test("PatenCLI, the client commands, links no server module, directly or through another target")
+    func clientLinksNoServer() throws {
+        // Given the package as SwiftPM reads it (a scratch path of its own, so it never waits for the build's lock)
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("paten-dump-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["swift", "package", "dump-package", "--package-path", repositoryRoot.path, "--scratch-path", scratch.path]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "swift package dump-package failed")
+        let package = try JSONDecoder().decode(DumpedPackage.self, from: data)
+        let targets = Dictionary(package.targets.map { ($0.name, $0.targetDependencies) }, uniquingKeysWith: { first, _ in first })
+
+        // When PatenCLI's target dependencies are followed to the end
+        var reached: Set<String> = []
+        var pending = targets["PatenCLI"] ?? []
+        try #require(targets["PatenCLI"] != nil, "no target PatenCLI in Package.swift")
+        while let next = pending.popLast() {
+            guard reached.insert(next).inserted else { continue }
+            pending += targets[next] ?? []
+        }
+
+        // Then none of them is a server module
+        let server: Set = ["PatenApp", "PatenHTTP", "PatenStorage", "PatenPostgres", "PatenWebhooks"]
+        #expect(reached.isDisjoint(with: server), "PatenCLI reaches \(reached.intersection(server).sorted())")
+    }
+}
+
+/// The part of `swift package dump-package` the dependency check reads.
+private struct DumpedPackage: Decodable {
+    struct Target: Decodable {
+        var name: String
+        var dependencies: [[String: [String?]]]
+
+        /// Names of the package's own targets this one depends on (`byName` and `target`; products are other packages').
+        var targetDependencies: [String] {
+            dependencies.compactMap { dependency in (dependency["byName"] ?? dependency["target"])?.first ?? nil }
+        }
+    }
+
+    var targets: [Target]
 }

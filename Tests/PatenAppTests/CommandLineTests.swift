@@ -4,6 +4,7 @@ import PatenApp
 import PatenCore
 import Testing
 
+@testable import PatenCLI
 @testable import paten
 
 @Suite("Command-line parsing")

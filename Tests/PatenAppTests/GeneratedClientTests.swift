@@ -7,6 +7,7 @@ import PatenCore
 import PatenTestSupport
 import Testing
 
+@testable import PatenCLI
 @testable import paten
 
 @Suite("The generated PatenClient against a running server")

@@ -5,6 +5,7 @@ import PatenCore
 import PatenTestSupport
 import Testing
 
+@testable import PatenCLI
 @testable import paten
 
 /// The admin commands with `--remote`, run as the built `paten` binary against a live server with PATEN_URL and

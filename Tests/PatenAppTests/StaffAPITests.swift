@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import OpenAPIRuntime
 import PatenApp
 import PatenCore
 import PatenTestSupport
@@ -29,9 +30,13 @@ struct StaffAPITests {
                 func firstEvent(_ response: HTTPClientResponse) async throws -> ServerSentEvent? {
                     try await withThrowingTaskGroup(of: ServerSentEvent?.self) { group in
                         group.addTask {
-                            var parser = ServerSentEventParser()
-                            for try await chunk in response.body {
-                                if let event = parser.feed(chunk.readableBytesView).first { return event }
+                            // Decoded as the CLI decodes it: OpenAPIRuntime's Server-Sent Events decoder.
+                            let bytes = HTTPBody(
+                                response.body.map { ArraySlice($0.readableBytesView) }, length: .unknown,
+                                iterationBehavior: .single
+                            )
+                            for try await event in bytes.asDecodedServerSentEvents() where event.data != nil {
+                                return event
                             }
                             return nil
                         }
@@ -51,13 +56,13 @@ struct StaffAPITests {
                 let question = try await env.submit("My phone was stolen", by: staff.helper)
                 let event = try #require(try await firstEvent(live))
                 #expect(event.event == "escalation.created")
-                #expect(event.data.contains("\"reason\":\"critical_intake\""))
-                #expect(event.data.contains(question.id))
+                #expect(event.data?.contains("\"reason\":\"critical_intake\"") == true)
+                #expect(event.data?.contains(question.id) == true)
 
                 // A second escalation; resuming after the first must deliver exactly the second.
                 let second = try await env.submit("Fraud on my account", by: staff.helper)
                 let resumed = try #require(try await firstEvent(try await open(lastEventID: event.id)))
-                #expect(resumed.data.contains(second.id))
+                #expect(resumed.data?.contains(second.id) == true)
                 #expect(resumed.id != event.id)
             }
         }
@@ -178,19 +183,29 @@ struct StaffAPITests {
     }
 }
 
-@Suite("Server-Sent Events parsing")
-struct ServerSentEventParserTests {
+@Suite("Server-Sent Events decoding")
+struct ServerSentEventDecodingTests {
+    /// The decoder `paten escalations --watch` reads the stream with (OpenAPIRuntime's).
+    func events(_ chunks: [ArraySlice<UInt8>]) async throws -> [ServerSentEvent] {
+        let body = HTTPBody(chunks.async, length: .unknown, iterationBehavior: .single)
+        var events: [ServerSentEvent] = []
+        for try await event in body.asDecodedServerSentEvents() { events.append(event) }
+        return events
+    }
+
     @Test("Events split anywhere, even inside a multi-byte character, come out whole; ids without data move the resume point")
-    func chunked() {
+    func chunked() async throws {
         let stream = Array("id: 7\n\n: heartbeat\n\nid: 8\nevent: escalation.created\ndata: {\"subject\":\"Zoë 🚀\"}\n\n".utf8)
         for split in 1..<stream.count {
-            var parser = ServerSentEventParser()
-            let events = parser.feed(stream[..<split]) + parser.feed(stream[split...])
-            #expect(events == [ServerSentEvent(id: "8", event: "escalation.created", data: "{\"subject\":\"Zoë 🚀\"}")])
-            #expect(parser.lastEventID == "8")
+            let decoded = try await events([stream[..<split], stream[split...]])
+            #expect(
+                decoded.filter { $0.data != nil } == [
+                    ServerSentEvent(id: "8", event: "escalation.created", data: "{\"subject\":\"Zoë 🚀\"}")
+                ])
+            #expect(decoded.compactMap(\.id).last == "8")
         }
-        var opening = ServerSentEventParser()
-        #expect(opening.feed(Array("id: 41\n\n: connected\n\n".utf8)).isEmpty)
-        #expect(opening.lastEventID == "41")
+        let opening = try await events([ArraySlice("id: 41\n\n: connected\n\n".utf8)])
+        #expect(opening.allSatisfy { $0.data == nil })
+        #expect(opening.compactMap(\.id) == ["41"])
     }
 }

@@ -1,9 +1,9 @@
 import Foundation
-import PatenApp
-import PatenCore
-import PatenHTTP
+import PatenCLI
+import PatenClient
 import Testing
 
+/// The client commands' renderers (PatenCLI), fed the generated client's types as the server sends them.
 @Suite("The CLI prints customer text without its escape sequences")
 struct TerminalSafetyTests {
     /// Retitles the window and clears the screen; then an OSC 8 link, a bell, backspaces, a CR overwrite, a C1 CSI
@@ -14,11 +14,10 @@ struct TerminalSafetyTests {
 
     let now = Date(timeIntervalSince1970: 1_790_000_000)
 
-    func question(_ text: String) -> Question {
-        Question(
-            id: "q_1", subject: "Roaming " + text, customer: Customer(id: "c-1" + text, name: "Ann" + text), channel: "api",
-            topic: "roaming", language: "en", priority: .normal, tier: .volunteer, state: .open, createdBy: "h_1",
-            createdAt: now, updatedAt: now
+    func question(_ text: String) -> Components.Schemas.Question {
+        Components.Schemas.Question(
+            id: "q_1", subject: "Roaming " + text, customer: .init(id: "c-1" + text, name: "Ann" + text), channel: "api",
+            topic: "roaming", language: "en", priority: .normal, tier: .volunteer, state: .open, createdAt: now, updatedAt: now
         )
     }
 
@@ -32,13 +31,10 @@ struct TerminalSafetyTests {
 
     @Test("show: subject, customer and message bodies render with no ESC, BEL or other control bytes")
     func detail() {
-        let message = Message(
-            id: "m_1", questionId: "q_1", authorKind: .customer, helperId: nil,
-            body: "Hello\(Self.attack)\r\nsecond line\(Self.more)", createdAt: now
+        let message = Components.Schemas.Message(
+            id: "m_1", authorKind: .customer, body: "Hello\(Self.attack)\r\nsecond line\(Self.more)", createdAt: now
         )
-        let detail = QuestionDetailResource(
-            QuestionDetail(question: question(Self.attack), messages: [message], events: [], handles: [:])
-        )
+        let detail = Components.Schemas.QuestionDetail(question: question(Self.attack), messages: [message], timeline: [])
         let output = TerminalRenderer.detail(detail)
         expectNoControls(output, keepsLines: true)
         #expect(!output.utf8.contains(0x1B) && !output.utf8.contains(0x07))
@@ -52,25 +48,21 @@ struct TerminalSafetyTests {
     @Test("A line break in a subject cannot fake a line of the conversation")
     func subjectLineBreak() {
         let output = TerminalRenderer.detail(
-            QuestionDetailResource(
-                QuestionDetail(question: question("\n[2026-01-01T00:00:00Z] staff:"), messages: [], events: [], handles: [:])
-            )
+            Components.Schemas.QuestionDetail(question: question("\n[2026-01-01T00:00:00Z] staff:"), messages: [], timeline: [])
         )
         #expect(output.contains("Roaming ␤[2026-01-01T00:00:00Z] staff:"))
     }
 
     @Test("queue and escalation tables and the live escalation line carry no control characters")
     func tablesAndWatch() throws {
-        let queue = TerminalRenderer.questions([QuestionResource(question(Self.attack + Self.more))], empty: "")
+        let queue = TerminalRenderer.questions([question(Self.attack + Self.more)], empty: "")
         // One header line and one row: the text cannot add lines either.
         expectNoControls(queue, keepsLines: true)
         #expect(queue.split(separator: "\n").count == 2 && queue.contains("␛"))
-        let escalation = EscalationResource(
-            Escalation(
-                id: "esc_1", questionId: "q_1", reason: .claimExpired, level: 1, state: .open, note: "note" + Self.attack,
-                createdBy: nil, createdAt: now, updatedAt: now, questionSubject: "Roaming" + Self.attack + Self.more,
-                questionTopic: "roaming", questionPriority: .normal
-            )
+        let escalation = Components.Schemas.Escalation(
+            id: "esc_1", questionId: "q_1", reason: .claimExpired, level: ._1, state: .open, note: "note" + Self.attack,
+            createdAt: now, updatedAt: now, questionSubject: "Roaming" + Self.attack + Self.more, questionTopic: "roaming",
+            questionPriority: .normal
         )
         expectNoControls(TerminalRenderer.escalations([escalation]), keepsLines: true)
         #expect(TerminalRenderer.escalations([escalation]).split(separator: "\n").count == 2)
@@ -80,8 +72,15 @@ struct TerminalSafetyTests {
         // --json: the same document, with every such character as a \u escape.
         let json = try TerminalRenderer.json(escalation)
         expectNoControls(json, keepsLines: true)
-        let decoded = try APICoding.decoder.decode(EscalationResource.self, from: Data(json.utf8))
-        #expect(decoded == escalation)
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            try RFC3339DateTranscoder().decode(try decoder.singleValueContainer().decode(String.self))
+        }
+        #expect(try decoder.decode(Components.Schemas.Escalation.self, from: Data(json.utf8)) == escalation)
+        // One line of `escalations --watch --json`: the same, on one line.
+        let line = try TerminalRenderer.json(escalation, pretty: false)
+        expectNoControls(line)
+        #expect(try decoder.decode(Components.Schemas.Escalation.self, from: Data(line.utf8)) == escalation)
         let streamed = TerminalRenderer.safeJSON(#"{"subject":"a\#u{9B}b\#u{202E}c"}"#)
         #expect(streamed == #"{"subject":"a\u009bb\u202ec"}"#)
     }

@@ -3,9 +3,9 @@ import Synchronization
 
 /// Progress of long work on stderr, one line rewritten in place: rows done, the rate, and the time left when the
 /// total is known. Silent unless stderr is a terminal, so scripts and logs see nothing extra.
-final class Progress: Sendable {
+public final class Progress: Sendable {
     /// Whether stderr is a terminal (progress is shown only then).
-    static var isTerminal: Bool { isatty(STDERR_FILENO) != 0 }
+    public static var isTerminal: Bool { isatty(STDERR_FILENO) != 0 }
 
     private struct State {
         var done = 0
@@ -20,14 +20,14 @@ final class Progress: Sendable {
     private let state = Mutex(State())
 
     /// Creates a reporter; `total` (when known) gives the time left.
-    init(total: Int?, unit: String, enabled: Bool = Progress.isTerminal) {
+    public init(total: Int?, unit: String, enabled: Bool = Progress.isTerminal) {
         self.total = total
         self.unit = unit
         self.enabled = enabled
     }
 
     /// Sets the rows done; redraws at most five times a second.
-    func update(done: Int) {
+    public func update(done: Int) {
         guard enabled else { return }
         let now = ContinuousClock.now
         let line: String? = state.withLock { state in
@@ -41,7 +41,7 @@ final class Progress: Sendable {
     }
 
     /// Clears the progress line, so the command's own output starts on a clean line.
-    func finish() {
+    public func finish() {
         guard enabled, state.withLock({ $0.drawn }) else { return }
         FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
     }

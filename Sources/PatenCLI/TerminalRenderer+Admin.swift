@@ -1,11 +1,10 @@
-import PatenApp
 import PatenClient
 import PatenCore
 
 /// The admin commands' tables for the API's resources (`--remote`), in the same shapes as for the database's records.
 extension TerminalRenderer {
     /// Accounts as a table.
-    static func helpers(_ helpers: [Components.Schemas.Helper]) -> String {
+    public static func helpers(_ helpers: [Components.Schemas.Helper]) -> String {
         table(
             ["ID", "HANDLE", "ROLE", "CAPACITY", "PRESENCE", "ACTIVE", "SKILLS", "LANGUAGES"],
             helpers.map { helper in
@@ -18,7 +17,7 @@ extension TerminalRenderer {
     }
 
     /// Tokens as a table.
-    static func tokens(_ tokens: [Components.Schemas.Token]) -> String {
+    public static func tokens(_ tokens: [Components.Schemas.Token]) -> String {
         table(
             ["ID", "HELPER", "LABEL", "PREFIX", "CREATED", "LAST USED", "REVOKED"],
             tokens.map { token in
@@ -31,7 +30,7 @@ extension TerminalRenderer {
     }
 
     /// Integrations as a table, or a line saying there are none.
-    static func integrations(_ integrations: [Components.Schemas.Integration]) -> String {
+    public static func integrations(_ integrations: [Components.Schemas.Integration]) -> String {
         guard !integrations.isEmpty else { return "no integrations" }
         return table(
             ["ID", "NAME", "KIND", "STATE", "INBOUND", "OUTBOUND", "URL"],
@@ -47,7 +46,7 @@ extension TerminalRenderer {
     }
 
     /// One integration: settings, secrets' validity, delivery counts and the audit trail.
-    static func integration(_ detail: Components.Schemas.IntegrationDetail) -> String {
+    public static func integration(_ detail: Components.Schemas.IntegrationDetail) -> String {
         let integration = detail.integration
         var lines = [
             "\(safe(integration.id))  \(safe(integration.name))  (\(integration.kind.rawValue), \(integration.state.rawValue))",
@@ -75,7 +74,7 @@ extension TerminalRenderer {
     }
 
     /// Outbound messages as a table, or a line saying there are none.
-    static func deliveries(_ deliveries: [Components.Schemas.Delivery]) -> String {
+    public static func deliveries(_ deliveries: [Components.Schemas.Delivery]) -> String {
         guard !deliveries.isEmpty else { return "no deliveries" }
         return table(
             ["ID", "EVENT", "STATE", "ATTEMPTS", "LAST", "CREATED", "ERROR"],

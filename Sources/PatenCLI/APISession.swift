@@ -1,50 +1,30 @@
-import ArgumentParser
 import Foundation
 import OpenAPIRuntime
-import PatenApp
 import PatenClient
 import PatenCore
 
-/// `--remote` for the admin commands: call a running server through the generated `PatenClient` with an admin login,
-/// instead of opening the database, so an operator needs no shell on the database host.
-struct RemoteOptions: ParsableArguments {
-    @Flag(
-        help: """
-            Use the running server and your 'paten login' (or PATEN_URL and PATEN_TOKEN) admin credentials instead of \
-            the database.
-            """
-    )
-    var remote = false
-
-    @Option(help: "Server URL with --remote (PATEN_URL, or the saved login).") var url: String?
-    @Option(help: "Admin bearer token with --remote (PATEN_TOKEN, or the saved login).") var token: String?
-
-    func validate() throws {
-        if !remote && (url != nil || token != nil) {
-            throw ValidationError("--url and --token go with --remote; without it the command opens the database.")
-        }
-    }
-
-    /// Runs `body` with a client for the resolved server and token; refusals become `PatenError`s of their kind.
-    func call<T: Sendable>(_ body: (Client) async throws -> T) async throws -> T {
-        try await APISession.call(try ClientCredentials.resolve(url: url, token: token), body)
-    }
-}
-
 /// Calls to the API through the generated `PatenClient`, as the CLI makes them.
-enum APISession {
+public enum APISession {
     /// Runs `body` with a client for the server and token; refusals become `PatenError`s of their kind (so they exit
-    /// with its code), transport failures an unreachable server.
-    static func call<T: Sendable>(
-        _ credentials: ClientCredentials, _ body: (Client) async throws -> T
+    /// with its code), transport failures an unreachable server. `streaming` keeps a request open for as long as the
+    /// server streams.
+    public static func call<T: Sendable>(
+        _ credentials: ClientCredentials, streaming: Bool = false, _ body: (Client) async throws -> T
     ) async throws -> T {
         guard let serverURL = URL(string: credentials.url), serverURL.scheme != nil else {
             throw PatenError.configuration("'\(credentials.url)' is not a server URL such as http://127.0.0.1:8080.")
         }
-        let client = PatenAPI.client(
-            serverURL: serverURL, token: credentials.token, userAgent: PatenVersion.userAgent, throwingErrors: true,
-            httpClient: APIClient.commandLine
-        )
+        let client =
+            streaming
+            ? PatenAPI.client(
+                serverURL: serverURL, token: credentials.token, userAgent: PatenVersion.userAgent, throwingErrors: true,
+                httpClient: PatenAPI.commandLineHTTPClient, timeout: PatenAPI.streamTimeout,
+                middlewares: [StreamedExportMiddleware()]
+            )
+            : PatenAPI.client(
+                serverURL: serverURL, token: credentials.token, userAgent: PatenVersion.userAgent, throwingErrors: true,
+                httpClient: PatenAPI.commandLineHTTPClient, middlewares: [StreamedExportMiddleware()]
+            )
         do {
             return try await body(client)
         } catch let error as ClientError {
@@ -86,7 +66,7 @@ enum APISession {
 }
 
 /// A command-line value as the API's enum of the same raw value.
-func wire<Wire: RawRepresentable<String>>(_ value: some RawRepresentable<String>) throws -> Wire {
+public func wire<Wire: RawRepresentable<String>>(_ value: some RawRepresentable<String>) throws -> Wire {
     guard let wire = Wire(rawValue: value.rawValue) else {
         throw PatenError.malformed("invalid_value", "'\(value.rawValue)' is not a value the server's API knows.")
     }

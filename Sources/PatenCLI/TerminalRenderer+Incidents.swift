@@ -1,5 +1,4 @@
 import Foundation
-import PatenApp
 import PatenClient
 import PatenCore
 

@@ -1,26 +1,33 @@
 import ArgumentParser
 import Foundation
-import PatenApp
 import PatenClient
 import PatenCore
 
-struct IncidentsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+/// `paten incidents`.
+
+public struct IncidentsCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "incidents",
         abstract: "Staff: surges of similar questions, answered as one; post updates, resolve, link and merge.",
         subcommands: [List.self, Show.self, Update.self, Resolve.self, Link.self, Unlink.self, Merge.self],
         defaultSubcommand: List.self
     )
 
-    struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List incidents, newest first, a page at a time.")
+    public init() {}
+
+    /// `paten incidents list`.
+
+    public struct List: AsyncParsableCommand {
+        public static let configuration = CommandConfiguration(abstract: "List incidents, newest first, a page at a time.")
 
         @OptionGroup var options: ClientOptions
         @Option(help: "open, resolved or merged (default: every state).") var state: IncidentState?
         @Option(help: "Incidents per page, 1 to 200.") var limit: Int?
         @Option(help: "Start where the previous page ended (its next cursor).") var cursor: String?
 
-        func run() async throws {
+        public init() {}
+
+        public func run() async throws {
             let page = try await options.call { api in
                 try await api.listIncidents(query: .init(state: try state.map(wire), limit: limit, cursor: cursor)).ok.body.json
             }
@@ -28,8 +35,10 @@ struct IncidentsCommand: AsyncParsableCommand {
         }
     }
 
-    struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+    /// `paten incidents show`.
+
+    public struct Show: AsyncParsableCommand {
+        public static let configuration = CommandConfiguration(
             abstract: "An incident: what opened it, its questions' topics and languages, its updates and questions."
         )
 
@@ -38,7 +47,9 @@ struct IncidentsCommand: AsyncParsableCommand {
         @Option(help: "Linked questions per page, 1 to 200.") var questionsLimit: Int?
         @Option(help: "Start after this question id (the end of the previous page).") var questionsAfter: String?
 
-        func run() async throws {
+        public init() {}
+
+        public func run() async throws {
             let detail = try await options.call { api in
                 try await api.getIncident(
                     path: .init(id: id), query: .init(questionsLimit: questionsLimit, questionsAfter: questionsAfter)
@@ -48,8 +59,10 @@ struct IncidentsCommand: AsyncParsableCommand {
         }
     }
 
-    struct Update: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+    /// `paten incidents update`.
+
+    public struct Update: AsyncParsableCommand {
+        public static let configuration = CommandConfiguration(
             abstract:
                 "Post an update to an incident's customers; the text comes from the argument, or stdin when absent or '-'."
         )
@@ -58,7 +71,9 @@ struct IncidentsCommand: AsyncParsableCommand {
         @Argument(help: "The incident id (inc_...).") var id: String
         @Argument(help: "The update's text.") var text: String?
 
-        func run() async throws {
+        public init() {}
+
+        public func run() async throws {
             let body = try argumentOrStdin(text, missing: "Give the update as an argument or on stdin.")
             let incident = try await options.call { api in
                 try await api.postIncidentUpdate(path: .init(id: id), body: .json(.init(body: body))).created.body.json
@@ -67,8 +82,10 @@ struct IncidentsCommand: AsyncParsableCommand {
         }
     }
 
-    struct Resolve: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+    /// `paten incidents resolve`.
+
+    public struct Resolve: AsyncParsableCommand {
+        public static let configuration = CommandConfiguration(
             abstract:
                 "Resolve an incident with a final message; the text comes from the argument, or stdin when absent or '-'."
         )
@@ -78,7 +95,9 @@ struct IncidentsCommand: AsyncParsableCommand {
         @Argument(help: "The final message.") var text: String?
         @Flag(help: "Resolve the linked questions that are still open, too.") var resolveQuestions = false
 
-        func run() async throws {
+        public init() {}
+
+        public func run() async throws {
             let body = try argumentOrStdin(text, missing: "Give the final message as an argument or on stdin.")
             let incident = try await options.call { api in
                 try await api.resolveIncident(
@@ -89,14 +108,18 @@ struct IncidentsCommand: AsyncParsableCommand {
         }
     }
 
-    struct Link: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a question to an open incident.")
+    /// `paten incidents link`.
+
+    public struct Link: AsyncParsableCommand {
+        public static let configuration = CommandConfiguration(abstract: "Add a question to an open incident.")
 
         @OptionGroup var options: ClientOptions
         @Argument(help: "The incident id (inc_...).") var id: String
         @Argument(help: "The question id.") var question: String
 
-        func run() async throws {
+        public init() {}
+
+        public func run() async throws {
             let incident = try await options.call { api in
                 try await api.linkIncidentQuestion(path: .init(id: id), body: .json(.init(questionId: question))).ok.body.json
             }
@@ -104,14 +127,18 @@ struct IncidentsCommand: AsyncParsableCommand {
         }
     }
 
-    struct Unlink: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Take a question out of an incident.")
+    /// `paten incidents unlink`.
+
+    public struct Unlink: AsyncParsableCommand {
+        public static let configuration = CommandConfiguration(abstract: "Take a question out of an incident.")
 
         @OptionGroup var options: ClientOptions
         @Argument(help: "The incident id (inc_...).") var id: String
         @Argument(help: "The question id.") var question: String
 
-        func run() async throws {
+        public init() {}
+
+        public func run() async throws {
             let incident = try await options.call { api in
                 try await api.unlinkIncidentQuestion(path: .init(id: id, questionId: question)).ok.body.json
             }
@@ -119,8 +146,10 @@ struct IncidentsCommand: AsyncParsableCommand {
         }
     }
 
-    struct Merge: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+    /// `paten incidents merge`.
+
+    public struct Merge: AsyncParsableCommand {
+        public static let configuration = CommandConfiguration(
             abstract: "Merge another incident into this one, which takes over its questions."
         )
 
@@ -128,7 +157,9 @@ struct IncidentsCommand: AsyncParsableCommand {
         @Argument(help: "The incident that stays (inc_...).") var id: String
         @Argument(help: "The incident merged into it (inc_...).") var other: String
 
-        func run() async throws {
+        public init() {}
+
+        public func run() async throws {
             let incident = try await options.call { api in
                 try await api.mergeIncident(path: .init(id: id), body: .json(.init(incidentId: other))).ok.body.json
             }

@@ -1,31 +1,38 @@
 import ArgumentParser
 import Foundation
 import OpenAPIRuntime
-import PatenApp
 import PatenClient
 import PatenCore
 
-struct Me: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+/// `paten me`.
+
+public struct Me: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
         abstract: "Your part in the volunteer programme: points, level, badges, topics, this week's budget."
     )
 
     @OptionGroup var options: ClientOptions
 
-    func run() async throws {
+    public init() {}
+
+    public func run() async throws {
         let programme = try await options.call { api in try await api.getMyProgramme().ok.body.json }
         try options.show(programme) { ProgrammeText.summary(programme) }
     }
 }
 
-struct Leaderboard: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "The volunteers with the most points in a period.")
+/// `paten leaderboard`.
+
+public struct Leaderboard: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(abstract: "The volunteers with the most points in a period.")
 
     @OptionGroup var options: ClientOptions
     @Option(help: "week (from Monday, UTC), month or all.") var period: String?
     @Option(help: "Only points earned in this topic.") var topic: String?
 
-    func run() async throws {
+    public init() {}
+
+    public func run() async throws {
         let query = Operations.GetLeaderboard.Input.Query(period: try period.map(Self.period), topic: topic)
         let board = try await options.call { api in try await api.getLeaderboard(query: query).ok.body.json }
         try options.show(board) { ProgrammeText.leaderboard(board) }
@@ -40,21 +47,29 @@ struct Leaderboard: AsyncParsableCommand {
     }
 }
 
-struct PayoutsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+/// `paten payouts`.
+
+public struct PayoutsCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "payouts", abstract: "Book and read the programme's payout batches.",
         subcommands: [Create.self, Show.self]
     )
 
-    struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+    public init() {}
+
+    /// `paten payouts create`.
+
+    public struct Create: AsyncParsableCommand {
+        public static let configuration = CommandConfiguration(
             abstract: "Admin: book every balance at or over the minimum up to the period's end (once per period)."
         )
 
         @OptionGroup var options: ClientOptions
         @Option(help: "The period's end: an RFC 3339 time, or a date (its midnight UTC).") var periodEnd: String
 
-        func run() async throws {
+        public init() {}
+
+        public func run() async throws {
             let payout = try await options.call { api in
                 switch try await api.createPayout(body: .json(.init(periodEnd: .init(value2: periodEnd)))) {
                 case .created(let created): try created.body.json
@@ -66,20 +81,24 @@ struct PayoutsCommand: AsyncParsableCommand {
         }
     }
 
-    struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "A payout batch, or its CSV file with --csv.")
+    /// `paten payouts show`.
+
+    public struct Show: AsyncParsableCommand {
+        public static let configuration = CommandConfiguration(abstract: "A payout batch, or its CSV file with --csv.")
 
         @OptionGroup var options: ClientOptions
         @Argument(help: "The payout id.") var id: String
         @Flag(help: "The payout file (helper, handle, points, amount, currency) as CSV.") var csv = false
 
-        func run() async throws {
+        public init() {}
+
+        public func run() async throws {
             if csv {
                 try await options.call { api in
                     let file = try await api.getPayout(
                         path: .init(id: id), query: .init(format: .csv), headers: .init(accept: [.init(contentType: .csv)]))
                     for try await chunk in try file.ok.body.csv {
-                        FileHandle.standardOutput.write(Data(chunk))
+                        try FileHandle.standardOutput.write(contentsOf: chunk)
                     }
                 }
                 return

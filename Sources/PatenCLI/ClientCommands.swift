@@ -1,9 +1,8 @@
 import ArgumentParser
 import Foundation
-import PatenApp
+import OpenAPIRuntime
 import PatenClient
 import PatenCore
-import PatenHTTP
 
 #if canImport(Glibc)
     import Glibc
@@ -11,30 +10,9 @@ import PatenHTTP
     import Darwin
 #endif
 
-/// Settings shared by every command that talks to a running server.
-struct ClientOptions: ParsableArguments {
-    @Option(help: "Server URL (PATEN_URL, or the saved login).") var url: String?
-    @Option(help: "Bearer token (PATEN_TOKEN, or the saved login).") var token: String?
-    @Flag(help: "JSON instead of text, for scripts.") var json = false
-
-    /// A client for the resolved server and token.
-    func client() throws -> APIClient {
-        APIClient(credentials: try ClientCredentials.resolve(url: url, token: token))
-    }
-
-    /// Runs `body` with a generated API client for the resolved server and token; refusals become `PatenError`s.
-    func call<T: Sendable>(_ body: (Client) async throws -> T) async throws -> T {
-        try await APISession.call(try ClientCredentials.resolve(url: url, token: token), body)
-    }
-
-    /// Prints JSON or the text form.
-    func show(_ value: some Encodable, text: () -> String) throws {
-        print(json ? try TerminalRenderer.json(value) : text())
-    }
-}
-
-struct Login: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+/// `paten login`: checks a server URL and token, then saves them for the other client commands.
+public struct Login: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
         abstract: "Check a server URL and token, then save them (mode 0600) for the other client commands.",
         discussion: """
             The token is read, never needed on the command line: without --token, 'paten login' asks for it \
@@ -48,7 +26,9 @@ struct Login: AsyncParsableCommand {
     @Option(help: "'-' reads the token from stdin (default: ask, or read stdin when it is not a terminal).")
     var token: String?
 
-    func run() async throws {
+    public init() {}
+
+    public func run() async throws {
         let saved = try? ClientCredentials.load()
         guard let server = url ?? ProcessInfo.processInfo.environment["PATEN_URL"] ?? saved?.url else {
             throw ValidationError("Give the server with --url, such as --url http://127.0.0.1:8080.")
@@ -60,7 +40,7 @@ struct Login: AsyncParsableCommand {
         }
         let secret = try TokenInput.read(option: token, input: .standardInput, isTerminal: isatty(STDIN_FILENO) != 0)
         let credentials = ClientCredentials(url: server, token: secret)
-        let me = try await APIClient(credentials: credentials).me()
+        let me = try await APISession.call(credentials) { api in try await api.getMe().ok.body.json }
         let path = try credentials.save()
         print("logged in as \(TerminalRenderer.safe(me.handle)) (\(me.role.rawValue)); saved to \(path)")
     }
@@ -106,12 +86,15 @@ enum TokenInput {
     }
 }
 
-struct Logout: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+/// `paten logout`: forgets the saved login.
+public struct Logout: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
         abstract: "Forget the saved login (the token itself stays valid until revoked: paten tokens revoke)."
     )
 
-    func run() async throws {
+    public init() {}
+
+    public func run() async throws {
         if let path = try ClientCredentials.remove() {
             print("logged out; removed \(path)")
         } else {
@@ -120,12 +103,15 @@ struct Logout: AsyncParsableCommand {
     }
 }
 
-struct StatusCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+/// `paten status`: which server and account the client commands use.
+public struct StatusCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "status", abstract: "Which server and account the client commands use, and your role."
     )
 
     @OptionGroup var options: ClientOptions
+
+    public init() {}
 
     /// `paten status --json`.
     struct Report: Encodable {
@@ -137,12 +123,14 @@ struct StatusCommand: AsyncParsableCommand {
         var credentials: String
     }
 
-    func run() async throws {
-        let client = try options.client()
-        let me = try await client.me()
-        let version = try? await client.health().version
+    public func run() async throws {
+        let credentials = try options.credentials()
+        let (me, version) = try await APISession.call(credentials) { api in
+            let me = try await api.getMe().ok.body.json
+            return (me, try? await api.healthz().ok.body.json.version)
+        }
         let report = Report(
-            server: client.credentials.url, serverVersion: version, account: me.handle, name: me.displayName,
+            server: credentials.url, serverVersion: version, account: me.handle, name: me.displayName,
             role: me.role.rawValue, credentials: ClientCredentials.source(url: options.url, token: options.token)
         )
         try options.show(report) {
@@ -157,21 +145,27 @@ struct StatusCommand: AsyncParsableCommand {
     }
 }
 
-struct Queue: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Questions you can claim now, best match first.")
+/// `paten queue`: the questions the caller can claim now.
+public struct Queue: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(abstract: "Questions you can claim now, best match first.")
 
     @OptionGroup var options: ClientOptions
     @Option(help: "Staff only: volunteer or staff.") var tier: Tier?
     @Option(help: "How many, 1 to 200.") var limit: Int?
 
-    func run() async throws {
-        let queue = try await options.client().queue(tier: tier, limit: limit)
+    public init() {}
+
+    public func run() async throws {
+        let queue = try await options.call { api in
+            try await api.getQueue(query: .init(tier: try tier.map(wire), limit: limit)).ok.body.json
+        }
         try options.show(queue) { TerminalRenderer.questions(queue.questions, empty: "Your queue is empty.") }
     }
 }
 
-struct Show: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+/// `paten show`: a question with its conversation and similar solved questions.
+public struct Show: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
         abstract: "A question with its conversation, a page of messages at a time, and similar solved questions."
     )
 
@@ -180,25 +174,38 @@ struct Show: AsyncParsableCommand {
     @Option(help: "Start after this message id (the end of the previous page).") var after: String?
     @Option(help: "Messages per page, 1 to 500.") var limit: Int?
 
-    func run() async throws {
-        let client = try options.client()
-        let detail = try await client.question(id, after: after, limit: limit)
-        let similar = try await similarQuestions(client)
-        try options.show(ShownQuestion(detail: detail, similar: similar?.similar)) {
-            [TerminalRenderer.detail(detail), similar.flatMap { TerminalRenderer.similar($0.similar) }]
+    public init() {}
+
+    public func run() async throws {
+        let questionID = try validID(id)
+        let credentials = try options.credentials()
+        let (detail, similar) = try await APISession.call(credentials) { api in
+            let detail = try await api.getQuestion(
+                path: .init(id: questionID), query: .init(messagesLimit: limit, messagesAfter: after)
+            ).ok.body.json
+            return (detail, await similarQuestions(api, questionID, server: credentials.url))
+        }
+        try options.show(ShownQuestion(detail: detail, similar: similar)) {
+            [TerminalRenderer.detail(detail), similar.flatMap { TerminalRenderer.similar($0) }]
                 .compactMap { $0 }.joined(separator: "\n\n")
         }
     }
 
     /// Similar solved questions; nil when the caller may not see them (403) or the server has none to offer (404).
-    func similarQuestions(_ client: APIClient) async throws -> SimilarListResource? {
+    func similarQuestions(
+        _ api: Client, _ questionID: String, server: String
+    ) async -> Components.Schemas.SimilarList.SimilarPayload? {
         do {
-            return try await client.similar(to: id)
-        } catch let error as PatenError where error.kind == .forbidden || error.kind == .notFound {
-            return nil
-        } catch let error as PatenError {
+            return try await api.listSimilarQuestions(path: .init(id: questionID)).ok.body.json.similar
+        } catch {
+            if let error = error as? ClientError, let refusal = error.underlyingError as? PatenAPIError,
+                refusal.status == 403 || refusal.status == 404
+            {
+                return nil
+            }
             // The question was read; a failure here only leaves out the extra.
-            let message = TerminalRenderer.safe(error.message, multiline: true)
+            let failure = (error as? ClientError).map { APISession.failure($0, server: server).message } ?? "\(error)"
+            let message = TerminalRenderer.safe(failure, multiline: true)
             FileHandle.standardError.write(Data("paten: no similar solved questions: \(message)\n".utf8))
             return nil
         }
@@ -207,8 +214,8 @@ struct Show: AsyncParsableCommand {
 
 /// `paten show --json`: the question's detail as the API returns it, with a `similar` list added when there is one.
 struct ShownQuestion: Encodable {
-    var detail: QuestionDetailResource
-    var similar: [SimilarResource]?
+    var detail: Components.Schemas.QuestionDetail
+    var similar: Components.Schemas.SimilarList.SimilarPayload?
 
     enum CodingKeys: String, CodingKey {
         case similar
@@ -221,39 +228,59 @@ struct ShownQuestion: Encodable {
     }
 }
 
+/// The actions on a question that take no body.
+enum QuestionAction: Sendable {
+    case claim, release, reopen
+
+    /// Runs the action on the question and returns it as it stands after.
+    func run(on id: String, with api: Client) async throws -> Components.Schemas.Question {
+        let path = try validID(id)
+        switch self {
+        case .claim: return try await api.claimQuestion(path: .init(id: path)).ok.body.json
+        case .release: return try await api.releaseQuestion(path: .init(id: path)).ok.body.json
+        case .reopen: return try await api.reopenQuestion(path: .init(id: path)).ok.body.json
+        }
+    }
+}
+
 /// The commands that run one body-less action on a question.
 protocol QuestionActionCommand: AsyncParsableCommand {
-    static var action: APIClient.QuestionAction { get }
+    static var action: QuestionAction { get }
     static var verb: String { get }
     var options: ClientOptions { get }
     var id: String { get }
 }
 
 extension QuestionActionCommand {
-    func run() async throws {
-        let question = try await options.client().act(Self.action, on: id)
+    public func run() async throws {
+        let question = try await options.call { api in try await Self.action.run(on: id, with: api) }
         try options.show(question) { TerminalRenderer.summary(question, Self.verb) }
     }
 }
 
-struct Claim: QuestionActionCommand {
-    static let configuration = CommandConfiguration(abstract: "Claim a question; it is yours until the lease runs out.")
-    static let action = APIClient.QuestionAction.claim
+/// `paten claim`.
+public struct Claim: QuestionActionCommand {
+    public static let configuration = CommandConfiguration(abstract: "Claim a question; it is yours until the lease runs out.")
+    static let action = QuestionAction.claim
     static let verb = "claimed"
     @OptionGroup var options: ClientOptions
     @Argument(help: "The question id.") var id: String
+    public init() {}
 }
 
-struct Release: QuestionActionCommand {
-    static let configuration = CommandConfiguration(abstract: "Give a claimed question back to the pool.")
-    static let action = APIClient.QuestionAction.release
+/// `paten release`.
+public struct Release: QuestionActionCommand {
+    public static let configuration = CommandConfiguration(abstract: "Give a claimed question back to the pool.")
+    static let action = QuestionAction.release
     static let verb = "released"
     @OptionGroup var options: ClientOptions
     @Argument(help: "The question id.") var id: String
+    public init() {}
 }
 
-struct Resolve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+/// `paten resolve`.
+public struct Resolve: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
         abstract: "Mark a question resolved (volunteers after replying; staff may resolve unanswered with --note)."
     )
     @OptionGroup var options: ClientOptions
@@ -261,22 +288,32 @@ struct Resolve: AsyncParsableCommand {
     @Option(help: "Why it is resolved; required when nobody has answered.") var note: String?
     @Option(help: "The helper reply (m_...) that answered it, credited; the latest reply when left out.") var answer: String?
 
-    func run() async throws {
-        let question = try await options.client().resolve(id, note: note, answerId: answer)
+    public init() {}
+
+    public func run() async throws {
+        let path = try validID(id)
+        let body: Operations.ResolveQuestion.Input.Body? =
+            note == nil && answer == nil ? nil : .json(.init(note: note, answerId: answer))
+        let question = try await options.call { api in
+            try await api.resolveQuestion(path: .init(id: path), body: body).ok.body.json
+        }
         try options.show(question) { TerminalRenderer.summary(question, "resolved") }
     }
 }
 
-struct Reopen: QuestionActionCommand {
-    static let configuration = CommandConfiguration(abstract: "Reopen a resolved question.")
-    static let action = APIClient.QuestionAction.reopen
+/// `paten reopen`.
+public struct Reopen: QuestionActionCommand {
+    public static let configuration = CommandConfiguration(abstract: "Reopen a resolved question.")
+    static let action = QuestionAction.reopen
     static let verb = "reopened"
     @OptionGroup var options: ClientOptions
     @Argument(help: "The question id.") var id: String
+    public init() {}
 }
 
-struct Reply: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+/// `paten reply`.
+public struct Reply: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
         abstract: "Reply to a question you hold; the text comes from the argument, or stdin when absent or '-'."
     )
 
@@ -284,15 +321,26 @@ struct Reply: AsyncParsableCommand {
     @Argument(help: "The question id.") var id: String
     @Argument(help: "The reply text.") var text: String?
 
-    func run() async throws {
+    public init() {}
+
+    public func run() async throws {
         let body = try replyText()
-        let posted = try await options.client().reply(to: id, body: body)
+        let path = try validID(id)
+        let posted = try await options.call { api in
+            try await api.replyToQuestion(path: .init(id: path), body: .json(.init(body: body))).created.body.json
+        }
         try options.show(posted) { TerminalRenderer.summary(posted.question, "replied to") }
     }
 
     func replyText() throws -> String {
         try argumentOrStdin(text, missing: "Give the reply as an argument or on stdin.")
     }
+}
+
+/// A question id as given, refused at once when empty (an empty path segment would name another route).
+func validID(_ id: String) throws -> String {
+    guard !id.isEmpty else { throw PatenError.malformed("invalid_id", "Give a question id such as q_abc123.") }
+    return id
 }
 
 /// A text argument, or stdin when it is absent or '-'; `missing` is the error when stdin is empty too.
@@ -305,3 +353,5 @@ func argumentOrStdin(_ text: String?, missing: String) throws -> String {
     }
     return text
 }
+
+extension Tier: ExpressibleByArgument {}
