@@ -337,9 +337,12 @@ public struct Reply: AsyncParsableCommand {
     }
 }
 
-/// A question id as given, refused at once when empty (an empty path segment would name another route).
-func validID(_ id: String) throws -> String {
-    guard !id.isEmpty else { throw PatenError.malformed("invalid_id", "Give a question id such as q_abc123.") }
+/// An id as given, refused at once when it cannot be one path segment: empty (that would name another route), or
+/// `.` and `..` (dot segments, which a URL resolves away).
+func validID(_ id: String, example: String = "q_abc123") throws -> String {
+    guard !id.isEmpty, id != ".", id != ".." else {
+        throw PatenError.malformed("invalid_id", "Give an id such as \(example).")
+    }
     return id
 }
 

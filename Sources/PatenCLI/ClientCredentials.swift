@@ -26,9 +26,21 @@ public struct ClientCredentials: Codable, Sendable, Equatable {
         url: String? = nil, token: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> ClientCredentials {
         let saved = try? load(environment: environment)
-        guard let finalURL = url ?? environment["PATEN_URL"] ?? saved?.url,
-            let finalToken = token ?? environment["PATEN_TOKEN"] ?? saved?.token
+        let namedURL = url ?? environment["PATEN_URL"]
+        // The saved token goes only to the server it was saved for: another URL needs its own token.
+        func trimmed(_ url: String) -> String { url.hasSuffix("/") ? String(url.dropLast()) : url }
+        let savedToken =
+            namedURL.map { named in saved.map { trimmed($0.url) == trimmed(named) } ?? false } ?? true
+            ? saved?.token : nil
+        guard let finalURL = namedURL ?? saved?.url, let finalToken = token ?? environment["PATEN_TOKEN"] ?? savedToken
         else {
+            if let namedURL, let saved {
+                throw PatenError(
+                    .unauthenticated, code: "not_logged_in",
+                    message:
+                        "No token for \(namedURL): the saved login is for \(saved.url). Give --token (or PATEN_TOKEN), or run 'paten login --url \(namedURL)'."
+                )
+            }
             throw PatenError(
                 .unauthenticated, code: "not_logged_in",
                 message: "No server and token: run 'paten login --url URL' (it asks for the token) or set PATEN_URL and PATEN_TOKEN."

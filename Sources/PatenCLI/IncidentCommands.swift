@@ -52,7 +52,8 @@ public struct IncidentsCommand: AsyncParsableCommand {
         public func run() async throws {
             let detail = try await options.call { api in
                 try await api.getIncident(
-                    path: .init(id: id), query: .init(questionsLimit: questionsLimit, questionsAfter: questionsAfter)
+                    path: .init(id: try validID(id, example: "inc_abc123")),
+                    query: .init(questionsLimit: questionsLimit, questionsAfter: questionsAfter)
                 ).ok.body.json
             }
             try options.show(detail) { TerminalRenderer.incident(detail) }
@@ -76,7 +77,8 @@ public struct IncidentsCommand: AsyncParsableCommand {
         public func run() async throws {
             let body = try argumentOrStdin(text, missing: "Give the update as an argument or on stdin.")
             let incident = try await options.call { api in
-                try await api.postIncidentUpdate(path: .init(id: id), body: .json(.init(body: body))).created.body.json
+                try await api.postIncidentUpdate(path: .init(id: try validID(id, example: "inc_abc123")), body: .json(.init(body: body)))
+                    .created.body.json
             }
             try options.show(incident) { TerminalRenderer.incidentSummary(incident, "posted an update to") }
         }
@@ -101,7 +103,8 @@ public struct IncidentsCommand: AsyncParsableCommand {
             let body = try argumentOrStdin(text, missing: "Give the final message as an argument or on stdin.")
             let incident = try await options.call { api in
                 try await api.resolveIncident(
-                    path: .init(id: id), body: .json(.init(body: body, resolveQuestions: resolveQuestions))
+                    path: .init(id: try validID(id, example: "inc_abc123")),
+                    body: .json(.init(body: body, resolveQuestions: resolveQuestions))
                 ).ok.body.json
             }
             try options.show(incident) { TerminalRenderer.incidentSummary(incident, "resolved") }
@@ -121,7 +124,9 @@ public struct IncidentsCommand: AsyncParsableCommand {
 
         public func run() async throws {
             let incident = try await options.call { api in
-                try await api.linkIncidentQuestion(path: .init(id: id), body: .json(.init(questionId: question))).ok.body.json
+                try await api.linkIncidentQuestion(
+                    path: .init(id: try validID(id, example: "inc_abc123")), body: .json(.init(questionId: try validID(question)))
+                ).ok.body.json
             }
             try options.show(incident) { TerminalRenderer.incidentSummary(incident, "linked \(TerminalRenderer.safe(question)) to") }
         }
@@ -140,7 +145,9 @@ public struct IncidentsCommand: AsyncParsableCommand {
 
         public func run() async throws {
             let incident = try await options.call { api in
-                try await api.unlinkIncidentQuestion(path: .init(id: id, questionId: question)).ok.body.json
+                try await api.unlinkIncidentQuestion(
+                    path: .init(id: try validID(id, example: "inc_abc123"), questionId: try validID(question))
+                ).ok.body.json
             }
             try options.show(incident) { TerminalRenderer.incidentSummary(incident, "unlinked \(TerminalRenderer.safe(question)) from") }
         }
@@ -161,7 +168,10 @@ public struct IncidentsCommand: AsyncParsableCommand {
 
         public func run() async throws {
             let incident = try await options.call { api in
-                try await api.mergeIncident(path: .init(id: id), body: .json(.init(incidentId: other))).ok.body.json
+                try await api.mergeIncident(
+                    path: .init(id: try validID(id, example: "inc_abc123")),
+                    body: .json(.init(incidentId: try validID(other, example: "inc_abc123")))
+                ).ok.body.json
             }
             try options.show(incident) { TerminalRenderer.incidentSummary(incident, "merged \(TerminalRenderer.safe(other)) into") }
         }

@@ -96,14 +96,22 @@ public struct PayoutsCommand: AsyncParsableCommand {
             if csv {
                 try await options.call { api in
                     let file = try await api.getPayout(
-                        path: .init(id: id), query: .init(format: .csv), headers: .init(accept: [.init(contentType: .csv)]))
-                    for try await chunk in try file.ok.body.csv {
-                        try FileHandle.standardOutput.write(contentsOf: chunk)
+                        path: .init(id: try validID(id, example: "pay_abc123")), query: .init(format: .csv),
+                        headers: .init(accept: [.init(contentType: .csv)]))
+                    let body = try file.ok.body.csv
+                    if isatty(STDOUT_FILENO) != 0 {
+                        // Names could carry escape sequences: a terminal gets the file made safe.
+                        let text = try await String(collecting: body, upTo: 64 * 1024 * 1024)
+                        print(TerminalRenderer.safe(text, multiline: true), terminator: "")
+                    } else {
+                        for try await chunk in body { try FileHandle.standardOutput.write(contentsOf: chunk) }
                     }
                 }
                 return
             }
-            let payout = try await options.call { api in try await api.getPayout(path: .init(id: id)).ok.body.json }
+            let payout = try await options.call { api in
+                try await api.getPayout(path: .init(id: try validID(id, example: "pay_abc123"))).ok.body.json
+            }
             try options.show(payout) { ProgrammeText.payout(payout) }
         }
     }

@@ -90,28 +90,54 @@ public struct Escalations: AsyncParsableCommand {
             try await follow()
         }
 
-        /// Prints each event of the escalation stream as it arrives; after a dropped connection it resumes after the
-        /// last event seen. Returns only when the task is cancelled; a refusal ends it with its error.
+        /// Prints each event of the escalation stream as it arrives; after a dropped connection (or a 429 while the
+        /// server still counts the dropped one) it resumes after the last event seen, waiting 1 s, then twice as long
+        /// each time up to 30 s, and 1 s again once events flow. An event this version cannot read is reported on
+        /// stderr (`--json` prints its data as sent) and skipped, so one unknown value never stops the watch. Returns
+        /// only when the task is cancelled or the reader goes away; a refusal (401, 403) ends it with its error.
         func follow() async throws {
             var lastEventID: Int64?
+            var delay = 1
             while !Task.isCancelled {
                 do {
                     try await options.call(streaming: true) { api in
-                        for try await event in try await api.escalationEvents(after: lastEventID) {
+                        for try await event in try await api.rawEscalationEvents(after: lastEventID) {
                             // The stream's opening block carries the resume point even before the first event.
                             if let id = event.id.flatMap({ Int64($0) }) { lastEventID = id }
-                            guard let escalation = event.data else { continue }
+                            delay = 1
+                            guard let data = event.data else { continue }
+                            guard let escalation = Client.escalation(from: data) else {
+                                try skip(data, as: event.event ?? "")
+                                continue
+                            }
                             try write(escalation, as: event.event ?? "")
                         }
                     }
-                } catch let error as PatenError where error.kind != .unavailable {
+                } catch let error as PatenError where error.kind != .unavailable && error.kind != .tooManyRequests {
                     throw error
                 } catch is CancellationError {
                     return
                 } catch {
-                    // The connection dropped; wait a moment and resume where it stopped.
+                    // The connection dropped, or the server is busy: wait, then resume where it stopped.
                 }
-                try await Task.sleep(for: .seconds(1))
+                try await Task.sleep(for: .seconds(delay))
+                delay = min(delay * 2, 30)
+            }
+        }
+
+        /// An event this version cannot read: `--json` passes its data on as sent (made safe), text mode says so on
+        /// stderr.
+        func skip(_ data: String, as kind: String) throws {
+            if options.json {
+                do {
+                    try FileHandle.standardOutput.write(contentsOf: Data((TerminalRenderer.safeJSON(data) + "\n").utf8))
+                } catch {
+                    throw CancellationError()
+                }
+            } else {
+                FileHandle.standardError.write(
+                    Data("paten: skipped a \(TerminalRenderer.safe(kind)) event this version cannot read\n".utf8)
+                )
             }
         }
 
@@ -195,20 +221,39 @@ public struct MetricsCommand: AsyncParsableCommand {
         public init() {}
 
         public func run() async throws {
-            let handle: FileHandle
-            if let output {
-                guard FileManager.default.createFile(atPath: output, contents: nil) else {
-                    throw PatenError.malformed("cannot_write", "Cannot create \(output).")
-                }
-                handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+            guard Operations.MetricsExport.Input.Query.FormatPayload(rawValue: format) != nil else {
+                throw PatenError.malformed("invalid_format", "--format must be csv or json.")
+            }
+            if let output, output != "-" {
+                try await exportToFile(output)
             } else if isatty(STDOUT_FILENO) != 0 {
                 try await exportToTerminal()
-                return
             } else {
-                handle = FileHandle.standardOutput
+                try await export(into: FileHandle.standardOutput)
             }
+        }
+
+        /// Writes the export to a private file next to `path` and renames it over `path` only when the whole export
+        /// arrived: a refusal or a broken connection leaves an existing file as it was, and never a partial one.
+        func exportToFile(_ path: String) async throws {
+            let target = URL(fileURLWithPath: path)
+            let partial = target.deletingLastPathComponent()
+                .appendingPathComponent(".\(target.lastPathComponent).partial-\(UUID().uuidString.prefix(8))")
+            guard FileManager.default.createFile(atPath: partial.path, contents: nil, attributes: [.posixPermissions: 0o600])
+            else {
+                throw PatenError.malformed("cannot_write", "Cannot write in the folder of \(path).")
+            }
+            var moved = false
+            defer { if !moved { try? FileManager.default.removeItem(at: partial) } }
+            let handle = try FileHandle(forWritingTo: partial)
             try await export(into: handle)
-            if output != nil { try handle.close() }
+            try handle.close()
+            if FileManager.default.fileExists(atPath: target.path) {
+                _ = try FileManager.default.replaceItemAt(target, withItemAt: partial)
+            } else {
+                try FileManager.default.moveItem(at: partial, to: target)
+            }
+            moved = true
         }
 
         /// Streams the export into the handle chunk by chunk as it arrives, so memory stays flat, with progress on
@@ -230,21 +275,32 @@ public struct MetricsCommand: AsyncParsableCommand {
                 let progress = Progress(total: total, unit: "rows")
                 let response = try await api.metricsExport(query: .init(format: wireFormat, from: period.from, to: period.to))
                 var lines = 0
+                defer { progress.finish() }
                 // A JSON export arrives as the raw stream too (`StreamedExportMiddleware`).
-                for try await chunk in try response.ok.body.csv {
-                    try handle.write(contentsOf: chunk)
-                    lines += chunk.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
-                    // The CSV header, or the JSON array's opening line, is not a row.
-                    progress.update(done: max(0, lines - 1))
+                let body = try response.ok.body.csv
+                do {
+                    for try await chunk in body {
+                        try handle.write(contentsOf: chunk)
+                        lines += chunk.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+                        // The CSV header, or the JSON array's opening line, is not a row.
+                        progress.update(done: max(0, lines - 1))
+                    }
+                } catch let error as PatenError {
+                    throw error
+                } catch {
+                    throw PatenError(
+                        .unavailable, code: "export_interrupted",
+                        message: "The export stopped after \(max(0, lines - 1)) rows: the connection to the server broke."
+                    )
                 }
-                progress.finish()
             }
         }
 
         /// Customer names in the export could carry escape sequences: a terminal gets the export made safe.
         func exportToTerminal() async throws {
             let file = FileManager.default.temporaryDirectory.appendingPathComponent("paten-export-\(UUID().uuidString)")
-            guard FileManager.default.createFile(atPath: file.path, contents: nil) else {
+            guard FileManager.default.createFile(atPath: file.path, contents: nil, attributes: [.posixPermissions: 0o600])
+            else {
                 throw PatenError.malformed("cannot_write", "Cannot create \(file.path) for the export.")
             }
             defer { try? FileManager.default.removeItem(at: file) }

@@ -18,6 +18,20 @@ extension Client {
         )
     }
 
+    /// The escalation stream's events with their data undecoded, for a reader that must go on past an event it cannot
+    /// decode (one from a newer server, say): decode each with `escalation(from:)`.
+    public func rawEscalationEvents(
+        after lastEventID: Int64? = nil
+    ) async throws -> some AsyncSequence<ServerSentEvent, any Error> & Sendable {
+        let response = try await streamEscalations(headers: .init(lastEventID: lastEventID))
+        return try response.ok.body.textEventStream.asDecodedServerSentEvents()
+    }
+
+    /// An event's data as an escalation; nil when it is not one this client knows how to read.
+    public static func escalation(from data: String) -> Components.Schemas.Escalation? {
+        try? eventDecoder.decode(Components.Schemas.Escalation.self, from: Data(data.utf8))
+    }
+
     /// Decodes an event's JSON data the way the generated client decodes bodies.
     static var eventDecoder: JSONDecoder {
         let decoder = JSONDecoder()

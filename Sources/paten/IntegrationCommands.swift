@@ -46,8 +46,10 @@ struct IntegrationsCommand: AsyncParsableCommand {
                 if json {
                     print(try TerminalRenderer.json(made))
                 } else {
-                    print("integration \(made.integration.id) (\(made.integration.name)); inbound at POST /hooks/\(made.integration.id)")
-                    print("secret (shown once): \(made.secret)")
+                    print(
+                        "integration \(TerminalRenderer.safe(made.integration.id)) (\(TerminalRenderer.safe(made.integration.name))); inbound at POST /hooks/\(TerminalRenderer.safe(made.integration.id))"
+                    )
+                    print("secret (shown once): \(TerminalRenderer.safe(made.secret))")
                 }
                 return
             }
@@ -61,8 +63,10 @@ struct IntegrationsCommand: AsyncParsableCommand {
                 if json {
                     print(try TerminalRenderer.json(IntegrationSecretResource(made)))
                 } else {
-                    print("integration \(made.integration.id) (\(made.integration.name)); inbound at POST /hooks/\(made.integration.id)")
-                    print("secret (shown once): \(made.secret)")
+                    print(
+                        "integration \(TerminalRenderer.safe(made.integration.id)) (\(TerminalRenderer.safe(made.integration.name))); inbound at POST /hooks/\(TerminalRenderer.safe(made.integration.id))"
+                    )
+                    print("secret (shown once): \(TerminalRenderer.safe(made.secret))")
                 }
             }
         }

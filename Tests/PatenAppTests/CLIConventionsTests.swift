@@ -248,3 +248,25 @@ private struct DumpedPackage: Decodable {
 
     var targets: [Target]
 }
+
+@Suite("Saved logins")
+struct SavedLoginTests {
+    @Test("The saved token goes only to the server it was saved for; another URL needs its own token")
+    func tokenStaysWithItsServer() async throws {
+        try await withConfigHome { environment in
+            _ = try ClientCredentials(url: "http://paten.example:8080/", token: "pat_saved").save(environment: environment)
+            #expect(try ClientCredentials.resolve(environment: environment).token == "pat_saved")
+            #expect(try ClientCredentials.resolve(url: "http://paten.example:8080", environment: environment).token == "pat_saved")
+            let elsewhere = #expect(throws: PatenError.self) {
+                _ = try ClientCredentials.resolve(url: "http://attacker.example", environment: environment)
+            }
+            #expect(elsewhere?.code == "not_logged_in")
+            var pointed = environment
+            pointed["PATEN_URL"] = "http://attacker.example"
+            #expect(throws: PatenError.self) { _ = try ClientCredentials.resolve(environment: pointed) }
+            #expect(
+                try ClientCredentials.resolve(url: "http://other.example", token: "pat_other", environment: environment).token
+                    == "pat_other")
+        }
+    }
+}
