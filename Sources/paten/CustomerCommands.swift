@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PatenApp
 import PatenCLI
+import PatenClient
 import PatenCore
 import PatenHTTP
 
@@ -9,6 +10,7 @@ struct CustomersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "customers",
         abstract: "Erase or export a customer's data, and list erasures, in the database (docs/privacy.md).",
+        discussion: "erase and erasures also take --remote: through a running server with an admin login.",
         subcommands: [Erase.self, Export.self, Erasures.self]
     )
 
@@ -23,14 +25,37 @@ struct CustomersCommand: AsyncParsableCommand {
         )
 
         @OptionGroup var options: ServerOptions
+        @OptionGroup var remote: RemoteOptions
         @Argument(help: "'api' or the integration id (int_...).") var channel: String
         @Argument(help: "The customer's id in that channel.") var customerId: String
-        @Option(help: "The admin account (handle or id) the audit fact names.") var admin: String
+        @Option(help: "The admin account (handle or id) the audit fact names (on the database; --remote uses the login's).")
+        var admin: String?
         @Flag(help: "JSON instead of text.") var json = false
 
+        func validate() throws {
+            if remote.remote && admin != nil {
+                throw ValidationError("--admin is for the database; with --remote the audit fact names your login.")
+            }
+            if !remote.remote && admin == nil {
+                throw ValidationError("Name the admin the audit fact records with --admin HANDLE (or use --remote).")
+            }
+        }
+
         func run() async throws {
+            if remote.remote {
+                let erasure = try await remote.call { api in
+                    try await api.eraseCustomer(path: .init(channel: channel, customerId: customerId)).ok.body.json
+                }
+                print(
+                    json
+                        ? try TerminalRenderer.json(erasure)
+                        : "erasure \(TerminalRenderer.safe(erasure.id)): \(erasure.questions) question(s) redacted on "
+                            + TerminalRenderer.safe(erasure.channel)
+                )
+                return
+            }
             try await options.withRuntime { runtime in
-                let actor = try await runtime.directory.helper(admin)
+                let actor = try await runtime.directory.helper(admin ?? "")
                 let erasure = try await runtime.privacy.erase(channel: channel, customerId: customerId, by: actor)
                 if json {
                     print(try TerminalRenderer.json(ErasureResource(erasure)))
@@ -81,6 +106,7 @@ struct CustomersCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the latest erasures' audit facts, newest first.")
 
         @OptionGroup var options: ServerOptions
+        @OptionGroup var remote: RemoteOptions
         @Option(help: "How many (1 to 1000).") var limit: Int = 100
         @Flag(help: "JSON instead of a table.") var json = false
 
@@ -89,19 +115,33 @@ struct CustomersCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
+            if remote.remote {
+                let list = try await remote.call { api in try await api.listErasures(query: .init(limit: limit)).ok.body.json }
+                if json {
+                    print(try TerminalRenderer.json(list))
+                } else {
+                    for erasure in list.erasures {
+                        print(Self.line(erasure.id, erasure.erasedAt, erasure.channel, erasure.erasedBy, erasure.questions))
+                    }
+                }
+                return
+            }
             try await options.withRuntime { runtime in
                 let erasures = try await runtime.privacy.erasures(limit: limit)
                 if json {
                     print(try TerminalRenderer.json(ErasureListResource(erasures: erasures.map(ErasureResource.init))))
                 } else {
                     for erasure in erasures {
-                        print(
-                            "\(erasure.id)  \(RFC3339.format(erasure.erasedAt))  \(TerminalRenderer.safe(erasure.channel))  by \(erasure.erasedBy)  "
-                                + "\(erasure.questions) question(s)"
-                        )
+                        print(Self.line(erasure.id, erasure.erasedAt, erasure.channel, erasure.erasedBy, erasure.questions))
                     }
                 }
             }
+        }
+
+        /// One audit fact as a line.
+        static func line(_ id: String, _ at: Date, _ channel: String, _ by: String, _ questions: Int) -> String {
+            let safe = TerminalRenderer.safe
+            return "\(safe(id, false))  \(RFC3339.format(at))  \(safe(channel, false))  by \(safe(by, false))  \(questions) question(s)"
         }
     }
 }

@@ -56,3 +56,41 @@ struct CustomerCommandTests {
         }
     }
 }
+
+@Suite("paten customers --remote: erasure through a running server")
+struct RemoteCustomerCommandTests {
+    @Test("erase and erasures go through the API with the admin login; a staff login exits 3", arguments: Backend.available)
+    func remote(backend: Backend) async throws {
+        try await withLiveServer(backend: backend) { env, port in
+            let (admin, adminToken) = try await env.account("root", .admin)
+            let (_, staffToken) = try await env.account("sam", .staff)
+            let question = try await env.submit(
+                "Remote secret Iguanodon", customer: Customer(id: "c/remote 1", name: "Rhea"), by: admin
+            )
+            try await withConfigHome { home in
+                let asAdmin = RemoteAdminCommandTests.login(home, port: port, token: adminToken)
+                let asStaff = RemoteAdminCommandTests.login(home, port: port, token: staffToken)
+                let refused = try await runBinary(
+                    ["customers", "erase", question.channel, "c/remote 1", "--remote"], environment: asStaff
+                )
+                #expect(refused.status == 3, "\(refused.stderr)")
+                let both = try await runBinary(
+                    ["customers", "erase", question.channel, "c/remote 1", "--remote", "--admin", "root"],
+                    environment: asAdmin
+                )
+                #expect(both.status == 2)
+                let erased = try await runBinary(
+                    ["customers", "erase", question.channel, "c/remote 1", "--remote", "--json"], environment: asAdmin
+                )
+                #expect(erased.status == 0, "\(erased.stderr)")
+                let fact = try #require(try JSONSerialization.jsonObject(with: Data(erased.stdout.utf8)) as? [String: Any])
+                #expect(fact["questions"] as? Int == 1)
+                #expect(fact["erased_by"] as? String == admin.id)
+                let list = try await runBinary(["customers", "erasures", "--remote"], environment: asAdmin)
+                #expect(list.status == 0, "\(list.stderr)")
+                #expect(list.stdout.contains("1 question(s)") && list.stdout.contains(admin.id))
+            }
+            #expect(try await env.store.question(id: question.id)?.subject == Tombstone.text)
+        }
+    }
+}
