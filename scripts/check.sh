@@ -1,5 +1,6 @@
 # Shared by the end-to-end scripts (sourced, not run): counts and prints checks, waits for log lines or any condition
-# (bounded polls, never a bare sleep), finds a free port and the debug `paten` executable.
+# (bounded polls, never a bare sleep), finds a free port and the debug `paten` executable, reads a JSON field and
+# calls the API (`status`, with the caller's $work and $base).
 passed=0
 failed=0
 
@@ -43,4 +44,19 @@ paten_bin() { # the debug `paten` executable, built first if missing
     bin="$(swift build --show-bin-path)/paten"
     [ -x "$bin" ] || swift build --product paten >&2
     echo "$bin"
+}
+
+json() { # json FIELD.PATH < body
+    python3 -c 'import json,sys
+value = json.load(sys.stdin)
+for part in sys.argv[1].split("."):
+    value = value[int(part)] if isinstance(value, list) else value.get(part)
+print("" if value is None else value)' "$1"
+}
+
+status() { # status METHOD PATH TOKEN [BODY] -> HTTP status; body in $work/body
+    local args=(-s -o "$work/body" -w '%{http_code}' -X "$1" "$base$2")
+    [ -n "$3" ] && args+=(-H "Authorization: Bearer $3")
+    [ $# -ge 4 ] && args+=(-H 'Content-Type: application/json' --data-binary "$4")
+    curl "${args[@]}"
 }

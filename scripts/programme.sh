@@ -18,19 +18,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-json() { # json FIELD.PATH < body
+json() { # json FIELD.PATH < body (lists, objects and booleans as JSON; overrides check.sh's)
     python3 -c 'import json,sys
 value = json.load(sys.stdin)
 for part in sys.argv[1].split("."):
     value = value[int(part)] if isinstance(value, list) else value.get(part)
 print("" if value is None else (json.dumps(value) if isinstance(value, (list, dict, bool)) else value))' "$1"
-}
-
-status() { # status METHOD PATH TOKEN [BODY] -> HTTP status; body in $work/body
-    local args=(-s -o "$work/body" -w '%{http_code}' -X "$1" "$base$2")
-    [ -n "$3" ] && args+=(-H "Authorization: Bearer $3")
-    [ $# -ge 4 ] && args+=(-H 'Content-Type: application/json' --data-binary "$4")
-    curl "${args[@]}"
 }
 
 code() { json error.code <"$work/body"; } # the error code of the last answer

@@ -17,22 +17,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-
-json() { # json FIELD.PATH < body
-    python3 -c 'import json,sys
-value = json.load(sys.stdin)
-for part in sys.argv[1].split("."):
-    value = value[int(part)] if isinstance(value, list) else value.get(part)
-print("" if value is None else value)' "$1"
-}
-
-status() { # status METHOD PATH TOKEN [BODY] -> HTTP status; body in $work/body
-    local args=(-s -o "$work/body" -w '%{http_code}' -X "$1" "$base$2")
-    [ -n "$3" ] && args+=(-H "Authorization: Bearer $3")
-    [ $# -ge 4 ] && args+=(-H 'Content-Type: application/json' --data-binary "$4")
-    curl "${args[@]}"
-}
-
 port=$(free_port)
 base="http://127.0.0.1:$port"
 # A one-second peer window for low priority (via a policy copy) and a fast sweeper, so an escalation arrives within the test.

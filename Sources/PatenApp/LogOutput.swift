@@ -91,22 +91,6 @@ public struct JSONLogHandler: LogHandler {
         }
     }
 
-    /// A JSON string literal: quotes, backslashes and control characters escaped (so a message can never start a new
-    /// line or a new field).
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029:
-                out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    /// A JSON string literal (`JSONText.quoted`): a message can never start a new line or a new field.
+    static func quoted(_ text: String) -> String { JSONText.quoted(text) }
 }

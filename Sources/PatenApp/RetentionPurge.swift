@@ -46,6 +46,7 @@ public struct RetentionPurge: Service {
                     total += done
                     if done < Self.batch { break }
                 }
+                if total > 0 { try await privacy.scrubFreedSpace() }
                 return total
             } ?? 0
         if total > 0 {

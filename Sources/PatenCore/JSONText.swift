@@ -1,9 +1,13 @@
 /// JSON string literals written directly, for the hot paths that write JSON by hand (event data, exports).
 public enum JSONText {
-    /// The text as a quoted JSON string, escaping quotes, backslashes and control characters.
+    /// The text as a quoted JSON string, escaping quotes, backslashes and control characters, and the line and
+    /// paragraph separators U+2028 and U+2029 (valid in JSON, but line breaks to some readers: a log line must stay
+    /// one line).
     public static func quoted(_ text: String) -> String {
-        // Most text needs no escape at all: copy it whole.
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) { return "\"" + text + "\"" }
+        // Most text needs no escape at all: copy it whole (0xE2 leads the UTF-8 of U+2028 and U+2029).
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0xE2 }) {
+            return "\"" + text + "\""
+        }
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -12,7 +16,7 @@ public enum JSONText {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
+            case _ where scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029:
                 let hex = String(scalar.value, radix: 16)
                 out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             default: out.unicodeScalars.append(scalar)

@@ -308,15 +308,21 @@ public struct PrivacyDesk: Sendable {
         }
     }
 
-    /// Redacts up to `limit` questions resolved longer ago than `retention.resolved_days`; returns how many.
+    /// Redacts up to `limit` questions resolved longer ago than `retention.resolved_days`; returns how many. The
+    /// caller scrubs the freed space once it has purged all it will (`scrubFreedSpace`).
     public func purgeDue(limit: Int) async throws -> Int {
         let due = try await store.questionsDueRedaction(
             resolvedBefore: policy.retention.resolvedBefore(clock.now()), limit: limit
         )
         var purged = 0
         for id in due where try await redact(questionId: id, reason: .retention) { purged += 1 }
-        if purged > 0 { try await store.scrubFreedSpace() }
         return purged
+    }
+
+    /// Makes the space the redactions freed unreadable where the store can (`PrivacyRepository.scrubFreedSpace`):
+    /// once after a pass of `purgeDue` batches, since on SQLite it waits for readers while holding the writer.
+    public func scrubFreedSpace() async throws {
+        try await store.scrubFreedSpace()
     }
 
     /// The next page of the customer's questions with everything stored about each, after the question id `after`;

@@ -235,6 +235,10 @@ struct PrivacyAPITests {
             #expect(none.status == 200)
             #expect(none.body["questions"] as? Int == 0)
             #expect(try await client.call(.get, "/v1/erasures?limit=0", token: admin).errorCode == "invalid_query")
+            #expect(try await client.call(.get, "/v1/erasures?limit=many", token: admin).errorCode == "invalid_query")
+            let badEncoding = try await client.call(.delete, "/v1/customers/api/%ZZ", token: admin)
+            #expect(badEncoding.status == 400, "\(badEncoding.raw)")
+            #expect(badEncoding.errorCode == "invalid_path")
             // Nobody can pass a question off as redacted (it would stall the retention purge and escape it).
             var body = questionBody()
             body["customer"] = ["id": Tombstone.text, "name": Tombstone.text]
@@ -268,6 +272,7 @@ struct PrivacyAPITests {
             // The app's own RetentionPurge wakes on the same clock and may purge it first: either way it is done once.
             _ = try await env.runtime.privacy.purgeDue(limit: 100)
             #expect(try await env.runtime.privacy.purgeDue(limit: 100) == 0)
+            try await env.runtime.privacy.scrubFreedSpace()
             let purged = try await client.call(.get, "/v1/questions/\(old.id)", token: admin)
             #expect(Self.question(purged)["subject"] as? String == Tombstone.text)
             #expect(Self.question(purged)["state"] as? String == "resolved")
